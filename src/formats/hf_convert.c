@@ -1,0 +1,756 @@
+/* hf_convert.c - Hugging Face directory -> GGUF v3 (see hf_convert.h):
+ * a small GGUF writer, the tensor plan (names, types, value transforms) and
+ * the byte-level BPE tokenizer metadata. */
+#include "formats/hf_convert.h"
+
+#include "formats/hf_config.h"
+#include "formats/hf_tensor_map.h"
+#include "formats/safetensors.h"
+#include "tensor/kernels_mlx.h"
+#include "tensor/tensor_types.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ALIGN 32
+#define MAX_VOCAB (16 << 20)
+
+/* GGUF value types and token types (gguf spec, llama.cpp's llama_token_type). */
+enum { T_UINT32 = 4, T_INT32 = 5, T_FLOAT32 = 6, T_BOOL = 7, T_STRING = 8, T_ARRAY = 9 };
+enum { TOK_NORMAL = 1, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, TOK_UNUSED = 5 };
+
+static void set_err(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t err_size, const char *fmt, ...)
+{
+    if (!err || !err_size) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_size, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- a growable byte buffer holding the header ---- */
+
+struct buf {
+    unsigned char *p;
+    size_t n, cap;
+    int oom;
+    uint64_t n_kv;
+};
+
+static void put(struct buf *b, const void *d, size_t n)
+{
+    if (b->oom) return;
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 1 << 16;
+        while (cap < b->n + n) cap *= 2;
+        unsigned char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, d, n);
+    b->n += n;
+}
+
+static void put_u32(struct buf *b, uint32_t v) { put(b, &v, 4); }
+static void put_u64(struct buf *b, uint64_t v) { put(b, &v, 8); }
+static void put_str(struct buf *b, const char *s, size_t n)
+{
+    put_u64(b, n);
+    put(b, s, n);
+}
+static void kv_key(struct buf *b, const char *key, uint32_t type)
+{
+    put_str(b, key, strlen(key));
+    put_u32(b, type);
+    b->n_kv++;
+}
+static void kv_str(struct buf *b, const char *key, const char *v)
+{
+    kv_key(b, key, T_STRING);
+    put_str(b, v, strlen(v));
+}
+static void kv_u32(struct buf *b, const char *key, uint32_t v)
+{
+    kv_key(b, key, T_UINT32);
+    put_u32(b, v);
+}
+static void kv_f32(struct buf *b, const char *key, float v)
+{
+    kv_key(b, key, T_FLOAT32);
+    put(b, &v, 4);
+}
+static void kv_bool(struct buf *b, const char *key, bool v)
+{
+    kv_key(b, key, T_BOOL);
+    unsigned char c = v;
+    put(b, &c, 1);
+}
+static void kv_array(struct buf *b, const char *key, uint32_t elem, uint64_t n)
+{
+    kv_key(b, key, T_ARRAY);
+    put_u32(b, elem);
+    put_u64(b, n);
+}
+
+/* ---- tensors ---- */
+
+struct out_tensor {
+    char name[96];
+    int type;             /* f32 / f16 / bf16 */
+    int n_dims;
+    int64_t ne[2];        /* ne[0] = row length */
+    uint64_t size, offset;
+    const struct safetensors_tensor *src, *scales, *biases; /* biases: MLX only */
+    unsigned flags;       /* HF_MAP_NORM_PLUS1 */
+    int permute_heads;    /* Llama q/k: heads to re-order (0 = none) */
+    float *synth;         /* generated data (rope factors), owned */
+};
+
+struct plan {
+    struct out_tensor *t;
+    int n, cap;
+};
+
+static int st_engine_type(int dtype)
+{
+    return dtype == SAFETENSORS_F32 ? TENSOR_TYPE_F32
+         : dtype == SAFETENSORS_F16 ? TENSOR_TYPE_F16
+         : dtype == SAFETENSORS_BF16 ? TENSOR_TYPE_BF16 : -1;
+}
+
+static struct out_tensor *plan_add(struct plan *p)
+{
+    if (p->n == p->cap) {
+        int cap = p->cap ? p->cap * 2 : 64;
+        struct out_tensor *t = realloc(p->t, (size_t)cap * sizeof *t);
+        if (!t) return NULL;
+        p->t = t;
+        p->cap = cap;
+    }
+    struct out_tensor *t = &p->t[p->n++];
+    memset(t, 0, sizeof *t);
+    return t;
+}
+
+static void plan_free(struct plan *p)
+{
+    for (int i = 0; i < p->n; i++) free(p->t[i].synth);
+    free(p->t);
+}
+
+/* Llama q/k (weights and biases): heads re-ordered for interleaved RoPE. */
+static int permute_heads_for(const struct hf_config *cfg, const char *gguf)
+{
+    if (cfg->arch != HF_ARCH_LLAMA) return 0;
+    const char *dot = strchr(gguf + 4, '.'); /* after "blk.N" */
+    if (strncmp(gguf, "blk.", 4) != 0 || !dot) return 0;
+    if (strncmp(dot, ".attn_q.", 8) == 0) return cfg->num_heads;
+    if (strncmp(dot, ".attn_k.", 8) == 0) return cfg->num_kv_heads;
+    return 0;
+}
+
+static int plan_one(struct plan *p, const struct hf_config *cfg, const struct safetensors_set *set,
+                    const struct safetensors_tensor *t, const struct safetensors_file *f, char *err, size_t es)
+{
+    char gname[96];
+    unsigned flags = 0;
+    int kind = 0;
+    if (hf_map_to_gguf(cfg, t->name, gname, sizeof gname, &flags, &kind) != 0 || kind != 0) return 0;
+    if (strcmp(gname, "output.weight") == 0 && cfg->tie_word_embeddings) return 0;
+    struct out_tensor *o = plan_add(p);
+    if (!o) {
+        set_err(err, es, "out of memory");
+        return -1;
+    }
+    snprintf(o->name, sizeof o->name, "%s", gname);
+    o->src = t;
+    o->flags = flags;
+    o->permute_heads = permute_heads_for(cfg, gname);
+    if (t->dtype == SAFETENSORS_U32) {
+        char base[600], n2[620];
+        snprintf(base, sizeof base, "%.*s", (int)(strlen(t->name) - 7), t->name);
+        snprintf(n2, sizeof n2, "%s.scales", base);
+        o->scales = safetensors_set_find(set, n2, NULL);
+        snprintf(n2, sizeof n2, "%s.biases", base);
+        o->biases = safetensors_set_find(set, n2, NULL);
+        int bits = cfg->quant_bits;
+        if (!o->scales || !o->biases || bits == 0 || t->n_dims != 2 || o->scales->n_dims != 2 ||
+            o->scales->dtype != o->biases->dtype) {
+            set_err(err, es, "%s: tensor '%s': uint32 weight without usable MLX scales/biases", safetensors_path(f),
+                    t->name);
+            return -1;
+        }
+        o->ne[0] = t->shape[1] * 32 / bits;
+        o->ne[1] = t->shape[0];
+        int sd = o->scales->dtype == SAFETENSORS_BF16 ? TENSOR_MLX_SCALE_BF16
+               : o->scales->dtype == SAFETENSORS_F16  ? TENSOR_MLX_SCALE_F16 : TENSOR_MLX_SCALE_F32;
+        int mt = tensor_mlx_type(bits, cfg->quant_group, (enum tensor_mlx_scale)sd);
+        if (mt < 0 || o->ne[0] % cfg->quant_group || o->scales->shape[0] != o->ne[1] ||
+            o->scales->shape[1] != o->ne[0] / cfg->quant_group || o->biases->shape[0] != o->ne[1] ||
+            o->biases->shape[1] != o->ne[0] / cfg->quant_group) {
+            set_err(err, es, "%s: tensor '%s': MLX scales/biases do not fit the weight", safetensors_path(f), t->name);
+            return -1;
+        }
+        o->type = TENSOR_TYPE_F32;
+        o->n_dims = 2;
+    } else {
+        int type = st_engine_type(t->dtype);
+        if (type < 0 || t->n_dims < 1 || t->n_dims > 2) {
+            set_err(err, es, "%s: tensor '%s': dtype %s with %d dimensions cannot be converted", safetensors_path(f),
+                    t->name, safetensors_dtype_name(t->dtype), t->n_dims);
+            return -1;
+        }
+        o->n_dims = t->n_dims;
+        o->ne[0] = t->shape[t->n_dims - 1];
+        o->ne[1] = t->n_dims == 2 ? t->shape[0] : 1;
+        /* Vectors are f32 in GGUF (llama.cpp needs f32 norms). */
+        o->type = t->n_dims == 1 ? TENSOR_TYPE_F32 : type;
+    }
+    if (o->permute_heads && (o->ne[o->n_dims == 2 ? 1 : 0] % (2 * o->permute_heads) != 0)) {
+        set_err(err, es, "%s: tensor '%s': %lld rows cannot be split into %d heads", safetensors_path(f), t->name,
+                (long long)o->ne[1], o->permute_heads);
+        return -1;
+    }
+    return 0;
+}
+
+static int build_plan(struct plan *p, const struct hf_config *cfg, const struct safetensors_set *set, char *err,
+                      size_t es)
+{
+    for (int fi = 0; fi < safetensors_set_n_files(set); fi++) {
+        const struct safetensors_file *f = safetensors_set_file(set, fi);
+        for (int64_t i = 0; i < safetensors_n_tensors(f); i++)
+            if (plan_one(p, cfg, set, safetensors_tensor_at(f, i), f, err, es) != 0) return -1;
+    }
+    int n = cfg->head_dim / 2;
+    if (strcmp(cfg->rope_scaling_type, "llama3") == 0 && cfg->arch == HF_ARCH_LLAMA && n > 0) {
+        struct out_tensor *o = plan_add(p);
+        if (!o || !(o->synth = malloc((size_t)n * sizeof(float)))) {
+            set_err(err, es, "out of memory");
+            return -1;
+        }
+        hf_config_rope_factors(cfg, o->synth, n);
+        snprintf(o->name, sizeof o->name, "rope_freqs.weight");
+        o->type = TENSOR_TYPE_F32;
+        o->n_dims = 1;
+        o->ne[0] = n;
+        o->ne[1] = 1;
+    }
+    uint64_t off = 0;
+    for (int i = 0; i < p->n; i++) {
+        struct out_tensor *o = &p->t[i];
+        o->size = (uint64_t)tensor_row_bytes(o->type, o->ne[0]) * (uint64_t)o->ne[1];
+        o->offset = off;
+        off += (o->size + ALIGN - 1) / ALIGN * ALIGN;
+    }
+    return 0;
+}
+
+/* The bytes of one output tensor (malloc'd, o->size long). */
+static unsigned char *tensor_bytes(const struct out_tensor *o, const struct hf_config *cfg)
+{
+    unsigned char *out = malloc(o->size ? o->size : 1);
+    if (!out) return NULL;
+    const int64_t rows = o->ne[1], k = o->ne[0];
+    if (o->synth) {
+        memcpy(out, o->synth, o->size);
+        return out;
+    }
+    unsigned char *tmp = NULL;
+    const unsigned char *src;
+    if (o->scales) { /* MLX: pack, then dequantise row by row to f32 */
+        int sd = o->scales->dtype == SAFETENSORS_BF16 ? TENSOR_MLX_SCALE_BF16
+               : o->scales->dtype == SAFETENSORS_F16  ? TENSOR_MLX_SCALE_F16 : TENSOR_MLX_SCALE_F32;
+        int mt = tensor_mlx_type(cfg->quant_bits, cfg->quant_group, (enum tensor_mlx_scale)sd);
+        int64_t rb = tensor_mlx_row_bytes(mt, k);
+        tmp = malloc((size_t)(rb * rows));
+        if (!tmp || tensor_mlx_pack(mt, o->src->data, o->scales->data, o->biases->data, rows, k, tmp) != 0) {
+            free(tmp);
+            free(out);
+            return NULL;
+        }
+        for (int64_t r = 0; r < rows; r++) tensor_mlx_dequantize_row(mt, tmp + r * rb, (float *)out + r * k, k);
+        free(tmp);
+        tmp = NULL;
+        src = out;
+    } else if (o->type == TENSOR_TYPE_F32 && o->src->dtype != SAFETENSORS_F32) {
+        /* a vector widened to f32 */
+        tensor_dequantize_row(st_engine_type(o->src->dtype), o->src->data, (float *)out, k * rows);
+        src = out;
+    } else {
+        memcpy(out, o->src->data, o->size);
+        src = out;
+    }
+    if (o->flags & HF_MAP_NORM_PLUS1)
+        for (int64_t i = 0; i < k * rows; i++) ((float *)out)[i] += 1.0f;
+    if (o->permute_heads) {
+        /* Rows (or bias elements) of each head: new 2j + t = old t * d/2 + j. */
+        const bool vec = o->n_dims == 1;
+        const int64_t n_rows = vec ? k : rows;
+        const size_t rb = vec ? sizeof(float) : o->size / (size_t)rows;
+        const int64_t d = n_rows / o->permute_heads;
+        tmp = malloc(o->size ? o->size : 1);
+        if (!tmp) {
+            free(out);
+            return NULL;
+        }
+        memcpy(tmp, src, o->size);
+        for (int64_t h = 0; h < o->permute_heads; h++)
+            for (int64_t j = 0; j < d / 2; j++)
+                for (int t = 0; t < 2; t++)
+                    memcpy(out + (size_t)(h * d + 2 * j + t) * rb, tmp + (size_t)(h * d + t * (d / 2) + j) * rb, rb);
+        free(tmp);
+    }
+    return out;
+}
+
+/* ---- metadata ---- */
+
+static void model_kvs(struct buf *b, const struct hf_config *c, const char *name, int file_type)
+{
+    const char *a = c->engine_arch;
+    char key[128];
+#define K(suffix) (snprintf(key, sizeof key, "%s.%s", a, suffix), key)
+    kv_str(b, "general.architecture", a);
+    kv_str(b, "general.type", "model");
+    kv_str(b, "general.name", name);
+    kv_u32(b, "general.file_type", (uint32_t)file_type);
+    kv_u32(b, "general.quantization_version", 2);
+    kv_u32(b, K("block_count"), (uint32_t)c->num_layers);
+    kv_u32(b, K("context_length"), (uint32_t)c->max_position_embeddings);
+    kv_u32(b, K("embedding_length"), (uint32_t)c->hidden_size);
+    kv_u32(b, K("feed_forward_length"), (uint32_t)c->intermediate_size);
+    kv_u32(b, K("attention.head_count"), (uint32_t)c->num_heads);
+    kv_u32(b, K("attention.head_count_kv"), (uint32_t)c->num_kv_heads);
+    kv_f32(b, K("rope.freq_base"), c->rope_theta);
+    kv_f32(b, K("attention.layer_norm_rms_epsilon"), c->rms_norm_eps);
+    kv_u32(b, K("attention.key_length"), (uint32_t)c->head_dim);
+    kv_u32(b, K("attention.value_length"), (uint32_t)c->head_dim);
+    if (c->arch == HF_ARCH_LLAMA) {
+        kv_u32(b, K("vocab_size"), (uint32_t)c->vocab_size);
+        kv_u32(b, K("rope.dimension_count"), (uint32_t)c->head_dim);
+    }
+    if (strcmp(c->rope_scaling_type, "linear") == 0) {
+        kv_str(b, K("rope.scaling.type"), "linear");
+        kv_f32(b, K("rope.scaling.factor"), c->rope_factor);
+    }
+    if (c->arch == HF_ARCH_GEMMA3) {
+        kv_u32(b, K("attention.sliding_window"), (uint32_t)c->sliding_window);
+        kv_f32(b, K("rope.freq_base_swa"), c->rope_local_theta);
+        if (c->sliding_window_pattern != 6)
+            kv_u32(b, K("attention.sliding_window_pattern"), (uint32_t)c->sliding_window_pattern);
+        if (c->final_logit_softcapping > 0) kv_f32(b, K("final_logit_softcapping"), c->final_logit_softcapping);
+        if (c->attn_logit_softcapping > 0) kv_f32(b, K("attn_logit_softcapping"), c->attn_logit_softcapping);
+    }
+#undef K
+}
+
+static cJSON *read_json(const char *dir, const char *file, int required, char *err, size_t es)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if (!required && access(path, R_OK) != 0) return NULL;
+    size_t len;
+    char *text = hf_read_file(path, 512u << 20, &len, err, es);
+    if (!text) return NULL;
+    cJSON *j = cJSON_ParseWithLength(text, len);
+    free(text);
+    if (!j) set_err(err, es, "%s: not valid JSON", path);
+    return j;
+}
+
+static bool has_bytelevel(const cJSON *node)
+{
+    if (!cJSON_IsObject(node)) return false;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(node, "type");
+    if (cJSON_IsString(type) && strcmp(type->valuestring, "ByteLevel") == 0) return true;
+    static const char *lists[] = {"pretokenizers", "decoders", "processors"};
+    for (int i = 0; i < 3; i++) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(node, lists[i])) if (has_bytelevel(it)) return true;
+    }
+    return false;
+}
+
+/* Every "Regex" string under node, searched for needle. */
+static bool regex_contains(const cJSON *node, const char *needle)
+{
+    if (!node) return false;
+    if (node->string && strcmp(node->string, "Regex") == 0 && cJSON_IsString(node))
+        return strstr(node->valuestring, needle) != NULL;
+    for (const cJSON *c = node->child; c; c = c->next)
+        if (regex_contains(c, needle)) return true;
+    return false;
+}
+
+static const char *detect_pre(const cJSON *pre_tok)
+{
+    if (!regex_contains(pre_tok, "(?i:'s|'t|'re|'ve|'m|'ll|'d)")) return NULL;
+    if (regex_contains(pre_tok, "\\p{N}{1,3}")) return "llama-bpe";
+    if (regex_contains(pre_tok, "\\p{N}|")) return "qwen2";
+    return NULL;
+}
+
+/* tokenizer_config's <typ>_token text (string or {"content": ...}). */
+static const char *special_text(const cJSON *tcfg, const char *typ)
+{
+    char key[32];
+    snprintf(key, sizeof key, "%s_token", typ);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(tcfg, key);
+    if (cJSON_IsObject(e)) e = cJSON_GetObjectItemCaseSensitive(e, "content");
+    return cJSON_IsString(e) ? e->valuestring : NULL;
+}
+
+/* As gguf-py's SpecialVocab: the added token with tokenizer_config's text,
+ * else config.json's <typ>_token_id (first of a list); -1 when none. */
+static long special_id(const cJSON *tok, const cJSON *tcfg, const cJSON *mcfg, const char *typ)
+{
+    const char *text = special_text(tcfg, typ);
+    if (text) {
+        const cJSON *a;
+        cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(tok, "added_tokens"))
+        {
+            const cJSON *c = cJSON_GetObjectItemCaseSensitive(a, "content");
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "id");
+            if (cJSON_IsString(c) && cJSON_IsNumber(id) && strcmp(c->valuestring, text) == 0) return (long)id->valuedouble;
+        }
+    }
+    char key[32];
+    snprintf(key, sizeof key, "%s_token_id", typ);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(mcfg, key);
+    if (cJSON_IsArray(v)) v = v->child;
+    if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < MAX_VOCAB) return (long)v->valuedouble;
+    return -1;
+}
+
+/* add_bos_token: tokenizer_config's, else a TemplateProcessing that starts
+ * with the BOS special token; -1 when neither says. */
+static int add_bos(const cJSON *tok, const cJSON *tcfg)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(tcfg, "add_bos_token");
+    if (cJSON_IsBool(v)) return cJSON_IsTrue(v);
+    const cJSON *post = cJSON_GetObjectItemCaseSensitive(tok, "post_processor");
+    const cJSON *procs = cJSON_GetObjectItemCaseSensitive(post, "processors");
+    const cJSON *single_list[1] = {post};
+    int n = procs ? cJSON_GetArraySize(procs) : 1;
+    for (int i = 0; i < n; i++) {
+        const cJSON *p = procs ? cJSON_GetArrayItem(procs, i) : single_list[0];
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(p, "type");
+        if (!cJSON_IsString(type) || strcmp(type->valuestring, "TemplateProcessing") != 0) continue;
+        const cJSON *single = cJSON_GetObjectItemCaseSensitive(p, "single");
+        const cJSON *first = cJSON_GetArrayItem(single, 0);
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(first, "SpecialToken");
+        if (cJSON_GetArraySize(single) > 1 && st) {
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(st, "id");
+            const char *bos = special_text(tcfg, "bos");
+            return cJSON_IsString(id) && bos && strcmp(id->valuestring, bos) == 0;
+        }
+    }
+    return -1;
+}
+
+/* Byte-level BPE merges never hold a space; the converter writes one as
+ * U+0120 (space + 0x100), as llama.cpp's gguf-py does. */
+static void put_merge_part(char *out, size_t *n, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == ' ') {
+            out[(*n)++] = (char)0xC4;
+            out[(*n)++] = (char)0xA0;
+        } else {
+            out[(*n)++] = s[i];
+        }
+    }
+}
+
+static int merges_kv(struct buf *b, const cJSON *merges, const char *path, char *err, size_t es)
+{
+    int n = cJSON_GetArraySize(merges);
+    kv_array(b, "tokenizer.ggml.merges", T_STRING, (uint64_t)n);
+    int i = 0;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, merges)
+    {
+        const char *a, *c;
+        size_t la, lc;
+        if (cJSON_IsString(m)) {
+            const char *sp = strchr(m->valuestring, ' ');
+            if (!sp) {
+                set_err(err, es, "%s: merge %d '%s' has no space", path, i, m->valuestring);
+                return -1;
+            }
+            a = m->valuestring;
+            la = (size_t)(sp - a);
+            c = sp + 1;
+            lc = strlen(c);
+        } else if (cJSON_GetArraySize(m) == 2 && cJSON_IsString(m->child) && cJSON_IsString(m->child->next)) {
+            a = m->child->valuestring;
+            la = strlen(a);
+            c = m->child->next->valuestring;
+            lc = strlen(c);
+        } else {
+            set_err(err, es, "%s: merge %d is neither \"a b\" nor [a, b]", path, i);
+            return -1;
+        }
+        char *tmp = malloc(2 * (la + lc) + 2);
+        if (!tmp) {
+            set_err(err, es, "out of memory");
+            return -1;
+        }
+        size_t n_out = 0;
+        put_merge_part(tmp, &n_out, a, la);
+        tmp[n_out++] = ' ';
+        put_merge_part(tmp, &n_out, c, lc);
+        put_str(b, tmp, n_out);
+        free(tmp);
+        i++;
+    }
+    return 0;
+}
+
+static int tokenizer_kvs(struct buf *b, const char *dir, int n_vocab, const char *pre_opt, char *err, size_t es)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    int rc = -1;
+    cJSON *tok = read_json(dir, "tokenizer.json", 1, err, es);
+    cJSON *tcfg = read_json(dir, "tokenizer_config.json", 0, err, es);
+    cJSON *mcfg = read_json(dir, "config.json", 1, err, es);
+    const char **tokens = NULL;
+    int32_t *types = NULL;
+    long n = n_vocab;
+    if (!tok || !mcfg) goto done;
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(tok, "model");
+    const cJSON *mtype = cJSON_GetObjectItemCaseSensitive(model, "type");
+    if (!cJSON_IsString(mtype) || strcmp(mtype->valuestring, "BPE") != 0 ||
+        !(has_bytelevel(cJSON_GetObjectItemCaseSensitive(tok, "pre_tokenizer")) ||
+          has_bytelevel(cJSON_GetObjectItemCaseSensitive(tok, "decoder")))) {
+        set_err(err, es, "%s: only byte-level BPE tokenizers (Qwen, Llama 3, GPT-2 style) can be converted; "
+                         "this one is not byte-level (SentencePiece-style?)", path);
+        goto done;
+    }
+    const char *pre = pre_opt ? pre_opt : detect_pre(cJSON_GetObjectItemCaseSensitive(tok, "pre_tokenizer"));
+    if (!pre) {
+        set_err(err, es, "%s: unrecognised pre-tokenizer regex (not Qwen's or Llama 3's): name it with --pre", path);
+        goto done;
+    }
+    /* Largest id, for the token count. */
+    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
+    const cJSON *added = cJSON_GetObjectItemCaseSensitive(tok, "added_tokens");
+    const cJSON *it;
+    for (int pass = 0; pass < 2; pass++) {
+        const cJSON *list = pass ? added : vocab;
+        cJSON_ArrayForEach(it, list)
+        {
+            const cJSON *id = pass ? cJSON_GetObjectItemCaseSensitive(it, "id") : it;
+            const cJSON *content = pass ? cJSON_GetObjectItemCaseSensitive(it, "content") : NULL;
+            if (!cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble >= MAX_VOCAB ||
+                (pass && !cJSON_IsString(content))) {
+                set_err(err, es, "%s: %s entry '%s' has no valid id", path, pass ? "added_tokens" : "model.vocab",
+                        pass ? (cJSON_IsString(content) ? content->valuestring : "?") : it->string);
+                goto done;
+            }
+            if ((long)id->valuedouble + 1 > n) n = (long)id->valuedouble + 1;
+        }
+    }
+    tokens = calloc((size_t)n, sizeof *tokens);
+    types = calloc((size_t)n, sizeof *types);
+    if (!tokens || !types) {
+        set_err(err, es, "out of memory");
+        goto done;
+    }
+    cJSON_ArrayForEach(it, vocab)
+    {
+        long id = (long)it->valuedouble;
+        tokens[id] = it->string;
+        types[id] = TOK_NORMAL;
+    }
+    cJSON_ArrayForEach(it, added)
+    {
+        long id = (long)cJSON_GetObjectItemCaseSensitive(it, "id")->valuedouble;
+        const char *text = cJSON_GetObjectItemCaseSensitive(it, "content")->valuestring;
+        size_t len = strlen(text);
+        tokens[id] = text;
+        bool special = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "special"));
+        bool looks = len >= 4 && strncmp(text, "<|", 2) == 0 && strcmp(text + len - 2, "|>") == 0;
+        types[id] = (special || looks) ? TOK_CONTROL : TOK_USER_DEFINED;
+    }
+    kv_str(b, "tokenizer.ggml.model", "gpt2");
+    kv_str(b, "tokenizer.ggml.pre", pre);
+    kv_array(b, "tokenizer.ggml.tokens", T_STRING, (uint64_t)n);
+    for (long i = 0; i < n; i++) {
+        if (tokens[i]) {
+            put_str(b, tokens[i], strlen(tokens[i]));
+        } else {
+            char pad[32];
+            snprintf(pad, sizeof pad, "[PAD%ld]", i);
+            put_str(b, pad, strlen(pad));
+            types[i] = TOK_UNUSED;
+        }
+    }
+    kv_array(b, "tokenizer.ggml.token_type", T_INT32, (uint64_t)n);
+    put(b, types, (size_t)n * sizeof *types);
+    if (merges_kv(b, cJSON_GetObjectItemCaseSensitive(model, "merges"), path, err, es) != 0) goto done;
+    static const char *const typs[][2] = {{"bos", "bos"}, {"eos", "eos"}, {"unk", "unknown"},
+                                          {"sep", "seperator"}, {"pad", "padding"}, {"mask", "mask"}};
+    for (int i = 0; i < 6; i++) {
+        long id = special_id(tok, tcfg, mcfg, typs[i][0]);
+        if (id >= 0 && id < n) {
+            char key[64];
+            snprintf(key, sizeof key, "tokenizer.ggml.%s_token_id", typs[i][1]);
+            kv_u32(b, key, (uint32_t)id);
+        }
+    }
+    int ab = add_bos(tok, tcfg);
+    if (ab >= 0) kv_bool(b, "tokenizer.ggml.add_bos_token", ab);
+    const cJSON *ae = cJSON_GetObjectItemCaseSensitive(tcfg, "add_eos_token");
+    if (cJSON_IsBool(ae)) kv_bool(b, "tokenizer.ggml.add_eos_token", cJSON_IsTrue(ae));
+    const cJSON *ct = cJSON_GetObjectItemCaseSensitive(tcfg, "chat_template");
+    if (cJSON_IsString(ct)) {
+        kv_str(b, "tokenizer.chat_template", ct->valuestring);
+    } else if (cJSON_IsArray(ct)) {
+        cJSON_ArrayForEach(it, ct)
+        {
+            const cJSON *nm = cJSON_GetObjectItemCaseSensitive(it, "name");
+            const cJSON *tp = cJSON_GetObjectItemCaseSensitive(it, "template");
+            if (!cJSON_IsString(nm) || !cJSON_IsString(tp)) continue;
+            char key[256];
+            if (strcmp(nm->valuestring, "default") == 0) snprintf(key, sizeof key, "tokenizer.chat_template");
+            else snprintf(key, sizeof key, "tokenizer.chat_template.%.200s", nm->valuestring);
+            kv_str(b, key, tp->valuestring);
+        }
+    } else {
+        snprintf(path, sizeof path, "%s/chat_template.jinja", dir);
+        size_t len;
+        char *text = access(path, R_OK) == 0 ? hf_read_file(path, 16u << 20, &len, NULL, 0) : NULL;
+        if (text) kv_str(b, "tokenizer.chat_template", text);
+        free(text);
+    }
+    rc = b->oom ? -1 : 0;
+    if (b->oom) set_err(err, es, "out of memory");
+done:
+    free(tokens);
+    free(types);
+    cJSON_Delete(tok);
+    cJSON_Delete(tcfg);
+    cJSON_Delete(mcfg);
+    return rc;
+}
+
+/* ---- writing ---- */
+
+static int write_all(FILE *fp, const void *d, size_t n) { return fwrite(d, 1, n, fp) == n ? 0 : -1; }
+
+static int write_padding(FILE *fp, uint64_t at)
+{
+    static const unsigned char zeros[ALIGN];
+    size_t pad = (size_t)((ALIGN - at % ALIGN) % ALIGN);
+    return write_all(fp, zeros, pad);
+}
+
+static int write_file(const char *out_path, struct buf *hdr, const struct plan *p, const struct hf_config *cfg,
+                      char *err, size_t es)
+{
+    size_t plen = strlen(out_path) + 16;
+    char *tmp_path = malloc(plen);
+    if (!tmp_path) {
+        set_err(err, es, "out of memory");
+        return -1;
+    }
+    snprintf(tmp_path, plen, "%s.tmpXXXXXX", out_path);
+    int fd = mkstemp(tmp_path);
+    FILE *fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (!fp) {
+        set_err(err, es, "%s: cannot create: %s", out_path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp_path);
+        }
+        free(tmp_path);
+        return -1;
+    }
+    int rc = (write_all(fp, hdr->p, hdr->n) || write_padding(fp, hdr->n)) ? -1 : 0;
+    for (int i = 0; i < p->n && rc == 0; i++) {
+        unsigned char *data = tensor_bytes(&p->t[i], cfg);
+        if (!data) {
+            set_err(err, es, "%s: out of memory converting '%s'", out_path, p->t[i].name);
+            rc = -2;
+            break;
+        }
+        rc = (write_all(fp, data, p->t[i].size) || write_padding(fp, p->t[i].size)) ? -1 : 0;
+        free(data);
+    }
+    if (fclose(fp) != 0 && rc == 0) rc = -1;
+    if (rc == -1 || (rc == 0 && rename(tmp_path, out_path) != 0)) {
+        set_err(err, es, "%s: write failed: %s", out_path, strerror(errno));
+        rc = -1;
+    }
+    if (rc != 0) unlink(tmp_path);
+    free(tmp_path);
+    return rc ? -1 : 0;
+}
+
+int hf_convert_to_gguf(const char *dir, const char *out_path, const struct hf_convert_options *opts,
+                       char *err, size_t err_size)
+{
+    struct hf_config cfg;
+    struct safetensors_set *set = NULL;
+    struct plan plan = {0};
+    struct buf kvs = {0}, hdr = {0};
+    int rc = -1;
+    if (hf_config_load_dir(dir, &cfg, err, err_size) != 0 || safetensors_set_open(dir, &set, err, err_size) != 0)
+        goto done;
+    if (build_plan(&plan, &cfg, set, err, err_size) != 0) goto done;
+    /* file type: the embedding's (MLX is written as f32). */
+    int file_type = 0;
+    for (int i = 0; i < plan.n; i++)
+        if (strcmp(plan.t[i].name, "token_embd.weight") == 0)
+            file_type = plan.t[i].type == TENSOR_TYPE_F16 ? 1 : plan.t[i].type == TENSOR_TYPE_BF16 ? 32 : 0;
+    char name[256];
+    if (opts && opts->name) {
+        snprintf(name, sizeof name, "%s", opts->name);
+    } else {
+        size_t l = strlen(dir);
+        while (l > 1 && dir[l - 1] == '/') l--;
+        const char *s = dir + l;
+        while (s > dir && s[-1] != '/') s--;
+        snprintf(name, sizeof name, "%.*s", (int)(dir + l - s), s);
+    }
+    model_kvs(&kvs, &cfg, name, file_type);
+    if (tokenizer_kvs(&kvs, dir, cfg.vocab_size, opts ? opts->pre : NULL, err, err_size) != 0) goto done;
+    put(&hdr, "GGUF", 4);
+    put_u32(&hdr, 3);
+    put_u64(&hdr, (uint64_t)plan.n);
+    put_u64(&hdr, kvs.n_kv);
+    put(&hdr, kvs.p, kvs.n);
+    for (int i = 0; i < plan.n; i++) {
+        const struct out_tensor *o = &plan.t[i];
+        put_str(&hdr, o->name, strlen(o->name));
+        put_u32(&hdr, (uint32_t)o->n_dims);
+        for (int d = 0; d < o->n_dims; d++) put_u64(&hdr, (uint64_t)o->ne[d]);
+        put_u32(&hdr, (uint32_t)o->type);
+        put_u64(&hdr, o->offset);
+    }
+    if (hdr.oom || kvs.oom) {
+        set_err(err, err_size, "out of memory");
+        goto done;
+    }
+    rc = write_file(out_path, &hdr, &plan, &cfg, err, err_size);
+done:
+    free(kvs.p);
+    free(hdr.p);
+    plan_free(&plan);
+    safetensors_set_close(set);
+    return rc;
+}

@@ -1,0 +1,132 @@
+/* model.c - loading, freeing and describing a model (see model.h). */
+#include "model/model_internal.h"
+
+#include "formats/gguf.h"
+#include "model/load_hf.h"
+#include "tensor/tensor_types.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct model_load_params model_load_params_default(void)
+{
+    struct model_load_params p;
+    memset(&p, 0, sizeof p);
+    p.kv_type = TENSOR_TYPE_F16;
+    return p;
+}
+
+int model_finish_load(struct model *m, char *err, size_t err_size)
+{
+    const struct model_hparams *hp = &m->hp;
+    m->layer_swa = calloc((size_t)hp->n_layer, 1);
+    if (!m->layer_swa) return model_err(err, err_size, "%s: out of memory", m->path);
+    for (int il = 0; il < hp->n_layer; il++)
+        m->layer_swa[il] = (uint8_t)(hp->n_swa > 0 && model_arch_layer_is_swa(hp->swa_pattern, il));
+    return 0;
+}
+
+int model_load(const char *path, const struct model_load_params *params,
+               struct model **out, char *err, size_t err_size)
+{
+    *out = NULL;
+    if (err && err_size) err[0] = 0;
+    struct model_load_params p = params ? *params : model_load_params_default();
+    if (p.kv_type != TENSOR_TYPE_F32 && p.kv_type != TENSOR_TYPE_F16)
+        return model_err(err, err_size, "%s: KV cache type %s is not supported (f32 or f16)", path,
+                         tensor_type_name(p.kv_type));
+    struct model *m = calloc(1, sizeof *m);
+    if (!m || !(m->path = strdup(path))) {
+        free(m);
+        return model_err(err, err_size, "%s: out of memory", path);
+    }
+    m->kv_type = p.kv_type;
+    if (model_load_gguf(path, m, err, err_size) || model_finish_load(m, err, err_size)) {
+        model_free(m);
+        return -1;
+    }
+    *out = m;
+    return 0;
+}
+
+void model_free(struct model *m)
+{
+    if (!m) return;
+    model_hf_release(m); /* what the safetensors loader keeps (no-op otherwise) */
+    forward_scratch_free(&m->fs);
+    weights_free(&m->w);
+    gguf_close(m->gguf);
+    free(m->layer_swa);
+    free(m->path);
+    free(m);
+}
+
+const struct model_hparams *model_hparams(const struct model *m) { return &m->hp; }
+
+const struct gguf_file *model_gguf(const struct model *m) { return m->gguf; }
+
+/* Every distinct matrix and vector of the model, as stored in the file. */
+static void add_stat(struct model_type_stat *st, int *n, int type, uint64_t bytes)
+{
+    for (int i = 0; i < *n; i++)
+        if (st[i].type == type) {
+            st[i].n_tensors++;
+            st[i].bytes += bytes;
+            return;
+        }
+    st[*n].type = type;
+    st[*n].n_tensors = 1;
+    st[*n].bytes = bytes;
+    (*n)++;
+}
+
+int model_type_stats(const struct model *m, struct model_type_stat *out, int max)
+{
+    struct model_type_stat st[TENSOR_TYPE_COUNT + 1];
+    int n = 0;
+    if (m->gguf) {
+        for (int64_t i = 0; i < gguf_n_tensors(m->gguf); i++) {
+            const struct gguf_tensor *t = gguf_tensor_at(m->gguf, i);
+            int type = t->type < TENSOR_TYPE_COUNT ? (int)t->type : TENSOR_TYPE_COUNT;
+            add_stat(st, &n, type, t->size);
+        }
+    } else {
+        for (int r = 0; r < W_GLOBAL_COUNT; r++) {
+            const struct model_weight *w = &m->w.global[r];
+            if (w->data && !(r == W_OUTPUT && m->hp.tied_output))
+                add_stat(st, &n, w->type, (uint64_t)w->row_stride * (uint64_t)w->ne[1]);
+        }
+        for (int il = 0; il < m->hp.n_layer; il++)
+            for (int r = 0; r < W_LAYER_COUNT; r++) {
+                const struct model_weight *w = &m->w.layers[il].w[r];
+                if (w->data) add_stat(st, &n, w->type, (uint64_t)w->row_stride * (uint64_t)w->ne[1]);
+            }
+    }
+    /* sort by type id */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && st[j].type < st[j - 1].type; j--) {
+            struct model_type_stat t = st[j];
+            st[j] = st[j - 1];
+            st[j - 1] = t;
+        }
+    for (int i = 0; i < n && i < max; i++) out[i] = st[i];
+    return n;
+}
+
+int64_t model_n_params(const struct model *m)
+{
+    int64_t n = 0;
+    if (m->gguf) {
+        for (int64_t i = 0; i < gguf_n_tensors(m->gguf); i++) {
+            const struct gguf_tensor *t = gguf_tensor_at(m->gguf, i);
+            n += t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
+        }
+        return n;
+    }
+    for (int r = 0; r < W_GLOBAL_COUNT; r++)
+        if (m->w.global[r].data && !(r == W_OUTPUT && m->hp.tied_output)) n += m->w.global[r].ne[0] * m->w.global[r].ne[1];
+    for (int il = 0; il < m->hp.n_layer; il++)
+        for (int r = 0; r < W_LAYER_COUNT; r++)
+            if (m->w.layers[il].w[r].data) n += m->w.layers[il].w[r].ne[0] * m->w.layers[il].w[r].ne[1];
+    return n;
+}

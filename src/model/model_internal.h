@@ -1,0 +1,82 @@
+/* model_internal.h - definitions shared by the files of src/model/ only. */
+#ifndef INF_MODEL_INTERNAL_H
+#define INF_MODEL_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "model/model.h"
+#include "model/weights.h"
+
+struct kv_cache {
+    int n_layer, n_head_kv, head_dim, head_dim_v;
+    int n_ctx;
+    int type;        /* TENSOR_TYPE_F32 / TENSOR_TYPE_F16 */
+    size_t elem;     /* bytes per element */
+    int n_pos;       /* filled positions */
+    void *k, *v;     /* [n_layer][n_head_kv][n_ctx][head_dim(_v)] */
+};
+
+static inline void *kv_cache_k_row(const struct kv_cache *c, int layer, int head, int pos)
+{
+    size_t idx = (((size_t)layer * (size_t)c->n_head_kv + (size_t)head) * (size_t)c->n_ctx + (size_t)pos) *
+                 (size_t)c->head_dim;
+    return (char *)c->k + idx * c->elem;
+}
+
+static inline void *kv_cache_v_row(const struct kv_cache *c, int layer, int head, int pos)
+{
+    size_t idx = (((size_t)layer * (size_t)c->n_head_kv + (size_t)head) * (size_t)c->n_ctx + (size_t)pos) *
+                 (size_t)c->head_dim_v;
+    return (char *)c->v + idx * c->elem;
+}
+
+/* Forward-pass scratch, grown on demand, owned by the model. */
+struct forward_scratch {
+    int cap_tokens;
+    float *x, *h, *q, *k, *v, *attn, *gate, *up, *out_rows;
+    float *rope_cs;       /* [cap_tokens][2 variants][n_rot/2][cos, sin] */
+    int *chunk_idx;       /* scratch for indices */
+    /* per-thread attention buffers */
+    int cap_threads;
+    size_t cap_thread_floats;
+    float *thread_buf;    /* cap_threads * cap_thread_floats */
+};
+
+struct model {
+    struct model_hparams hp;
+    const struct model_arch_info *ai;
+    struct model_weights w;
+    struct gguf_file *gguf; /* owned; NULL for other formats */
+    char *path;
+    int kv_type;
+    uint8_t *layer_swa;     /* [n_layer]: 1 = sliding-window layer */
+    struct forward_scratch fs;
+};
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static inline int model_err(char *err, size_t err_size, const char *fmt, ...)
+{
+    if (err && err_size) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_size, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* load_gguf.c */
+int model_load_gguf(const char *path, struct model *m, char *err, size_t err_size);
+
+/* model.c: derived per-layer data after hparams and weights are set. */
+int model_finish_load(struct model *m, char *err, size_t err_size);
+
+/* forward.c */
+void forward_scratch_free(struct forward_scratch *fs);
+
+#endif

@@ -1,0 +1,239 @@
+/* tokenizer_bpe.c - byte-pair encoding of one pre-tokenized word.
+ *
+ * One merge loop serves both references: symbols are vocabulary ids, merges
+ * are looked up by (left id, right id) in a hash map giving (rank, merged
+ * id), and a binary heap pops the lowest rank, leftmost first (HF's
+ * Word::merge_all and llama.cpp's llm_bigram_bpe order). Stale heap entries
+ * are skipped by re-checking the pair. */
+#include "text/tokenizer_impl.h"
+#include "text/unicode.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct sym { int32_t id; int32_t prev, next; uint32_t len; };
+struct hent { int32_t rank; int32_t pos; int32_t id; };
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static inline uint64_t merge_key(int32_t a, int32_t b) { return ((uint64_t)(uint32_t)(a + 1) << 32) | (uint32_t)b; }
+
+int tok_mergemap_put(struct tok_mergemap *m, int32_t a, int32_t b, int32_t rank, int32_t id, bool first_wins);
+int tok_mergemap_put(struct tok_mergemap *m, int32_t a, int32_t b, int32_t rank, int32_t id, bool first_wins)
+{
+    if ((m->count + 1) * 2 > m->mask + 1 || !m->slots) {
+        uint32_t nsz = m->slots ? (m->mask + 1) * 2 : 1024;
+        struct tok_merge_slot *ns = calloc(nsz, sizeof *ns);
+        if (!ns) return -1;
+        for (uint32_t i = 0; m->slots && i <= m->mask; i++) {
+            if (!m->slots[i].key) continue;
+            uint32_t h = (uint32_t)mix64(m->slots[i].key) & (nsz - 1);
+            while (ns[h].key) h = (h + 1) & (nsz - 1);
+            ns[h] = m->slots[i];
+        }
+        free(m->slots);
+        m->slots = ns;
+        m->mask = nsz - 1;
+    }
+    uint64_t k = merge_key(a, b);
+    uint32_t h = (uint32_t)mix64(k) & m->mask;
+    while (m->slots[h].key) {
+        if (m->slots[h].key == k) {
+            if (!first_wins) { m->slots[h].rank = rank; m->slots[h].id = id; }
+            return 0;
+        }
+        h = (h + 1) & m->mask;
+    }
+    m->slots[h] = (struct tok_merge_slot){k, rank, id};
+    m->count++;
+    return 0;
+}
+
+static inline const struct tok_merge_slot *merge_get(const struct tok_mergemap *m, int32_t a, int32_t b)
+{
+    if (!m->slots || a < 0 || b < 0) return NULL;
+    uint64_t k = merge_key(a, b);
+    uint32_t h = (uint32_t)mix64(k) & m->mask;
+    while (m->slots[h].key) {
+        if (m->slots[h].key == k) return &m->slots[h];
+        h = (h + 1) & m->mask;
+    }
+    return NULL;
+}
+
+/* min-heap on (rank, pos) */
+static inline bool hless(const struct hent *x, const struct hent *y)
+{
+    return x->rank < y->rank || (x->rank == y->rank && x->pos < y->pos);
+}
+
+static void hpush(struct hent *h, size_t *n, struct hent e)
+{
+    size_t i = (*n)++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!hless(&e, &h[p])) break;
+        h[i] = h[p];
+        i = p;
+    }
+    h[i] = e;
+}
+
+static struct hent hpop(struct hent *h, size_t *n)
+{
+    struct hent top = h[0];
+    struct hent last = h[--(*n)];
+    size_t i = 0, m = *n;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= m) break;
+        if (c + 1 < m && hless(&h[c + 1], &h[c])) c++;
+        if (!hless(&h[c], &last)) break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (m) h[i] = last;
+    return top;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < need) nc *= 2;
+    void *np = realloc(*p, nc * elem);
+    if (!np) return -1;
+    *p = np;
+    *cap = nc;
+    return 0;
+}
+
+int tok_bpe_word(const struct tokenizer *t, const char *w, size_t n, struct tok_ids *out, struct tok_scratch *s)
+{
+    if (n == 0) return 0;
+    const bool hf = t->flavor == TOK_FLAVOR_HF;
+    if (t->ignore_merges) {
+        int32_t id = tok_strmap_get(&t->vocab, w, n);
+        if (id >= 0) return tok_ids_push(out, id);
+    }
+    /* worst case one symbol per byte (byte fallback) */
+    if (grow(&s->sym, &s->sym_cap, n + 1, sizeof(struct sym))) return -1;
+    struct sym *sy = s->sym;
+    int32_t ns = 0;
+    int32_t unk_id = -1;
+    uint32_t unk_len = 0;
+    const bool affix = t->cont_prefix_len || t->eow_suffix_len;
+    size_t i = 0;
+    while (i < n) {
+        size_t cl;
+        if (hf) {
+            uint32_t cp;
+            cl = tu_decode_strict((const unsigned char *)w + i, n - i, &cp);
+            if (!cl) cl = 1; /* cannot happen: HF input is sanitized */
+        } else {
+            cl = tu_len_lead((unsigned char)w[i]);
+            if (cl > n - i) cl = n - i;
+        }
+        int32_t id;
+        if (affix) {
+            size_t need = t->cont_prefix_len + cl + t->eow_suffix_len;
+            if (grow((void **)&s->buf, &s->buf_cap, need, 1)) return -1;
+            size_t o = 0;
+            if (i > 0 && t->cont_prefix_len) { memcpy(s->buf, t->cont_prefix, t->cont_prefix_len); o = t->cont_prefix_len; }
+            memcpy(s->buf + o, w + i, cl); o += cl;
+            if (i + cl == n && t->eow_suffix_len) { memcpy(s->buf + o, t->eow_suffix, t->eow_suffix_len); o += t->eow_suffix_len; }
+            id = tok_strmap_get(&t->vocab, s->buf, o);
+        } else {
+            id = tok_strmap_get(&t->vocab, w + i, cl);
+        }
+        if (id >= 0) {
+            if (unk_id >= 0) { sy[ns++] = (struct sym){unk_id, 0, 0, unk_len}; unk_id = -1; }
+            sy[ns++] = (struct sym){id, 0, 0, (uint32_t)cl};
+        } else if (hf) {
+            bool done = false;
+            if (t->byte_fallback) {
+                bool all = true;
+                for (size_t k = 0; k < cl; k++)
+                    if (t->byte_ids[(unsigned char)w[i + k]] < 0) { all = false; break; }
+                if (all) {
+                    if (unk_id >= 0) { sy[ns++] = (struct sym){unk_id, 0, 0, unk_len}; unk_id = -1; }
+                    for (size_t k = 0; k < cl; k++) sy[ns++] = (struct sym){t->byte_ids[(unsigned char)w[i + k]], 0, 0, 1};
+                    done = true;
+                }
+            }
+            if (!done && t->unk_id >= 0) {
+                if (unk_id >= 0 && t->fuse_unk) unk_len += (uint32_t)cl;
+                else {
+                    if (unk_id >= 0) sy[ns++] = (struct sym){unk_id, 0, 0, unk_len};
+                    unk_id = t->unk_id;
+                    unk_len = (uint32_t)cl;
+                }
+            }
+        } else {
+            /* llama.cpp: an unknown character cannot merge; at the end each of
+             * its bytes is looked up as a one-byte token (else dropped). */
+            sy[ns++] = (struct sym){-2 - (int32_t)i, 0, 0, (uint32_t)cl};
+        }
+        i += cl;
+    }
+    if (unk_id >= 0) sy[ns++] = (struct sym){unk_id, 0, 0, unk_len};
+    for (int32_t k = 0; k < ns; k++) { sy[k].prev = k - 1; sy[k].next = k + 1 < ns ? k + 1 : -1; }
+
+    if (ns > 1 && t->merges.count) {
+        if (grow(&s->heap, &s->heap_cap, (size_t)ns * 2 + 8, sizeof(struct hent))) return -1;
+        struct hent *h = s->heap;
+        size_t hn = 0;
+        for (int32_t k = 0; k + 1 < ns; k++) {
+            const struct tok_merge_slot *m = merge_get(&t->merges, sy[k].id, sy[k + 1].id);
+            if (m) hpush(h, &hn, (struct hent){m->rank, k, m->id});
+        }
+        while (hn) {
+            struct hent top = hpop(h, &hn);
+            struct sym *L = &sy[top.pos];
+            if (L->len == 0 || L->next < 0) continue;
+            struct sym *R = &sy[L->next];
+            const struct tok_merge_slot *m = merge_get(&t->merges, L->id, R->id);
+            if (!m || m->id != top.id || m->rank != top.rank) continue;
+            L->id = top.id;
+            L->len += R->len;
+            R->len = 0;
+            int32_t rn = R->next;
+            L->next = rn;
+            if (rn >= 0) sy[rn].prev = top.pos;
+            /* the heap never holds more than one entry per live pair plus
+             * stale ones; reserve room for two pushes */
+            if (hn + 2 > s->heap_cap) {
+                if (grow(&s->heap, &s->heap_cap, hn + 2, sizeof(struct hent))) return -1;
+                h = s->heap;
+            }
+            if (L->prev >= 0) {
+                const struct tok_merge_slot *pm = merge_get(&t->merges, sy[L->prev].id, L->id);
+                if (pm) hpush(h, &hn, (struct hent){pm->rank, L->prev, pm->id});
+            }
+            if (rn >= 0) {
+                const struct tok_merge_slot *nm = merge_get(&t->merges, L->id, sy[rn].id);
+                if (nm) hpush(h, &hn, (struct hent){nm->rank, top.pos, nm->id});
+            }
+        }
+    }
+    for (int32_t k = 0; k >= 0 && k < ns; k = sy[k].next) {
+        if (sy[k].id >= 0) {
+            if (tok_ids_push(out, sy[k].id)) return -1;
+        } else {
+            size_t off = (size_t)(-(sy[k].id + 2));
+            for (uint32_t b = 0; b < sy[k].len; b++) {
+                int32_t id = tok_strmap_get(&t->vocab, w + off + b, 1);
+                if (id >= 0 && tok_ids_push(out, id)) return -1;
+            }
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,571 @@
+/* tokenizer_json.c - a tokenizer from a Hugging Face tokenizer.json (+
+ * tokenizer_config.json), with the semantics of the tokenizers crate.
+ * Components this library does not implement fail the load with an error
+ * that names them. */
+#include "text/tokenizer_impl.h"
+#include "text/unicode.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void set_err(char *err, size_t n, const char *fmt, ...)
+{
+    if (!err || !n) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, n, fmt, ap);
+    va_end(ap);
+}
+
+#define HF_BYTELEVEL_RX "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool jbool(const cJSON *o, const char *key, bool def)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (cJSON_IsBool(v)) return cJSON_IsTrue(v);
+    return def;
+}
+
+/* cJSON strings are NUL-terminated; JSON "\u0000" would truncate them.
+ * Token texts with embedded NULs do not occur in the supported files. */
+static size_t jlen(const char *s) { return strlen(s); }
+
+static int parse_behavior(const char *s)
+{
+    if (!s) return SB_ISOLATED;
+    if (!strcmp(s, "Removed")) return SB_REMOVED;
+    if (!strcmp(s, "Isolated")) return SB_ISOLATED;
+    if (!strcmp(s, "MergedWithPrevious")) return SB_MERGED_PREV;
+    if (!strcmp(s, "MergedWithNext")) return SB_MERGED_NEXT;
+    if (!strcmp(s, "Contiguous")) return SB_CONTIGUOUS;
+    return 0;
+}
+
+static int parse_scheme(const cJSON *o)
+{
+    const char *ps = jstr(o, "prepend_scheme");
+    if (ps) {
+        if (!strcmp(ps, "always")) return PS_ALWAYS;
+        if (!strcmp(ps, "first")) return PS_FIRST;
+        if (!strcmp(ps, "never")) return PS_NEVER;
+        return 0;
+    }
+    return jbool(o, "add_prefix_space", true) ? PS_ALWAYS : PS_NEVER;
+}
+
+/* {"String": s} or {"Regex": r}: literal copy or compiled regex */
+static int parse_pattern(struct tokenizer *t, const cJSON *pat, char **lit, size_t *lit_len, pcre2_code **re,
+                         const char *where, char *err, size_t err_size)
+{
+    const char *s = jstr(pat, "String");
+    if (s) {
+        *lit = tokd_strdup(s, jlen(s));
+        *lit_len = jlen(s);
+        return *lit ? 0 : -1;
+    }
+    const char *r = jstr(pat, "Regex");
+    if (r) {
+        char e2[256];
+        *re = tokd_compile_regex(t, r, jlen(r), e2, sizeof e2);
+        if (!*re) { set_err(err, err_size, "tokenizer.json: %s: %s", where, e2); return -1; }
+        return 0;
+    }
+    set_err(err, err_size, "tokenizer.json: %s: pattern is neither String nor Regex", where);
+    return -1;
+}
+
+static int parse_normalizer(struct tokenizer *t, const cJSON *n, char *err, size_t err_size)
+{
+    if (!n || cJSON_IsNull(n)) return 0;
+    const char *ty = jstr(n, "type");
+    if (!ty) { set_err(err, err_size, "tokenizer.json: normalizer without type"); return -1; }
+    if (!strcmp(ty, "Sequence")) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(n, "normalizers"))
+            if (parse_normalizer(t, it, err, err_size)) return -1;
+        return 0;
+    }
+    struct tok_norm *nm;
+    if (!strcmp(ty, "NFC")) nm = tokd_push_norm(t, NM_NFC);
+    else if (!strcmp(ty, "NFD")) nm = tokd_push_norm(t, NM_NFD);
+    else if (!strcmp(ty, "NFKC")) nm = tokd_push_norm(t, NM_NFKC);
+    else if (!strcmp(ty, "NFKD")) nm = tokd_push_norm(t, NM_NFKD);
+    else if (!strcmp(ty, "Lowercase")) nm = tokd_push_norm(t, NM_LOWERCASE);
+    else if (!strcmp(ty, "StripAccents")) nm = tokd_push_norm(t, NM_STRIP_ACCENTS);
+    else if (!strcmp(ty, "Strip")) {
+        nm = tokd_push_norm(t, NM_STRIP);
+        if (nm) { nm->left = jbool(n, "strip_left", true); nm->right = jbool(n, "strip_right", true); }
+    } else if (!strcmp(ty, "Prepend")) {
+        const char *p = jstr(n, "prepend");
+        nm = tokd_push_norm(t, NM_PREPEND);
+        if (nm) {
+            nm->alen = p ? jlen(p) : 0;
+            nm->a = tokd_strdup(p ? p : "", nm->alen);
+            if (!nm->a) return -1;
+        }
+    } else if (!strcmp(ty, "Replace")) {
+        nm = tokd_push_norm(t, NM_REPLACE);
+        if (!nm) return -1;
+        const char *c = jstr(n, "content");
+        nm->blen = c ? jlen(c) : 0;
+        nm->b = tokd_strdup(c ? c : "", nm->blen);
+        if (!nm->b) return -1;
+        if (parse_pattern(t, cJSON_GetObjectItemCaseSensitive(n, "pattern"), &nm->a, &nm->alen, &nm->re,
+                          "Replace normalizer", err, err_size)) return -1;
+    } else {
+        set_err(err, err_size, "tokenizer.json: unsupported normalizer type '%s'", ty);
+        return -1;
+    }
+    if (!nm) { set_err(err, err_size, "out of memory"); return -1; }
+    return 0;
+}
+
+static int parse_pre(struct tokenizer *t, const cJSON *n, char *err, size_t err_size)
+{
+    if (!n || cJSON_IsNull(n)) return 0;
+    const char *ty = jstr(n, "type");
+    if (!ty) { set_err(err, err_size, "tokenizer.json: pre_tokenizer without type"); return -1; }
+    if (!strcmp(ty, "Sequence")) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(n, "pretokenizers"))
+            if (parse_pre(t, it, err, err_size)) return -1;
+        return 0;
+    }
+    struct tok_pre *p = NULL;
+    if (!strcmp(ty, "Split")) {
+        p = tokd_push_pre(t, PT_SPLIT);
+        if (!p) goto oom;
+        p->behavior = parse_behavior(jstr(n, "behavior"));
+        if (!p->behavior) { set_err(err, err_size, "tokenizer.json: unsupported Split behavior '%s'", jstr(n, "behavior")); return -1; }
+        p->invert = jbool(n, "invert", false);
+        return parse_pattern(t, cJSON_GetObjectItemCaseSensitive(n, "pattern"), &p->lit, &p->lit_len, &p->re,
+                             "Split pre-tokenizer", err, err_size);
+    }
+    if (!strcmp(ty, "ByteLevel")) {
+        p = tokd_push_pre(t, PT_BYTELEVEL);
+        if (!p) goto oom;
+        p->add_prefix_space = jbool(n, "add_prefix_space", true);
+        p->use_regex = jbool(n, "use_regex", true);
+        if (p->use_regex) {
+            p->re = tokd_compile_regex(t, HF_BYTELEVEL_RX, strlen(HF_BYTELEVEL_RX), err, err_size);
+            if (!p->re) return -1;
+        }
+        return 0;
+    }
+    if (!strcmp(ty, "Metaspace")) {
+        p = tokd_push_pre(t, PT_METASPACE);
+        if (!p) goto oom;
+        const char *r = jstr(n, "replacement");
+        if (!r) r = "\xe2\x96\x81";
+        uint32_t cp;
+        size_t l = tu_decode_strict((const unsigned char *)r, jlen(r), &cp);
+        if (!l || l != jlen(r)) { set_err(err, err_size, "tokenizer.json: Metaspace replacement must be one character"); return -1; }
+        p->repl_cp = cp;
+        memcpy(p->repl, r, l);
+        p->repl_len = (int)l;
+        p->prepend_scheme = parse_scheme(n);
+        if (!p->prepend_scheme) { set_err(err, err_size, "tokenizer.json: unsupported Metaspace prepend_scheme '%s'", jstr(n, "prepend_scheme")); return -1; }
+        p->split = jbool(n, "split", true);
+        return 0;
+    }
+    if (!strcmp(ty, "Digits")) {
+        p = tokd_push_pre(t, PT_DIGITS);
+        if (!p) goto oom;
+        p->individual_digits = jbool(n, "individual_digits", false);
+        return 0;
+    }
+    if (!strcmp(ty, "Whitespace")) return tokd_push_pre(t, PT_WHITESPACE) ? 0 : -1;
+    if (!strcmp(ty, "WhitespaceSplit")) return tokd_push_pre(t, PT_WHITESPACE_SPLIT) ? 0 : -1;
+    if (!strcmp(ty, "BertPreTokenizer")) return tokd_push_pre(t, PT_BERT) ? 0 : -1;
+    if (!strcmp(ty, "Punctuation")) {
+        p = tokd_push_pre(t, PT_PUNCT);
+        if (!p) goto oom;
+        p->behavior = parse_behavior(jstr(n, "behavior"));
+        if (!p->behavior) { set_err(err, err_size, "tokenizer.json: unsupported Punctuation behavior '%s'", jstr(n, "behavior")); return -1; }
+        return 0;
+    }
+    if (!strcmp(ty, "CharDelimiterSplit")) {
+        const char *d = jstr(n, "delimiter");
+        p = tokd_push_pre(t, PT_SPLIT);
+        if (!p || !d) goto oom;
+        p->behavior = SB_REMOVED;
+        p->lit_len = jlen(d);
+        p->lit = tokd_strdup(d, p->lit_len);
+        return p->lit ? 0 : -1;
+    }
+    set_err(err, err_size, "tokenizer.json: unsupported pre_tokenizer type '%s'", ty);
+    return -1;
+oom:
+    set_err(err, err_size, "out of memory");
+    return -1;
+}
+
+static int parse_decoder(struct tokenizer *t, const cJSON *n, char *err, size_t err_size)
+{
+    if (!n || cJSON_IsNull(n)) return 0;
+    const char *ty = jstr(n, "type");
+    if (!ty) { set_err(err, err_size, "tokenizer.json: decoder without type"); return -1; }
+    if (!strcmp(ty, "Sequence")) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(n, "decoders"))
+            if (parse_decoder(t, it, err, err_size)) return -1;
+        return 0;
+    }
+    struct tok_dec *d = NULL;
+    if (!strcmp(ty, "ByteLevel")) d = tokd_push_dec(t, DEC_BYTELEVEL);
+    else if (!strcmp(ty, "ByteFallback")) d = tokd_push_dec(t, DEC_BYTEFALLBACK);
+    else if (!strcmp(ty, "Fuse")) d = tokd_push_dec(t, DEC_FUSE);
+    else if (!strcmp(ty, "Metaspace")) {
+        d = tokd_push_dec(t, DEC_METASPACE);
+        if (!d) goto oom;
+        const char *r = jstr(n, "replacement");
+        if (!r) r = "\xe2\x96\x81";
+        uint32_t cp;
+        if (!tu_decode_strict((const unsigned char *)r, jlen(r), &cp)) { set_err(err, err_size, "tokenizer.json: bad Metaspace replacement"); return -1; }
+        d->cp = cp;
+        d->prepend_scheme = parse_scheme(n);
+        if (!d->prepend_scheme) { set_err(err, err_size, "tokenizer.json: unsupported Metaspace prepend_scheme"); return -1; }
+    } else if (!strcmp(ty, "Strip")) {
+        d = tokd_push_dec(t, DEC_STRIP);
+        if (!d) goto oom;
+        const char *c = jstr(n, "content");
+        if (!c) c = " ";
+        d->alen = jlen(c);
+        d->a = tokd_strdup(c, d->alen);
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(n, "start"), *sp = cJSON_GetObjectItemCaseSensitive(n, "stop");
+        d->start = cJSON_IsNumber(st) ? (size_t)st->valuedouble : 0;
+        d->stop = cJSON_IsNumber(sp) ? (size_t)sp->valuedouble : 0;
+        if (!d->a) goto oom;
+    } else if (!strcmp(ty, "Replace")) {
+        d = tokd_push_dec(t, DEC_REPLACE);
+        if (!d) goto oom;
+        const char *c = jstr(n, "content");
+        d->blen = c ? jlen(c) : 0;
+        d->b = tokd_strdup(c ? c : "", d->blen);
+        if (!d->b) goto oom;
+        return parse_pattern(t, cJSON_GetObjectItemCaseSensitive(n, "pattern"), &d->a, &d->alen, &d->re,
+                             "Replace decoder", err, err_size);
+    } else {
+        set_err(err, err_size, "tokenizer.json: unsupported decoder type '%s'", ty);
+        return -1;
+    }
+    if (!d) goto oom;
+    return 0;
+oom:
+    set_err(err, err_size, "out of memory");
+    return -1;
+}
+
+struct idlist { int32_t v[16]; int n; };
+
+static int post_collect(struct tokenizer *t, const cJSON *n, struct idlist *pre, struct idlist *post, char *err,
+                        size_t err_size)
+{
+    if (!n || cJSON_IsNull(n)) return 0;
+    const char *ty = jstr(n, "type");
+    if (!ty) { set_err(err, err_size, "tokenizer.json: post_processor without type"); return -1; }
+    if (!strcmp(ty, "Sequence")) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(n, "processors"))
+            if (post_collect(t, it, pre, post, err, err_size)) return -1;
+        return 0;
+    }
+    if (!strcmp(ty, "ByteLevel")) return 0; /* offsets only */
+    if (!strcmp(ty, "TemplateProcessing")) {
+        pre->n = post->n = 0;
+        const cJSON *specials = cJSON_GetObjectItemCaseSensitive(n, "special_tokens");
+        bool seen_seq = false;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(n, "single")) {
+            const cJSON *sp = cJSON_GetObjectItemCaseSensitive(it, "SpecialToken");
+            if (sp) {
+                const char *name = jstr(sp, "id");
+                const cJSON *def = name ? cJSON_GetObjectItemCaseSensitive(specials, name) : NULL;
+                const cJSON *ids = def ? cJSON_GetObjectItemCaseSensitive(def, "ids") : NULL;
+                if (!cJSON_IsArray(ids)) {
+                    set_err(err, err_size, "tokenizer.json: TemplateProcessing special token '%s' undefined", name ? name : "?");
+                    return -1;
+                }
+                const cJSON *x;
+                cJSON_ArrayForEach(x, ids) {
+                    struct idlist *l = seen_seq ? post : pre;
+                    if (l->n < 16) l->v[l->n++] = (int32_t)x->valuedouble;
+                }
+            } else if (cJSON_GetObjectItemCaseSensitive(it, "Sequence")) {
+                seen_seq = true;
+            }
+        }
+        return 0;
+    }
+    if (!strcmp(ty, "BertProcessing") || !strcmp(ty, "RobertaProcessing")) {
+        const cJSON *cls = cJSON_GetObjectItemCaseSensitive(n, "cls"), *sep = cJSON_GetObjectItemCaseSensitive(n, "sep");
+        const cJSON *ci = cJSON_GetArrayItem(cls, 1), *si = cJSON_GetArrayItem(sep, 1);
+        if (!cJSON_IsNumber(ci) || !cJSON_IsNumber(si)) { set_err(err, err_size, "tokenizer.json: bad %s", ty); return -1; }
+        pre->n = post->n = 0;
+        pre->v[pre->n++] = (int32_t)ci->valuedouble;
+        post->v[post->n++] = (int32_t)si->valuedouble;
+        return 0;
+    }
+    set_err(err, err_size, "tokenizer.json: unsupported post_processor type '%s'", ty);
+    return -1;
+}
+
+/* "text" or {"content": "text", ...} */
+static const char *token_field(const cJSON *cfg, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
+    if (cJSON_IsString(v)) return v->valuestring;
+    if (cJSON_IsObject(v)) return jstr(v, "content");
+    return NULL;
+}
+
+static int32_t id_of_str(const struct tokenizer *t, const char *s)
+{
+    return s ? tok_id_of(t, s, strlen(s)) : -1;
+}
+
+static int32_t first_present(const struct tokenizer *t, const char *const *names)
+{
+    for (int i = 0; names[i]; i++) {
+        int32_t id = id_of_str(t, names[i]);
+        if (id >= 0) return id;
+    }
+    return -1;
+}
+
+int tok_load_hf_json(const char *json, size_t len, const char *config_json, size_t config_len,
+                     struct tokenizer **out, char *err, size_t err_size)
+{
+    *out = NULL;
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    cJSON *cfg = NULL;
+    struct tokenizer *t = NULL;
+    if (!root) { set_err(err, err_size, "tokenizer.json: invalid JSON"); return -1; }
+    if (config_json) {
+        cfg = cJSON_ParseWithLength(config_json, config_len);
+        if (!cfg) { set_err(err, err_size, "tokenizer_config.json: invalid JSON"); cJSON_Delete(root); return -1; }
+    }
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    const char *mtype = jstr(model, "type");
+    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
+    if (!mtype && cJSON_IsObject(vocab) && cJSON_GetObjectItemCaseSensitive(model, "merges")) mtype = "BPE";
+    if (!mtype || strcmp(mtype, "BPE") != 0) {
+        set_err(err, err_size, "tokenizer.json: unsupported model type '%s' (supported: BPE)", mtype ? mtype : "(none)");
+        goto fail;
+    }
+    const cJSON *dropout = cJSON_GetObjectItemCaseSensitive(model, "dropout");
+    if (cJSON_IsNumber(dropout) && dropout->valuedouble > 0) {
+        set_err(err, err_size, "tokenizer.json: BPE dropout is not supported");
+        goto fail;
+    }
+    if (!cJSON_IsObject(vocab)) { set_err(err, err_size, "tokenizer.json: model.vocab missing"); goto fail; }
+    const cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
+    int32_t max_id = -1;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, vocab) {
+        if (!cJSON_IsNumber(it) || it->valuedouble < 0 || it->valuedouble > 1e8) {
+            set_err(err, err_size, "tokenizer.json: bad id for token '%s'", it->string ? it->string : "?");
+            goto fail;
+        }
+        if ((int32_t)it->valuedouble > max_id) max_id = (int32_t)it->valuedouble;
+    }
+    cJSON_ArrayForEach(it, added) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
+        if (!cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble > 1e8) {
+            set_err(err, err_size, "tokenizer.json: bad added token id");
+            goto fail;
+        }
+        if ((int32_t)id->valuedouble > max_id) max_id = (int32_t)id->valuedouble;
+    }
+    t = tokd_new(TOK_MODEL_BPE, TOK_FLAVOR_HF);
+    if (!t || tokd_set_vocab_size(t, max_id + 1)) goto oom;
+    cJSON_ArrayForEach(it, vocab) {
+        const char *s = it->string;
+        size_t l = jlen(s);
+        unsigned char b;
+        uint32_t attr = TOK_ATTR_NORMAL;
+        if (l == 6 && s[0] == '<' && s[1] == '0' && s[2] == 'x' && s[5] == '>') { (void)b; attr = TOK_ATTR_BYTE; }
+        if (tokd_set_token(t, (int32_t)it->valuedouble, s, l, 0.0f, attr)) goto oom;
+    }
+    if (tokd_index_vocab(t, err, err_size)) goto fail;
+
+    /* BPE options */
+    t->byte_fallback = jbool(model, "byte_fallback", false);
+    t->ignore_merges = jbool(model, "ignore_merges", false);
+    t->fuse_unk = jbool(model, "fuse_unk", false);
+    const char *cp = jstr(model, "continuing_subword_prefix");
+    if (cp && *cp) { t->cont_prefix_len = jlen(cp); t->cont_prefix = tokd_strdup(cp, t->cont_prefix_len); if (!t->cont_prefix) goto oom; }
+    const char *ew = jstr(model, "end_of_word_suffix");
+    if (ew && *ew) { t->eow_suffix_len = jlen(ew); t->eow_suffix = tokd_strdup(ew, t->eow_suffix_len); if (!t->eow_suffix) goto oom; }
+    const char *unk = jstr(model, "unk_token");
+    if (unk) {
+        t->unk_id = tok_strmap_get(&t->vocab, unk, jlen(unk));
+        if (t->unk_id < 0) { set_err(err, err_size, "tokenizer.json: unk_token '%s' not in vocab", unk); goto fail; }
+    }
+    int32_t rank = 0;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(model, "merges")) {
+        const char *a, *b;
+        size_t al, bl;
+        if (cJSON_IsString(it)) {
+            const char *s = it->valuestring;
+            size_t l = jlen(s);
+            const char *sp = l > 1 ? memchr(s + 1, ' ', l - 1) : NULL;
+            if (!sp) { set_err(err, err_size, "tokenizer.json: bad merge '%s'", s); goto fail; }
+            a = s; al = (size_t)(sp - s);
+            b = sp + 1; bl = l - al - 1;
+        } else if (cJSON_IsArray(it) && cJSON_GetArraySize(it) == 2 && cJSON_IsString(it->child) &&
+                   cJSON_IsString(it->child->next)) {
+            a = it->child->valuestring; al = jlen(a);
+            b = it->child->next->valuestring; bl = jlen(b);
+        } else {
+            set_err(err, err_size, "tokenizer.json: bad merge entry #%d", rank);
+            goto fail;
+        }
+        int r = tokd_add_merge(t, a, al, b, bl, rank);
+        if (r < 0) goto oom;
+        if (r > 0) {
+            set_err(err, err_size, "tokenizer.json: merge #%d '%.*s %.*s' uses a token missing from the vocab", rank,
+                    (int)al, a, (int)bl, b);
+            goto fail;
+        }
+        rank++;
+    }
+    cJSON_ArrayForEach(it, added) {
+        const char *c = jstr(it, "content");
+        if (!c) { set_err(err, err_size, "tokenizer.json: added token without content"); goto fail; }
+        int32_t id = (int32_t)cJSON_GetObjectItemCaseSensitive(it, "id")->valuedouble;
+        if (tokd_add_added(t, id, c, jlen(c), jbool(it, "special", false), jbool(it, "normalized", true),
+                           jbool(it, "lstrip", false), jbool(it, "rstrip", false), jbool(it, "single_word", false)))
+            goto oom;
+    }
+    if (parse_normalizer(t, cJSON_GetObjectItemCaseSensitive(root, "normalizer"), err, err_size)) goto fail;
+    if (parse_pre(t, cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer"), err, err_size)) goto fail;
+    if (parse_decoder(t, cJSON_GetObjectItemCaseSensitive(root, "decoder"), err, err_size)) goto fail;
+    struct idlist pre = {{0}, 0}, post = {{0}, 0};
+    if (post_collect(t, cJSON_GetObjectItemCaseSensitive(root, "post_processor"), &pre, &post, err, err_size)) goto fail;
+    if (tokd_set_post(t, pre.v, pre.n, post.v, post.n)) goto oom;
+
+    /* special ids: tokenizer_config.json, else well-known names */
+    static const char *const bos_names[] = {"<|begin_of_text|>", "<bos>", "<s>",
+                                            "<\xef\xbd\x9c" "begin\xe2\x96\x81" "of\xe2\x96\x81" "sentence\xef\xbd\x9c>", NULL};
+    static const char *const eos_names[] = {"<|end_of_text|>", "<eos>", "</s>", "<|endoftext|>",
+                                            "<\xef\xbd\x9c" "end\xe2\x96\x81" "of\xe2\x96\x81" "sentence\xef\xbd\x9c>", NULL};
+    if (cfg) {
+        t->bos = id_of_str(t, token_field(cfg, "bos_token"));
+        t->eos = id_of_str(t, token_field(cfg, "eos_token"));
+        t->pad = id_of_str(t, token_field(cfg, "pad_token"));
+        t->unk = id_of_str(t, token_field(cfg, "unk_token"));
+        t->sep = id_of_str(t, token_field(cfg, "sep_token"));
+        t->cls = id_of_str(t, token_field(cfg, "cls_token"));
+        t->mask = id_of_str(t, token_field(cfg, "mask_token"));
+        const cJSON *ct = cJSON_GetObjectItemCaseSensitive(cfg, "chat_template");
+        const char *tmpl = NULL;
+        if (cJSON_IsString(ct)) tmpl = ct->valuestring;
+        else if (cJSON_IsArray(ct)) {
+            const cJSON *e;
+            cJSON_ArrayForEach(e, ct) {
+                const char *nm = jstr(e, "name"), *tp = jstr(e, "template");
+                if (!tp) continue;
+                if (!tmpl) tmpl = tp;
+                if (nm && !strcmp(nm, "default")) { tmpl = tp; break; }
+            }
+        }
+        if (tmpl && !(t->chat_template = tokd_strdup(tmpl, jlen(tmpl)))) goto oom;
+    } else {
+        t->bos = first_present(t, bos_names);
+        t->eos = first_present(t, eos_names);
+    }
+    if (t->unk < 0) t->unk = t->unk_id;
+    if (tokd_finalize(t, err, err_size)) goto fail;
+    cJSON_Delete(root);
+    cJSON_Delete(cfg);
+    *out = t;
+    return 0;
+oom:
+    set_err(err, err_size, "out of memory");
+fail:
+    tok_free(t);
+    cJSON_Delete(root);
+    cJSON_Delete(cfg);
+    return -1;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END)) { fclose(f); return NULL; }
+    long sz = ftell(f);
+    if (sz < 0 || fseek(f, 0, SEEK_SET)) { fclose(f); return NULL; }
+    char *b = malloc((size_t)sz + 1);
+    if (!b) { fclose(f); return NULL; }
+    size_t r = fread(b, 1, (size_t)sz, f);
+    fclose(f);
+    if (r != (size_t)sz) { free(b); return NULL; }
+    b[sz] = 0;
+    *len = (size_t)sz;
+    return b;
+}
+
+int tok_load_hf_dir(const char *dir, struct tokenizer **out, char *err, size_t err_size)
+{
+    *out = NULL;
+    char path[4096];
+    size_t jl = 0, cl = 0, gl = 0;
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    char *js = read_file(path, &jl);
+    if (!js) { set_err(err, err_size, "%s: %s", path, strerror(errno)); return -1; }
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+    char *cs = read_file(path, &cl);
+    int rc = tok_load_hf_json(js, jl, cs, cl, out, err, err_size);
+    free(js);
+    free(cs);
+    if (rc) return rc;
+    /* generation_config.json: eos_token_id (int or list) adds EOG ids */
+    snprintf(path, sizeof path, "%s/generation_config.json", dir);
+    char *gs = read_file(path, &gl);
+    if (gs) {
+        cJSON *g = cJSON_ParseWithLength(gs, gl);
+        const cJSON *e = g ? cJSON_GetObjectItemCaseSensitive(g, "eos_token_id") : NULL;
+        struct tokenizer *t = *out;
+        const cJSON *x;
+        if (cJSON_IsNumber(e)) {
+            int32_t id = (int32_t)e->valuedouble;
+            if (id >= 0 && id < t->n_vocab) {
+                int32_t *ne = realloc(t->eog, (t->n_eog + 1) * sizeof *ne);
+                if (ne) { t->eog = ne; t->eog[t->n_eog++] = id; }
+            }
+        } else if (cJSON_IsArray(e)) {
+            cJSON_ArrayForEach(x, e) {
+                int32_t id = (int32_t)x->valuedouble;
+                if (id < 0 || id >= t->n_vocab) continue;
+                int32_t *ne = realloc(t->eog, (t->n_eog + 1) * sizeof *ne);
+                if (ne) { t->eog = ne; t->eog[t->n_eog++] = id; }
+            }
+        }
+        /* keep sorted and unique for tok_is_eog's binary search */
+        for (size_t i = 1; i < t->n_eog; i++)
+            for (size_t j = i; j > 0 && t->eog[j - 1] > t->eog[j]; j--) {
+                int32_t tmp = t->eog[j];
+                t->eog[j] = t->eog[j - 1];
+                t->eog[j - 1] = tmp;
+            }
+        size_t u = 0;
+        for (size_t i = 0; i < t->n_eog; i++)
+            if (u == 0 || t->eog[u - 1] != t->eog[i]) t->eog[u++] = t->eog[i];
+        t->n_eog = u;
+        cJSON_Delete(g);
+        free(gs);
+    }
+    return 0;
+}

@@ -1,0 +1,65 @@
+/* srv_http_client.h - a small libcurl client for the server and llama_cpp
+ * tests: one request, the status and the whole body back; and a helper that
+ * splits a server-sent-events body into its data payloads. Header-only. */
+#ifndef SRV_HTTP_CLIENT_H
+#define SRV_HTTP_CLIENT_H
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct http_answer {
+    long status;
+    char *body;
+    size_t len;
+    int chunks_left;   /* >0: abort the transfer after this many body pieces */
+    long timeout_ms;   /* >0: give up after this long */
+} http_answer;
+
+static size_t http_sink(char *p, size_t s, size_t n, void *u)
+{
+    http_answer *a = u;
+    size_t k = s * n;
+    char *b = realloc(a->body, a->len + k + 1);
+    if (!b) return 0;
+    a->body = b;
+    memcpy(a->body + a->len, p, k);
+    a->len += k;
+    a->body[a->len] = '\0';
+    if (a->chunks_left > 0 && --a->chunks_left == 0) return 0; /* hang up */
+    return k;
+}
+
+/* GET when body is NULL, else POST with body (len bytes; -1 = strlen). */
+static int http_do(int port, const char *path, const char *body, long len, const char *auth, http_answer *a)
+{
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    CURL *e = curl_easy_init();
+    if (!e) return -1;
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    if (auth) h = curl_slist_append(h, auth);
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_sink);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, a);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, a->timeout_ms > 0 ? a->timeout_ms : 30000L);
+    if (body) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, len < 0 ? (long)strlen(body) : len);
+    }
+    CURLcode rc = curl_easy_perform(e);
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &a->status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(e);
+    return rc == CURLE_OK ? 0 : (int)rc;
+}
+
+static void http_answer_free(http_answer *a)
+{
+    free(a->body);
+    memset(a, 0, sizeof *a);
+}
+
+#endif

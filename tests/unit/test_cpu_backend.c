@@ -1,0 +1,389 @@
+/* test_cpu_backend.c - the `cpu` backend through the public contract, on the
+ * real trained stories260K model, against llama.cpp's outputs:
+ *   - greedy generation from BOS equals the independent reference ids
+ *     (shared/testdata/models/stories260K.greedy_ids.txt) for 200 tokens;
+ *   - Generate on llama.cpp's golden prompts gives its 32 greedy ids, and the
+ *     prompt tokenizes to its prompt_ids;
+ *   - Classify's logits match llama.cpp's saved logits;
+ *   - BatchGenerate equals the sequential results, with per-prompt errors;
+ *   - concurrent streams from several threads (batched together) equal the
+ *     single-stream results; cancellation, stop strings, seeds, Info,
+ *     Metrics, context overflow, chat fallback. */
+#include "inference.h"
+#include "test_util.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_IDS 512
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    if (buf) buf[n] = '\0';
+    if (len) *len = (size_t)n;
+    fclose(f);
+    return buf;
+}
+
+typedef struct golden {
+    char prompt[256];
+    int32_t prompt_ids[128];
+    int n_prompt_ids;
+    int32_t greedy_ids[64];
+    int n_greedy;
+    float *logits;
+    size_t n_logits;
+} golden;
+
+static int json_ids(const cJSON *arr, int32_t *out, int cap)
+{
+    int n = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr) if (n < cap) out[n++] = (int32_t)it->valuedouble;
+    return n;
+}
+
+static bool load_golden(const char *name, int idx, golden *g)
+{
+    char rel[256];
+    snprintf(rel, sizeof rel, "golden/%s/%d.json", name, idx);
+    const char *path = test_data_path(rel);
+    if (!path) return false;
+    char *text = read_file(path, NULL);
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (!j) return false;
+    snprintf(g->prompt, sizeof g->prompt, "%s", cJSON_GetObjectItem(j, "prompt")->valuestring);
+    g->n_prompt_ids = json_ids(cJSON_GetObjectItem(j, "prompt_ids"), g->prompt_ids, 128);
+    g->n_greedy = json_ids(cJSON_GetObjectItem(j, "greedy_ids"), g->greedy_ids, 64);
+    cJSON_Delete(j);
+    snprintf(rel, sizeof rel, "golden/%s/%d.logits.f32", name, idx);
+    path = test_data_path(rel);
+    size_t bytes = 0;
+    g->logits = path ? (float *)read_file(path, &bytes) : NULL;
+    g->n_logits = bytes / sizeof(float);
+    return true;
+}
+
+static int generate_ids(inf_model *m, const char *prompt, int max_tokens, const inf_generate_config *base,
+                        int32_t *ids, char *text, size_t text_cap, inf_status *status)
+{
+    inf_generate_config cfg;
+    if (base)
+        cfg = *base;
+    else
+        inf_generate_config_default(&cfg);
+    cfg.max_tokens = max_tokens;
+    inf_stream *s = inf_generate(m, prompt, &cfg, NULL);
+    int n = 0;
+    size_t at = 0;
+    inf_token t;
+    if (text) text[0] = '\0';
+    while (inf_stream_next(s, &t)) {
+        if (t.id >= 0 && n < MAX_IDS) ids[n++] = t.id;
+        size_t l = strlen(t.text);
+        if (text && at + l < text_cap) {
+            memcpy(text + at, t.text, l + 1);
+            at += l;
+        }
+    }
+    *status = inf_stream_status(s);
+    inf_stream_free(s);
+    return n;
+}
+
+static void test_greedy_reference(inf_model *m)
+{
+    const char *path = test_data_path("models/stories260K.greedy_ids.txt");
+    if (!path) return;
+    char *text = read_file(path, NULL);
+    int32_t want[300];
+    int n_want = 0;
+    for (char *p = text, *end; n_want < 300; p = end) {
+        long v = strtol(p, &end, 10);
+        if (end == p) break;
+        want[n_want++] = (int32_t)v;
+    }
+    free(text);
+    int32_t got[MAX_IDS];
+    static char out[8192];
+    inf_status st;
+    int n = generate_ids(m, "", 200, NULL, got, out, sizeof out, &st);
+    CHECK(st == INF_OK);
+    CHECK_MSG(n == 200, "generated %d tokens", n);
+    int same = 0;
+    while (same < n && same < n_want && got[same] == want[same]) same++;
+    CHECK_MSG(same == 200, "greedy ids agree for %d of 200 tokens", same);
+    /* The streamed texts add up to the whole decoding (which, as llama.cpp's,
+     * drops SentencePiece's space before the first word of a text). */
+    char *decoded = NULL;
+    CHECK(inf_model_detokenize(m, got, (size_t)n, false, &decoded, NULL) == INF_OK);
+    const char *streamed = out[0] == ' ' ? out + 1 : out;
+    CHECK_MSG(decoded && strcmp(decoded, streamed) == 0, "stream text differs from the decoding");
+    CHECK(strncmp(out, " Once upon a time", 17) == 0 || strncmp(out, "Once upon a time", 16) == 0);
+    inf_free(decoded);
+}
+
+static void test_goldens(inf_model *m)
+{
+    for (int i = 0; i < 3; i++) {
+        golden g = {0};
+        if (!load_golden("stories260K", i, &g)) TEST_SKIP("golden/stories260K is missing");
+        int32_t *ids = NULL;
+        size_t n_ids = 0;
+        CHECK(inf_model_tokenize(m, g.prompt, strlen(g.prompt), INF_TOKENIZE_ADD_SPECIAL, &ids, &n_ids, NULL) ==
+              INF_OK);
+        bool same_prompt = (int)n_ids == g.n_prompt_ids && memcmp(ids, g.prompt_ids, n_ids * sizeof *ids) == 0;
+        CHECK_MSG(same_prompt, "case %d: prompt tokenizes differently from llama.cpp", i);
+        inf_free(ids);
+
+        int32_t got[MAX_IDS];
+        inf_status st;
+        int n = generate_ids(m, g.prompt, g.n_greedy, NULL, got, NULL, 0, &st);
+        CHECK(st == INF_OK);
+        int same = 0;
+        while (same < n && same < g.n_greedy && got[same] == g.greedy_ids[same]) same++;
+        CHECK_MSG(same == g.n_greedy, "case %d: %d of %d greedy ids agree with llama.cpp", i, same, g.n_greedy);
+
+        /* Classify's logits at the last prompt position = llama.cpp's. */
+        inf_generate_config cfg;
+        inf_generate_config_default(&cfg);
+        cfg.logits = true;
+        const char *prompts[] = {g.prompt};
+        inf_classify_result *r = NULL;
+        CHECK(inf_classify(m, prompts, 1, &cfg, NULL, &r, NULL) == INF_OK);
+        if (r && g.logits) {
+            CHECK(r[0].n_logits == g.n_logits);
+            double max_diff = 0, max_abs = 0;
+            for (size_t k = 0; k < g.n_logits && k < r[0].n_logits; k++) {
+                double d = fabs((double)r[0].logits[k] - g.logits[k]);
+                if (d > max_diff) max_diff = d;
+                if (fabs(g.logits[k]) > max_abs) max_abs = fabs(g.logits[k]);
+            }
+            printf("stories260K case %d: largest logit difference %.3g (logits up to %.3g)\n", i, max_diff, max_abs);
+            /* f32 weights, f32 activations: differences are rounding order only. */
+            CHECK_MSG(max_diff <= 1e-3 * (max_abs > 1 ? max_abs : 1), "max diff %g", max_diff);
+            CHECK(r[0].token.id == g.greedy_ids[0]);
+        }
+        inf_classify_results_free(r, 1);
+        free(g.logits);
+    }
+}
+
+static void test_batch(inf_model *m)
+{
+    const char *prompts[] = {"Once upon a time", "The little dog", "Tom and Lily went", "A"};
+    inf_generate_config cfg;
+    inf_generate_config_default(&cfg);
+    cfg.max_tokens = 24;
+    inf_batch_result *br = NULL;
+    CHECK(inf_batch_generate(m, prompts, 4, &cfg, NULL, &br, NULL) == INF_OK);
+    for (int i = 0; br && i < 4; i++) {
+        int32_t want[MAX_IDS];
+        inf_status st;
+        int n = generate_ids(m, prompts[i], 24, NULL, want, NULL, 0, &st);
+        bool same = br[i].status == INF_OK && (int)br[i].n_tokens == n;
+        for (int k = 0; same && k < n; k++) same = br[i].tokens[k].id == want[k];
+        CHECK_MSG(same, "batch prompt %d differs from its sequential generation", i);
+    }
+    inf_batch_results_free(br, 4);
+
+    /* Classify of many prompts equals one by one. */
+    inf_classify_result *all = NULL;
+    inf_generate_config_default(&cfg);
+    CHECK(inf_classify(m, prompts, 4, &cfg, NULL, &all, NULL) == INF_OK);
+    for (int i = 0; all && i < 4; i++) {
+        inf_classify_result *one = NULL;
+        CHECK(inf_classify(m, &prompts[i], 1, &cfg, NULL, &one, NULL) == INF_OK);
+        CHECK(one && one[0].token.id == all[i].token.id);
+        inf_classify_results_free(one, 1);
+    }
+    inf_classify_results_free(all, 4);
+}
+
+typedef struct thread_job {
+    inf_model *m;
+    const char *prompt;
+    int32_t ids[MAX_IDS];
+    int n;
+    inf_status st;
+} thread_job;
+
+static void *run_job(void *arg)
+{
+    thread_job *j = arg;
+    j->n = generate_ids(j->m, j->prompt, 40, NULL, j->ids, NULL, 0, &j->st);
+    return NULL;
+}
+
+static void test_concurrent_streams(inf_model *m)
+{
+    const char *prompts[] = {"Once upon a time", "The cat", "Lily was happy", "One day"};
+    thread_job jobs[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (thread_job){.m = m, .prompt = prompts[i]};
+        pthread_create(&th[i], NULL, run_job, &jobs[i]);
+    }
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++) {
+        int32_t want[MAX_IDS];
+        inf_status st;
+        int n = generate_ids(m, prompts[i], 40, NULL, want, NULL, 0, &st);
+        CHECK(jobs[i].st == INF_OK);
+        CHECK_MSG(jobs[i].n == n && memcmp(jobs[i].ids, want, (size_t)n * sizeof *want) == 0,
+                  "concurrent stream %d differs from a lone one", i);
+    }
+}
+
+static void test_options(inf_model *m)
+{
+    /* Seeds: equal seeds give equal samples. */
+    inf_generate_config cfg;
+    inf_generate_config_default(&cfg);
+    cfg.temperature = 1.0f;
+    cfg.top_k = 40;
+    cfg.top_p = 0.9f;
+    cfg.seed = 1234;
+    int32_t a[MAX_IDS], b[MAX_IDS], c[MAX_IDS];
+    inf_status st;
+    int na = generate_ids(m, "Once", 40, &cfg, a, NULL, 0, &st);
+    int nb = generate_ids(m, "Once", 40, &cfg, b, NULL, 0, &st);
+    CHECK(na == nb && memcmp(a, b, (size_t)na * sizeof *a) == 0);
+    cfg.seed = 99;
+    int nc = generate_ids(m, "Once", 40, &cfg, c, NULL, 0, &st);
+    CHECK(nc != na || memcmp(a, c, (size_t)na * sizeof *a) != 0);
+
+    /* Stop string: no text at or past it. */
+    static char text[4096], full[4096];
+    inf_generate_config_default(&cfg);
+    generate_ids(m, "Once upon a time", 60, &cfg, a, full, sizeof full, &st);
+    const char *stop_at = strstr(full + 5, "the");
+    if (stop_at) {
+        const char *stops[] = {"the"};
+        cfg.stop_strings = stops;
+        cfg.n_stop_strings = 1;
+        generate_ids(m, "Once upon a time", 60, &cfg, a, text, sizeof text, &st);
+        CHECK(st == INF_OK);
+        CHECK(strstr(text, "the") == NULL);
+        CHECK(strncmp(text, full, strlen(text)) == 0);
+    }
+
+    /* Cancellation during a long generation. */
+    inf_cancel *cancel = inf_cancel_new(NULL);
+    inf_generate_config_default(&cfg);
+    cfg.max_tokens = 100000;
+    inf_stream *s = inf_generate(m, "Once", &cfg, cancel);
+    inf_token t;
+    int n = 0;
+    while (inf_stream_next(s, &t))
+        if (++n == 5) inf_cancel_trigger(cancel);
+    CHECK(inf_stream_status(s) == INF_ERR_CANCELLED);
+    CHECK(n >= 5 && n < 100);
+    inf_stream_free(s);
+    inf_cancel_free(cancel);
+
+    /* Metrics of the last operation. */
+    generate_ids(m, "Once upon a time", 16, NULL, a, NULL, 0, &st);
+    inf_metrics mt;
+    CHECK(inf_model_metrics(m, &mt) == INF_OK);
+    CHECK(mt.prompt_tokens == 5 && mt.generated_tokens == 16);
+    CHECK(mt.total_seconds > 0 && mt.decode_tokens_per_second > 0 && mt.active_memory_bytes > 0);
+    CHECK(mt.peak_memory_bytes >= mt.active_memory_bytes);
+
+    /* Chat without a template: the documented plain format. */
+    inf_message msgs[] = {{"user", "Hello"}};
+    char *prompt = NULL;
+    CHECK(inf_model_render_chat(m, msgs, 1, NULL, &prompt, NULL) == INF_OK);
+    CHECK_STREQ(prompt, "user: Hello\nassistant: ");
+    inf_free(prompt);
+    inf_error e;
+    CHECK(inf_chat_each(m, msgs, 1, NULL, NULL, NULL, NULL, &e) == INF_OK);
+}
+
+static void test_small_context(const char *path)
+{
+    inf_load_config lc;
+    inf_load_config_default(&lc);
+    lc.context_len = 8;
+    inf_error e;
+    inf_model *m = inf_load_model(path, &lc, &e);
+    CHECK(m != NULL);
+    if (!m) return;
+    inf_model_info info;
+    inf_model_info_get(m, &info);
+    CHECK(info.context_len == 8);
+    inf_stream *s = inf_generate(m, "Once upon a time there was a little girl named Lily", NULL, NULL);
+    inf_token t;
+    CHECK(!inf_stream_next(s, &t));
+    CHECK(inf_stream_status(s) == INF_ERR_CONTEXT_OVERFLOW);
+    CHECK_MSG(strstr(inf_stream_error(s), "8 tokens") != NULL, "%s", inf_stream_error(s));
+    inf_stream_free(s);
+
+    /* Per-prompt errors in a batch do not fail the others. */
+    const char *prompts[] = {"Once", "Once upon a time there was a little girl named Lily"};
+    inf_generate_config cfg;
+    inf_generate_config_default(&cfg);
+    cfg.max_tokens = 3;
+    inf_batch_result *br = NULL;
+    CHECK(inf_batch_generate(m, prompts, 2, &cfg, NULL, &br, &e) == INF_OK);
+    CHECK(br && br[0].status == INF_OK && br[0].n_tokens == 3);
+    CHECK(br && br[1].status == INF_ERR_CONTEXT_OVERFLOW && br[1].error && strstr(br[1].error, "does not fit"));
+    inf_batch_results_free(br, 2);
+
+    /* Generation that reaches the end of the context stops with a clear error. */
+    cfg.max_tokens = 100;
+    s = inf_generate(m, "Once", &cfg, NULL);
+    int n = 0;
+    while (inf_stream_next(s, &t)) n++;
+    CHECK(inf_stream_status(s) == INF_ERR_CONTEXT_OVERFLOW);
+    CHECK(n >= 5 && n <= 8);
+    inf_stream_free(s);
+    inf_model_close(m);
+}
+
+int main(void)
+{
+    const char *path = test_data_path("models/stories260K.gguf");
+    if (!path) TEST_SKIP("shared/testdata/models/stories260K.gguf is missing");
+    char model_path[4096];
+    snprintf(model_path, sizeof model_path, "%s", path);
+
+    inf_error e;
+    inf_model *m = inf_load_model(model_path, NULL, &e);
+    CHECK_MSG(m != NULL, "%s", e.message);
+    if (!m) return TEST_DONE();
+    CHECK_STREQ(inf_model_type(m), "llama");
+    inf_model_info info;
+    CHECK(inf_model_info_get(m, &info) == INF_OK);
+    CHECK(info.vocab_size == 512 && info.num_layers == 5 && info.hidden_size == 64);
+    CHECK(info.context_len == 2048 && info.quant_bits == 0);
+
+    test_greedy_reference(m);
+    test_goldens(m);
+    test_batch(m);
+    test_concurrent_streams(m);
+    test_options(m);
+    inf_model_close(m);
+    test_small_context(model_path);
+
+    /* Loading errors. */
+    CHECK(inf_load_model("/nonexistent/model.gguf", NULL, &e) == NULL);
+    CHECK(e.status == INF_ERR_NOT_FOUND && strstr(e.message, "/nonexistent/model.gguf"));
+    inf_registry_shutdown();
+    return TEST_DONE();
+}

@@ -1,0 +1,271 @@
+/* cmd_bench.c - `infer bench [MODEL]`: prompt-processing (ppN) and
+ * text-generation (tgN) speed in the manner of llama-bench, measured through
+ * the public API and its metrics: ppN generates one token from an N-token
+ * prompt and reads the prefill rate; tgN generates N tokens from a BOS-only
+ * prompt and reads the decode rate. Each test runs once to warm up, then -r
+ * times; the mean and sample standard deviation are reported. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+
+static const char BENCH_HELP[] =
+    "usage: infer bench [MODEL] [OPTIONS]\n\n"
+    "Measure prompt processing (ppN: prefill of an N-token prompt) and text\n"
+    "generation (tgN: N tokens decoded one by one) in tokens per second.\n\n"
+    "Stable form for programs:\n"
+    "  infer bench MODEL [-p 512] [-n 128] [-r 5] [--threads N] --json\n"
+    "prints one JSON object per line per test, with keys \"model\", \"type\",\n"
+    "\"threads\", \"test\" (\"pp512\", \"tg128\"...), \"tokens_per_second\" (mean)\n"
+    "and \"sd\" (sample standard deviation), plus \"backend\", \"n_prompt\",\n"
+    "\"n_gen\", \"repetitions\" and \"samples\".\n\n"
+    "Options:\n"
+    "  -p, --n-prompt N       prompt tokens of the pp test; 0 skips it [512]\n"
+    "  -n, --n-gen N          generated tokens of the tg test; 0 skips it [128]\n"
+    "  -r, --repetitions N    measured runs per test (after one warm-up) [5]\n"
+    "      --json             JSON lines on stdout instead of a table\n"
+    "  -h, --help             show this help\n"
+    "A tg run may end early at an end-of-sequence token; its rate is still the\n"
+    "rate of the tokens it decoded.\n";
+
+static void print_help(void)
+{
+    printf("%s\n%s\nExit status: 0 success, 1 runtime error, 2 usage error, 130 interrupted.\n", BENCH_HELP,
+           LOAD_OPTS_HELP);
+}
+
+/* A text of exactly n_prompt tokens with BOS, when the tokenizer allows:
+ * tokenize a long repeated text, cut the ids, decode them back. */
+static char *make_prompt(inf_model *m, int n_prompt, int *bos_tokens)
+{
+    static const char seed[] = " Once upon a time, there was a little girl who liked to play in the park.";
+    size_t reps = (size_t)n_prompt / 4 + 2, len = strlen(seed);
+    char *text = malloc(reps * len + 1);
+    if (!text)
+        return NULL;
+    for (size_t i = 0; i < reps; i++)
+        memcpy(text + i * len, seed, len);
+    text[reps * len] = '\0';
+    int32_t *ids = NULL, *plain = NULL;
+    size_t n = 0, n_plain = 0;
+    /* How many tokens ADD_SPECIAL adds (BOS), so the total is n_prompt. */
+    *bos_tokens = 0;
+    if (inf_model_tokenize(m, "", 0, INF_TOKENIZE_ADD_SPECIAL, &ids, &n, NULL) == INF_OK)
+        *bos_tokens = (int)n;
+    inf_free(ids);
+    ids = NULL;
+    if (inf_model_tokenize(m, text, strlen(text), 0, &plain, &n_plain, NULL) != INF_OK)
+        return text; /* no tokenizer access: the rate is still per real token */
+    size_t want = (size_t)(n_prompt > *bos_tokens ? n_prompt - *bos_tokens : 1);
+    if (want > n_plain)
+        want = n_plain;
+    char *cut = NULL;
+    if (inf_model_detokenize(m, plain, want, false, &cut, NULL) == INF_OK) {
+        free(text);
+        text = strdup(cut);
+        inf_free(cut);
+    }
+    inf_free(plain);
+    return text;
+}
+
+typedef struct bench_ctx {
+    inf_model *model;
+    inf_cancel *cancel;
+    const char *model_name;
+    char type[96];
+    const char *backend;
+    int threads;
+    int reps;
+    bool json;
+} bench_ctx;
+
+/* One run; *rate is the prefill or decode rate, *tokens the count measured. */
+static int run_once(bench_ctx *b, const char *prompt, int max_tokens, bool prefill, double *rate, int64_t *tokens)
+{
+    inf_generate_config cfg;
+    inf_error err;
+    inf_metrics mt;
+    inf_generate_config_default(&cfg);
+    cfg.max_tokens = max_tokens;
+    cfg.temperature = 0;
+    inf_status st = inf_generate_each(b->model, prompt, &cfg, b->cancel, NULL, NULL, &err);
+    if (st == INF_ERR_CANCELLED && cli_interrupt_count() > 0)
+        return cli_error("interrupted"), CLI_EXIT_INTERRUPTED;
+    if (st != INF_OK)
+        return cli_error("%s", err.message);
+    memset(&mt, 0, sizeof mt);
+    inf_model_metrics(b->model, &mt);
+    if (prefill) {
+        *tokens = mt.prompt_tokens;
+        *rate = mt.prefill_tokens_per_second > 0 ? mt.prefill_tokens_per_second
+                : mt.prefill_seconds > 0 ? mt.prompt_tokens / mt.prefill_seconds : 0;
+    } else {
+        *tokens = mt.generated_tokens;
+        *rate = mt.decode_tokens_per_second > 0 ? mt.decode_tokens_per_second
+                : mt.decode_seconds > 0 ? mt.generated_tokens / mt.decode_seconds : 0;
+    }
+    return 0;
+}
+
+static void report(const bench_ctx *b, const char *test, int n_prompt, int n_gen, const double *samples)
+{
+    double mean = 0, var = 0;
+    for (int i = 0; i < b->reps; i++)
+        mean += samples[i];
+    mean /= b->reps;
+    for (int i = 0; i < b->reps; i++)
+        var += (samples[i] - mean) * (samples[i] - mean);
+    double sd = b->reps > 1 ? sqrt(var / (b->reps - 1)) : 0;
+    if (b->json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "model", b->model_name);
+        cJSON_AddStringToObject(o, "type", b->type);
+        cJSON_AddStringToObject(o, "backend", b->backend);
+        cJSON_AddNumberToObject(o, "threads", b->threads);
+        cJSON_AddStringToObject(o, "test", test);
+        cJSON_AddNumberToObject(o, "n_prompt", n_prompt);
+        cJSON_AddNumberToObject(o, "n_gen", n_gen);
+        cJSON_AddNumberToObject(o, "repetitions", b->reps);
+        cJSON_AddNumberToObject(o, "tokens_per_second", mean);
+        cJSON_AddNumberToObject(o, "sd", sd);
+        cJSON_AddItemToObject(o, "samples", cJSON_CreateDoubleArray(samples, b->reps));
+        char *s = cJSON_PrintUnformatted(o);
+        if (s) {
+            puts(s);
+            cJSON_free(s);
+        }
+        cJSON_Delete(o);
+    } else {
+        printf("| %-30s | %-16s | %-8s | %7d | %8s | %10.2f ± %-8.2f |\n", b->model_name, b->type, b->backend,
+               b->threads, test, mean, sd);
+    }
+    fflush(stdout);
+}
+
+/* Warm up once, measure reps times, report. */
+static int bench_test(bench_ctx *b, const char *test, const char *prompt, int n_prompt, int n_gen, bool prefill)
+{
+    double *samples = calloc((size_t)b->reps, sizeof *samples);
+    double rate;
+    int64_t tokens;
+    int rc;
+    if (!samples)
+        return cli_error("out of memory");
+    int max_tokens = prefill ? 1 : n_gen;
+    if ((rc = run_once(b, prompt, max_tokens, prefill, &rate, &tokens)) != 0) {
+        free(samples);
+        return rc;
+    }
+    for (int i = 0; i < b->reps; i++) {
+        if ((rc = run_once(b, prompt, max_tokens, prefill, &samples[i], &tokens)) != 0) {
+            free(samples);
+            return rc;
+        }
+    }
+    report(b, test, n_prompt, n_gen, samples);
+    free(samples);
+    return 0;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    cli_args a;
+    cli_load_opts load;
+    int n_prompt = 512, n_gen = 128, reps = 5, r;
+    bool json = false;
+    const char *v;
+    args_init(&a, "bench", argc, argv);
+    load_opts_init(&load);
+    for (; a.i < argc; a.i++) {
+        if (args_is_help(&a)) {
+            print_help();
+            return CLI_EXIT_OK;
+        }
+        if ((r = load_opts_take(&a, &load)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        if ((r = args_value(&a, "--n-prompt", "-p", &v)) != 0) {
+            if (r < 0 || args_int(&a, "-p", v, 0, 1000000, &n_prompt))
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        if ((r = args_value(&a, "--n-gen", "-n", &v)) != 0) {
+            if (r < 0 || args_int(&a, "-n", v, 0, 1000000, &n_gen))
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        if ((r = args_value(&a, "--repetitions", "-r", &v)) != 0) {
+            if (r < 0 || args_int(&a, "-r", v, 1, 100000, &reps))
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        if (args_flag(&a, "--json", NULL)) {
+            json = true;
+            continue;
+        }
+        if (args_is_option(&a)) {
+            if (a.no_more_options)
+                continue;
+            return args_unknown(&a);
+        }
+        if (load.model)
+            return cli_usage_error("bench", "unexpected argument '%s'", args_cur(&a));
+        load.model = args_cur(&a);
+    }
+    if (n_prompt == 0 && n_gen == 0)
+        return cli_usage_error("bench", "nothing to measure (-p 0 and -n 0)");
+    char path[4096];
+    if ((r = cli_resolve_model(&load, path, sizeof path)) != 0)
+        return r;
+    cli_interrupt_install(false);
+    bench_ctx b;
+    memset(&b, 0, sizeof b);
+    b.model = cli_load_model(path, &load.cfg);
+    if (!b.model)
+        return CLI_EXIT_RUNTIME;
+    b.cancel = inf_cancel_new(NULL);
+    cli_interrupt_target(b.cancel);
+    const char *slash = strrchr(path, '/');
+    b.model_name = slash && slash[1] ? slash + 1 : path;
+    inf_model_info info;
+    memset(&info, 0, sizeof info);
+    inf_model_info_get(b.model, &info);
+    if (info.quant_bits > 0)
+        snprintf(b.type, sizeof b.type, "%s %d-bit", inf_model_type(b.model), info.quant_bits);
+    else
+        snprintf(b.type, sizeof b.type, "%s", inf_model_type(b.model));
+    b.backend = load.cfg.backend && *load.cfg.backend ? load.cfg.backend : "auto";
+    b.threads = load.cfg.threads;
+    b.reps = reps;
+    b.json = json;
+    if (!json) {
+        printf("| %-30s | %-16s | %-8s | %7s | %8s | %21s |\n", "model", "type", "backend", "threads", "test",
+               "t/s");
+        printf("|%s|%s|%s|%s|%s|%s|\n", "--------------------------------", "------------------", "----------",
+               "---------", "----------", "-----------------------");
+    }
+    int rc = 0;
+    if (n_prompt > 0) {
+        int bos = 0;
+        char *prompt = make_prompt(b.model, n_prompt, &bos);
+        char test[32];
+        snprintf(test, sizeof test, "pp%d", n_prompt);
+        rc = prompt ? bench_test(&b, test, prompt, n_prompt, 0, true) : cli_error("out of memory");
+        free(prompt);
+    }
+    if (rc == 0 && n_gen > 0) {
+        char test[32];
+        snprintf(test, sizeof test, "tg%d", n_gen);
+        rc = bench_test(&b, test, "", 0, n_gen, false);
+    }
+    cli_interrupt_target(NULL);
+    inf_cancel_free(b.cancel);
+    inf_model_close(b.model);
+    return rc;
+}

@@ -1,0 +1,235 @@
+/* cmd_classify.c - `infer classify [MODEL]`: Classify (one forward pass per
+ * prompt, the token at the last position) over prompts read one per line or
+ * as JSONL; writes one JSON object per prompt, in order, with the token, its
+ * probability, optionally the top alternatives and the raw logits. Prompts
+ * go to the library in chunks so a progress bar (stderr, terminal only) and
+ * Ctrl-C work between chunks. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+
+static const char CLASSIFY_HELP[] =
+    "usage: infer classify [MODEL] [OPTIONS] < prompts\n\n"
+    "Run each prompt through the model once and report the next token (greedy\n"
+    "unless --temperature is set). Input: one prompt per line, or JSONL lines\n"
+    "{\"prompt\": \"...\"} (also \"text\"/\"input\"), or JSON strings; blank lines\n"
+    "are skipped. Output: one JSON object per prompt, in input order:\n"
+    "  {\"index\": 0, \"token\": {\"id\": 42, \"text\": \" yes\"}, \"probability\": 0.93,\n"
+    "   \"top\": [{\"id\": 42, \"text\": \" yes\", \"probability\": 0.93}, ...],  (--top N)\n"
+    "   \"logits\": [...]}                                                 (--logits)\n"
+    "probability is the softmax of the raw logits at the token.\n\n"
+    "Options:\n"
+    "  -i, --input FILE       read prompts from FILE instead of stdin ('-' = stdin)\n"
+    "      --top N            also list the N most likely tokens\n"
+    "      --logits           also write the raw vocabulary-sized logits\n"
+    "      --echo             also write each prompt as \"prompt\"\n"
+    "      --chunk N          prompts handed to the library at once [64]\n"
+    "  -v, --verbose          print metrics on stderr at the end\n"
+    "  -h, --help             show this help\n";
+
+static void print_help(void)
+{
+    printf("%s\n%s\n%s\nExit status: 0 success, 1 runtime error, 2 usage error, 130 interrupted.\n",
+           CLASSIFY_HELP, GEN_OPTS_HELP, LOAD_OPTS_HELP);
+}
+
+/* Softmax probabilities from raw logits, computed in double for stability. */
+static double *softmax(const float *logits, size_t n)
+{
+    double *p = malloc(n * sizeof *p);
+    if (!p)
+        return NULL;
+    double max = -INFINITY, sum = 0;
+    for (size_t i = 0; i < n; i++)
+        if (logits[i] > max)
+            max = logits[i];
+    for (size_t i = 0; i < n; i++) {
+        p[i] = isfinite(logits[i]) ? exp(logits[i] - max) : 0.0;
+        sum += p[i];
+    }
+    for (size_t i = 0; i < n && sum > 0; i++)
+        p[i] /= sum;
+    return p;
+}
+
+static cJSON *token_json(inf_model *m, int32_t id, const char *text)
+{
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddNumberToObject(t, "id", id);
+    if (text) {
+        cJSON_AddStringToObject(t, "text", text);
+    } else {
+        char *piece = cli_token_piece(m, id);
+        cJSON_AddStringToObject(t, "text", piece ? piece : "");
+        free(piece);
+    }
+    return t;
+}
+
+/* The top_n most likely ids, most likely first (simple selection: top_n is small). */
+static cJSON *top_json(inf_model *m, const double *p, size_t n, int top_n)
+{
+    cJSON *arr = cJSON_CreateArray();
+    bool *taken = calloc(n, 1);
+    if (!taken)
+        return arr;
+    for (int k = 0; k < top_n && (size_t)k < n; k++) {
+        size_t best = n;
+        for (size_t i = 0; i < n; i++)
+            if (!taken[i] && (best == n || p[i] > p[best]))
+                best = i;
+        taken[best] = true;
+        cJSON *t = token_json(m, (int32_t)best, NULL);
+        cJSON_AddNumberToObject(t, "probability", p[best]);
+        cJSON_AddItemToArray(arr, t);
+    }
+    free(taken);
+    return arr;
+}
+
+typedef struct classify_opts {
+    int top_n;
+    bool logits;
+    bool echo;
+} classify_opts;
+
+static void write_result(inf_model *m, size_t index, const char *prompt, const inf_classify_result *res,
+                         const classify_opts *o)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "index", (double)index);
+    if (o->echo)
+        cJSON_AddStringToObject(j, "prompt", prompt);
+    cJSON_AddItemToObject(j, "token", token_json(m, res->token.id, res->token.text));
+    double *p = res->logits && res->n_logits ? softmax(res->logits, res->n_logits) : NULL;
+    if (p && res->token.id >= 0 && (size_t)res->token.id < res->n_logits)
+        cJSON_AddNumberToObject(j, "probability", p[res->token.id]);
+    else
+        cJSON_AddNullToObject(j, "probability");
+    if (o->top_n > 0 && p)
+        cJSON_AddItemToObject(j, "top", top_json(m, p, res->n_logits, o->top_n));
+    if (o->logits && res->logits)
+        cJSON_AddItemToObject(j, "logits", cJSON_CreateFloatArray(res->logits, (int)res->n_logits));
+    free(p);
+    char *line = cJSON_PrintUnformatted(j);
+    if (line) {
+        fputs(line, stdout);
+        fputc('\n', stdout);
+        cJSON_free(line);
+    }
+    cJSON_Delete(j);
+}
+
+int cmd_classify(int argc, char **argv)
+{
+    cli_args a;
+    cli_gen_opts gen;
+    cli_load_opts load;
+    classify_opts o = {0};
+    const char *input = NULL, *v;
+    int chunk = 64, r;
+    bool verbose = false;
+    args_init(&a, "classify", argc, argv);
+    gen_opts_init(&gen);
+    load_opts_init(&load);
+    for (; a.i < argc; a.i++) {
+        if (args_is_help(&a)) {
+            print_help();
+            return CLI_EXIT_OK;
+        }
+        if ((r = gen_opts_take(&a, &gen)) != 0 || (r = load_opts_take(&a, &load)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        if ((r = args_value(&a, "--input", "-i", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            input = v;
+            continue;
+        }
+        if ((r = args_value(&a, "--top", NULL, &v)) != 0) {
+            if (r < 0 || args_int(&a, "--top", v, 0, 1000, &o.top_n))
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        if ((r = args_value(&a, "--chunk", NULL, &v)) != 0) {
+            if (r < 0 || args_int(&a, "--chunk", v, 1, 1000000, &chunk))
+                return CLI_EXIT_USAGE;
+            continue;
+        }
+        if (args_flag(&a, "--logits", NULL)) {
+            o.logits = true;
+            continue;
+        }
+        if (args_flag(&a, "--echo", NULL)) {
+            o.echo = true;
+            continue;
+        }
+        if (args_flag(&a, "--verbose", "-v")) {
+            verbose = true;
+            continue;
+        }
+        if (args_is_option(&a)) {
+            if (a.no_more_options)
+                continue;
+            return args_unknown(&a);
+        }
+        if (load.model)
+            return cli_usage_error("classify", "unexpected argument '%s'", args_cur(&a));
+        load.model = args_cur(&a);
+    }
+    inf_error err;
+    /* Logits are always asked for: the probability is computed from them. */
+    gen.cfg.logits = true;
+    if (inf_generate_config_check(&gen.cfg, &err) != INF_OK)
+        return cli_usage_error("classify", "%s", err.message);
+    char path[4096];
+    if ((r = cli_resolve_model(&load, path, sizeof path)) != 0)
+        return r;
+    cli_prompts prompts;
+    if ((r = cli_read_prompts(input, &prompts)) != 0)
+        return r;
+    cli_interrupt_install(false);
+    inf_model *m = cli_load_model(path, &load.cfg);
+    if (!m) {
+        cli_prompts_free(&prompts);
+        return CLI_EXIT_RUNTIME;
+    }
+    inf_cancel *cancel = inf_cancel_new(NULL);
+    cli_interrupt_target(cancel);
+    cli_progress bar;
+    progress_start(&bar, "classify", prompts.n);
+    int rc = CLI_EXIT_OK;
+    for (size_t start = 0; start < prompts.n && rc == CLI_EXIT_OK; start += (size_t)chunk) {
+        size_t n = prompts.n - start < (size_t)chunk ? prompts.n - start : (size_t)chunk;
+        inf_classify_result *res = NULL;
+        inf_status st = inf_classify(m, (const char *const *)prompts.items + start, n, &gen.cfg, cancel, &res, &err);
+        if (st != INF_OK) {
+            progress_finish(&bar);
+            if (st == INF_ERR_CANCELLED && cli_interrupt_count() > 0)
+                rc = CLI_EXIT_INTERRUPTED, cli_error("interrupted");
+            else
+                rc = cli_error("%s", err.message);
+            break;
+        }
+        for (size_t i = 0; i < n; i++)
+            write_result(m, start + i, prompts.items[start + i], &res[i], &o);
+        fflush(stdout);
+        inf_classify_results_free(res, n);
+        progress_update(&bar, start + n);
+    }
+    cli_interrupt_target(NULL);
+    if (rc == CLI_EXIT_OK)
+        progress_finish(&bar);
+    if (verbose)
+        cli_print_metrics(m);
+    inf_cancel_free(cancel);
+    inf_model_close(m);
+    cli_prompts_free(&prompts);
+    return rc;
+}
