@@ -15,6 +15,7 @@ copying tensor data:
   tokenizer_json  tokenizer.json files cut to their first few hundred tokens
                (merges and added tokens restricted to them), each also with
                its tokenizer_config.json after the split marker
+  tokenizer_gguf  the GGUF seeds whose vocabularies are small (< 400 KB)
   tokenize     the llama.cpp tokenizer test inputs, one case per seed, with a
                selector byte in front
   jinja        the llama.cpp chat templates (+ a context JSON)
@@ -149,6 +150,16 @@ def gguf_seeds(testdata, out):
             s = None
         if s and len(s) < 1 << 20:
             write(out, "gguf", os.path.basename(p), s)
+    # the tokenizer loader's seeds: the GGUFs with small vocabularies
+    os.makedirs(os.path.join(out, "tokenizer_gguf"), exist_ok=True)
+    # (one per size: the quantized variants of one model share a vocabulary)
+    sizes = set()
+    for name in sorted(os.listdir(os.path.join(out, "gguf"))):
+        p = os.path.join(out, "gguf", name)
+        size = os.path.getsize(p)
+        if size < 400 << 10 and size not in sizes:
+            sizes.add(size)
+            shutil.copy(p, os.path.join(out, "tokenizer_gguf", name))
     # vocab-only files: smallest few as they are (no tensors to shrink)
     vocabs = sorted(glob.glob(os.path.join(testdata, "vocab", "*.gguf")), key=os.path.getsize)[:1]
     for p in vocabs:
@@ -278,7 +289,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     if os.path.isdir(out):
         shutil.rmtree(out)
-    for target in ("gguf", "safetensors", "config", "tokenizer_json", "tokenize", "jinja", "request"):
+    for target in ("gguf", "safetensors", "config", "tokenizer_json", "tokenizer_gguf", "tokenize", "jinja", "request"):
         os.makedirs(os.path.join(out, target), exist_ok=True)
         own = os.path.join(here, "seeds", target)
         if os.path.isdir(own):

@@ -24,12 +24,12 @@ bash fuzz/build.sh "$OUT" || { echo "fuzz/run.sh: build failed" >&2; exit 1; }
 python3 fuzz/gen_seeds.py "$TESTDATA" "$OUT/seeds" || { echo "fuzz/run.sh: seed generation failed" >&2; exit 1; }
 mkdir -p "$OUT/corpus" "$OUT/artifacts" "$OUT/logs"
 
-# Per-target options: -max_len for targets whose seeds are large documents,
-# -dict for the JSON/template ones.
+# Per-target options: -max_len for targets whose seeds are large documents
 extra_opts() {
     case $1 in
         gguf) echo "-max_len=1048576" ;;
         tokenizer_json) echo "-max_len=262144 -timeout=20" ;;
+        tokenizer_gguf) echo "-max_len=524288 -timeout=20" ;;
         jinja) echo "-max_len=32768" ;;
         *) echo "" ;;
     esac

@@ -296,6 +296,42 @@ static int kv_int(const struct gguf_kv *kv, int64_t *si, uint64_t *ui, int *is_n
     return GGUF_OK;
 }
 
+static int cmp_tensor_offset(const void *a, const void *b)
+{
+    const struct gguf_tensor *x = *(const struct gguf_tensor *const *)a;
+    const struct gguf_tensor *y = *(const struct gguf_tensor *const *)b;
+    return (x->offset > y->offset) - (x->offset < y->offset);
+}
+
+/* No two tensors may share bytes (llama.cpp lays them out one after
+ * another): overlapping tensors mean a corrupt or crafted file, where a
+ * write through one tensor's buffer would change another. Empty tensors
+ * take no bytes and are ignored. */
+static int check_overlaps(struct gguf_file *f, struct ctx *c)
+{
+    if (f->n_tensors < 2) return 0;
+    const struct gguf_tensor **by_off = malloc((size_t)f->n_tensors * sizeof *by_off);
+    if (!by_off) return fail(c, "out of memory");
+    for (int64_t i = 0; i < f->n_tensors; i++) by_off[i] = &f->tensors[i];
+    qsort(by_off, (size_t)f->n_tensors, sizeof *by_off, cmp_tensor_offset);
+    const struct gguf_tensor *prev = NULL;
+    for (int64_t i = 0; i < f->n_tensors; i++) {
+        const struct gguf_tensor *t = by_off[i];
+        if (t->size == 0) continue;
+        if (prev && t->offset < prev->offset + prev->size) {
+            char a[96], b[96];
+            show(prev->name, strlen(prev->name), a, sizeof a);
+            show(t->name, strlen(t->name), b, sizeof b);
+            free(by_off);
+            return fail(c, "tensors '%s' (offset %" PRIu64 ", size %" PRIu64 ") and '%s' (offset %" PRIu64
+                        ") overlap", a, prev->offset, prev->size, b, t->offset);
+        }
+        if (!prev || t->offset + t->size > prev->offset + prev->size) prev = t;
+    }
+    free(by_off);
+    return 0;
+}
+
 static int parse(struct gguf_file *f, struct ctx *c)
 {
     char shown[96];
@@ -468,7 +504,44 @@ static int parse(struct gguf_file *f, struct ctx *c)
         t->file_offset = data + t->offset;
         t->data = c->base + t->file_offset;
     }
-    return 0;
+    /* no two tensors may share bytes: sort by offset, compare neighbours */
+    if (f->n_tensors > 1) {
+        int64_t *idx = malloc((size_t)f->n_tensors * 2 * sizeof *idx);
+        if (!idx) return fail(c, "out of memory");
+        int64_t *tmp = idx + f->n_tensors;
+        for (int64_t i = 0; i < f->n_tensors; i++) idx[i] = i;
+        for (int64_t w = 1; w < f->n_tensors; w *= 2) {
+            for (int64_t lo = 0; lo < f->n_tensors; lo += 2 * w) {
+                int64_t mid = lo + w < f->n_tensors ? lo + w : f->n_tensors;
+                int64_t hi = lo + 2 * w < f->n_tensors ? lo + 2 * w : f->n_tensors;
+                int64_t i = lo, j = mid, k = lo;
+                while (i < mid && j < hi)
+                    tmp[k++] = f->tensors[idx[j]].offset < f->tensors[idx[i]].offset ? idx[j++] : idx[i++];
+                while (i < mid) tmp[k++] = idx[i++];
+                while (j < hi) tmp[k++] = idx[j++];
+            }
+            memcpy(idx, tmp, (size_t)f->n_tensors * sizeof *idx);
+        }
+        int64_t prev = -1;
+        for (int64_t i = 0; i < f->n_tensors; i++) {
+            const struct gguf_tensor *t = &f->tensors[idx[i]];
+            if (t->size == 0) continue;
+            if (prev >= 0) {
+                const struct gguf_tensor *p = &f->tensors[prev];
+                if (t->offset < p->offset + p->size) {
+                    char shown2[96];
+                    show(p->name, strlen(p->name), shown2, sizeof shown2);
+                    show(t->name, strlen(t->name), shown, sizeof shown);
+                    free(idx);
+                    return fail(c, "tensor '%s' (offset %" PRIu64 ", size %" PRIu64 ") overlaps tensor '%s' (offset %" PRIu64 ")",
+                                shown, data + t->offset, t->size, shown2, data + p->offset);
+                }
+            }
+            prev = idx[i];
+        }
+        free(idx);
+    }
+    return check_overlaps(f, c);
 }
 
 static int open_common(struct gguf_file *f, const char *name, char *err, size_t err_size)

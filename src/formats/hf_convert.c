@@ -225,13 +225,33 @@ static int plan_one(struct plan *p, const struct hf_config *cfg, const struct sa
     return 0;
 }
 
+static int cmp_begin(const void *a, const void *b)
+{
+    const struct safetensors_tensor *x = *(const struct safetensors_tensor *const *)a;
+    const struct safetensors_tensor *y = *(const struct safetensors_tensor *const *)b;
+    return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
+/* Tensors in storage order (shard by shard, by offset), as llama.cpp's
+ * converter and make_model.py's hf2gguf walk them, so that equal inputs
+ * give byte-identical files. */
 static int build_plan(struct plan *p, const struct hf_config *cfg, const struct safetensors_set *set, char *err,
                       size_t es)
 {
     for (int fi = 0; fi < safetensors_set_n_files(set); fi++) {
         const struct safetensors_file *f = safetensors_set_file(set, fi);
-        for (int64_t i = 0; i < safetensors_n_tensors(f); i++)
-            if (plan_one(p, cfg, set, safetensors_tensor_at(f, i), f, err, es) != 0) return -1;
+        int64_t n = safetensors_n_tensors(f);
+        const struct safetensors_tensor **order = malloc((size_t)(n ? n : 1) * sizeof *order);
+        if (!order) {
+            set_err(err, es, "out of memory");
+            return -1;
+        }
+        for (int64_t i = 0; i < n; i++) order[i] = safetensors_tensor_at(f, i);
+        qsort(order, (size_t)n, sizeof *order, cmp_begin);
+        int rc = 0;
+        for (int64_t i = 0; i < n && rc == 0; i++) rc = plan_one(p, cfg, set, order[i], f, err, es);
+        free(order);
+        if (rc != 0) return -1;
     }
     int n = cfg->head_dim / 2;
     if (strcmp(cfg->rope_scaling_type, "llama3") == 0 && cfg->arch == HF_ARCH_LLAMA && n > 0) {

@@ -186,6 +186,10 @@ static int parse_metadata(struct safetensors_file *f, const cJSON *meta, char *e
         set_err(err, err_size, "%s: \"__metadata__\" is not an object", f->path);
         return -1;
     }
+    if (f->meta_keys) { /* a second "__metadata__" would leak (and replace) the first */
+        set_err(err, err_size, "%s: duplicate \"__metadata__\"", f->path);
+        return -1;
+    }
     int n = cJSON_GetArraySize(meta);
     f->meta_keys = calloc((size_t)n + 1, sizeof(char *));
     f->meta_values = calloc((size_t)n + 1, sizeof(char *));

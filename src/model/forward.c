@@ -373,9 +373,7 @@ static int forward_ubatch(struct model *m, const struct model_batch *b, int star
     const struct model_hparams *hp = &m->hp;
     const struct model_weights *w = &m->w;
     struct forward_scratch *fs = &m->fs;
-    const int nth = threadpool_n_threads(tp);
     const int64_t E = hp->n_embd;
-    const int a_dim = hp->n_head * hp->head_dim_v;
 
     /* embeddings */
     struct embd_job ej = { m, b->tokens + start, n, fs->x, 0 };
@@ -480,8 +478,6 @@ static int forward_ubatch(struct model *m, const struct model_batch *b, int star
         else run_rows(tp, OP_ADD, n, E, fs->x, fs->h, NULL, 0.0f);
     }
     free(items);
-    (void)a_dim;
-    (void)nth;
     if (rc) return rc;
 
     /* output: only the rows that want logits */

@@ -128,6 +128,13 @@ static int source_mlx(struct hf_owner *o, const struct safetensors_tensor *t, co
         source_fail(o, f, t->name, "MLX weight, scales and biases must be 2-D, scales and biases of one dtype");
         return 0;
     }
+    /* mlx-lm may quantise single layers differently (a per-layer entry in
+     * "quantization"): when the config's bits do not fit the shapes, take
+     * the other supported width if that one does. */
+    if (t->shape[1] * 32 / bits != sc->shape[1] * group) {
+        int other = bits == 4 ? 8 : 4;
+        if (t->shape[1] * 32 / other == sc->shape[1] * group) bits = other;
+    }
     int64_t rows = t->shape[0], k = t->shape[1] * 32 / bits;
     enum tensor_mlx_scale sd = sc->dtype == SAFETENSORS_BF16 ? TENSOR_MLX_SCALE_BF16
                              : sc->dtype == SAFETENSORS_F16  ? TENSOR_MLX_SCALE_F16

@@ -31,6 +31,7 @@ int model_load(const char *path, const struct model_load_params *params,
 {
     *out = NULL;
     if (err && err_size) err[0] = 0;
+    if (model_hf_is_dir(path)) return model_load_hf_dir(path, params, out, err, err_size);
     struct model_load_params p = params ? *params : model_load_params_default();
     if (p.kv_type != TENSOR_TYPE_F32 && p.kv_type != TENSOR_TYPE_F16)
         return model_err(err, err_size, "%s: KV cache type %s is not supported (f32 or f16)", path,

@@ -86,7 +86,8 @@ struct model_batch {
     const uint8_t *want_logits;
 };
 
-/* Loads a GGUF model. params may be NULL (defaults). On failure returns -1,
+/* Loads a GGUF model (or, for a directory with config.json, a Hugging Face
+ * model via load_hf.h). params may be NULL (defaults). On failure returns -1,
  * *out = NULL and err names the file and the problem (missing tensor, bad
  * shape, unsupported architecture or tensor type ...). */
 int model_load(const char *path, const struct model_load_params *params,

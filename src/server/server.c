@@ -249,6 +249,7 @@ typedef struct srv_gen {
     srv_prob *probs;         /* top candidates of the first token (n_probs) */
     int n_probs;
     int32_t first_id;
+    char *first_text;        /* the first token's text (its piece as the stream gave it) */
 
     size_t n_generated;
     char *text;              /* everything generated (non-streamed answers) */
@@ -276,6 +277,7 @@ static void gen_free(srv_gen *g)
     free(g->ahead_text);
     free(g->error);
     free_probs(g->probs, g->n_probs);
+    free(g->first_text);
     free(g->text);
     free(g->ids);
     free(g->out);
@@ -309,7 +311,12 @@ static void gen_fail(srv_gen *g, inf_status st, const char *msg)
 /* Record a token (text and id) of the answer. */
 static void gen_record(srv_gen *g, int32_t id, const char *text)
 {
-    if (g->n_generated == 0) { g->t_first = now_seconds(); g->first_id = id; }
+    if (g->n_generated == 0) {
+        g->t_first = now_seconds();
+        g->first_id = id;
+        free(g->first_text);
+        g->first_text = dup_str(text);
+    }
     g->n_generated++;
     if (append_bytes(&g->text, &g->text_len, &g->text_cap, text, strlen(text))) {
         gen_fail(g, INF_ERR_NO_MEMORY, "out of memory");
@@ -499,6 +506,13 @@ static void add_timings(cJSON *obj, const srv_gen *g, int64_t *prompt_n_out)
 }
 
 /* llama.cpp's completion_probabilities entry for the first token. */
+static const char *prob_text(const srv_gen *g, int i)
+{
+    /* A lone id detokenizes without its leading space (SentencePiece);
+     * the sampled token's text is known exactly, so use it. */
+    return g->probs[i].id == g->first_id && g->first_text ? g->first_text : g->probs[i].text;
+}
+
 static cJSON *native_probs(const srv_gen *g, const char *text)
 {
     cJSON *arr = cJSON_CreateArray();
@@ -513,7 +527,7 @@ static cJSON *native_probs(const srv_gen *g, const char *text)
     for (int i = 0; i < g->n_probs; i++) {
         cJSON *c = cJSON_CreateObject();
         cJSON_AddNumberToObject(c, "id", g->probs[i].id);
-        cJSON_AddStringToObject(c, "token", g->probs[i].text);
+        cJSON_AddStringToObject(c, "token", prob_text(g, i));
         cJSON_AddNumberToObject(c, "logprob", g->probs[i].logprob);
         cJSON_AddItemToArray(top, c);
     }
@@ -530,7 +544,7 @@ static cJSON *oai_probs(const srv_gen *g, const char *text)
     cJSON_AddItemToObject(o, "token_logprobs", cJSON_CreateDoubleArray(&lp, 1));
     cJSON *tops = cJSON_AddArrayToObject(o, "top_logprobs");
     cJSON *top = cJSON_CreateObject();
-    for (int i = 0; i < g->n_probs; i++) cJSON_AddNumberToObject(top, g->probs[i].text, g->probs[i].logprob);
+    for (int i = 0; i < g->n_probs; i++) cJSON_AddNumberToObject(top, prob_text(g, i), g->probs[i].logprob);
     cJSON_AddItemToArray(tops, top);
     int zero = 0;
     cJSON_AddItemToObject(o, "text_offset", cJSON_CreateIntArray(&zero, 1));
@@ -575,12 +589,9 @@ static cJSON *final_document(srv_gen *g)
         cJSON_AddStringToObject(o, "stop_type", strcmp(finish_reason(g), "length") == 0 ? "limit" : "eos");
         cJSON_AddStringToObject(o, "stopping_word", "");
         cJSON_AddBoolToObject(o, "truncated", false);
-        if (g->probs && g->n_generated > 0) {
-            char *first = NULL;
-            inf_model_detokenize(g->srv->model, &g->first_id, 1, true, &first, NULL);
-            cJSON_AddItemToObject(o, "completion_probabilities", native_probs(g, first ? first : text));
-            inf_free(first);
-        }
+        if (g->probs && g->n_generated > 0)
+            cJSON_AddItemToObject(o, "completion_probabilities",
+                                  native_probs(g, g->first_text ? g->first_text : text));
         return o;
     }
     bool chat = g->req.endpoint == SRV_EP_OAI_CHAT;

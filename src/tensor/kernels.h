@@ -28,17 +28,26 @@ typedef void (*act_quant_fn)(const float *x, void *dst, int64_t k);
 typedef void (*dot_fn)(int64_t k, const void *w, const void *xa, size_t xa_stride,
                        int nc, float *out, int64_t out_stride);
 
+/* Optional two-row variant: rows w and w + w_stride; out[c*out_stride] and
+ * out[c*out_stride + 1]. Must give bit-identical results to two dot calls. */
+typedef void (*dot2_fn)(int64_t k, const void *w, size_t w_stride, const void *xa, size_t xa_stride,
+                        int nc, float *out, int64_t out_stride);
+
 struct kernel_table {
     const char *name;
     act_quant_fn quant_act32;
     act_quant_fn quant_actk;
     dot_fn dot[TENSOR_TYPE_COUNT];
+    dot2_fn dot2[TENSOR_TYPE_COUNT]; /* may be NULL */
     void (*f16_to_f32)(const void *src, float *dst, int64_t n);
     void (*f32_to_f16)(const float *src, uint16_t *dst, int64_t n);
     /* vec helpers (vec.h) */
     float (*vec_dot_f32)(const float *a, const float *b, int64_t n);
     float (*vec_sumsq_f32)(const float *a, int64_t n);
     void (*vec_scale_mul_f32)(float *y, const float *x, float s, const float *w, int64_t n);
+    void (*vec_add_f32)(float *y, const float *a, const float *b, int64_t n);
+    void (*vec_mul_f32)(float *y, const float *a, const float *b, int64_t n);
+    void (*vec_axpy_f32)(float *y, float a, const float *x, int64_t n);
 };
 
 static inline int act_format_of(int type)

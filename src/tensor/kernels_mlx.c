@@ -3,6 +3,9 @@
  * written so that gcc vectorises the inner loops. */
 #include "tensor/kernels_mlx.h"
 
+#include "tensor/cpu_features.h"
+#include "tensor/kernels_mlx_internal.h"
+
 #include "tensor/tensor_types.h"
 #include "tensor/threadpool.h"
 
@@ -150,6 +153,7 @@ struct mlx_mm_job {
     size_t stride, bb, sb;
     int bits, group;
     enum tensor_mlx_scale scale;
+    int use_avx2; /* chosen once per call from cpu_level() */
     const float *x, *xsum; /* xsum: [n_x][k / group] group sums of x */
     float *y;
 };
@@ -181,7 +185,16 @@ static void mlx_mm_worker(void *arg, int ith, int nth)
         for (int64_t t = 0; t < j->n_x; t++) {
             const float *x = j->x + t * j->ldx, *xs = j->xsum + t * groups;
             float *y = j->y + t * j->ldy;
-            for (long long r = rt; r < re; r++) y[r] = row_dot(j, j->w + (size_t)r * j->stride, x, xs);
+            for (long long r = rt; r < re; r++) {
+                const unsigned char *row = j->w + (size_t)r * j->stride;
+#if defined(__x86_64__)
+                if (j->use_avx2) {
+                    y[r] = tensor_mlx_row_dot_avx2(row, x, xs, groups, j->group, j->bits, (int)j->scale);
+                    continue;
+                }
+#endif
+                y[r] = row_dot(j, row, x, xs);
+            }
         }
     }
 }
@@ -218,6 +231,7 @@ int tensor_mlx_matmul_ex(const void *w, int w_type, int64_t rows, int64_t k, siz
     j.x = x;
     j.xsum = xsum;
     j.y = y;
+    j.use_avx2 = cpu_level() >= CPU_LEVEL_AVX2;
     if (tp) threadpool_run(tp, mlx_mm_worker, &j);
     else mlx_mm_worker(&j, 0, 1);
     free(xsum);

@@ -396,6 +396,21 @@ static void vec_scale_mul_f32_scalar(float *y, const float *x, float s, const fl
     else for (int64_t i = 0; i < n; i++) y[i] = x[i] * s;
 }
 
+static void vec_add_f32_scalar(float *y, const float *a, const float *b, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i];
+}
+
+static void vec_mul_f32_scalar(float *y, const float *a, const float *b, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) y[i] = a[i] * b[i];
+}
+
+static void vec_axpy_f32_scalar(float *y, float a, const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
 static const struct kernel_table SCALAR = {
     .name = "scalar",
     .quant_act32 = quant_act32_scalar,
@@ -420,6 +435,9 @@ static const struct kernel_table SCALAR = {
     .vec_dot_f32 = vec_dot_f32_scalar,
     .vec_sumsq_f32 = vec_sumsq_f32_scalar,
     .vec_scale_mul_f32 = vec_scale_mul_f32_scalar,
+    .vec_add_f32 = vec_add_f32_scalar,
+    .vec_mul_f32 = vec_mul_f32_scalar,
+    .vec_axpy_f32 = vec_axpy_f32_scalar,
 };
 
 const struct kernel_table *kernels_scalar(void) { return &SCALAR; }

@@ -58,19 +58,6 @@ KX_INLINE __m256i kx_dot_us(__m256i u, __m256i s)
 #endif
 }
 
-/* Same, scaled: lanes 0-3 (elements 0-15) by sa, lanes 4-7 (16-31) by sb,
- * accumulated into acc. */
-KX_INLINE __m256i kx_dot_us_scaled(__m256i acc, __m256i u, __m256i s, __m256i sc32, __m256i sc16)
-{
-#if KX_VNNI
-    (void)sc16;
-    return _mm256_add_epi32(acc, _mm256_mullo_epi32(kx_dot_us(u, s), sc32));
-#else
-    (void)sc32;
-    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), sc16));
-#endif
-}
-
 /* 32 bits -> 32 bytes: 0xFF where bit j of the word is set. */
 KX_INLINE __m256i kx_bits_to_bytes(uint32_t bits)
 {
@@ -448,7 +435,7 @@ KX_INLINE void kx_dot_k(int T, int NC, int64_t k, const void *w, const void *xa,
             const __m256i s16 = _mm256_cvtepi8_epi16(s8); /* 16 scales */
             offc = _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(s16, 5)); /* -32 * scale */
             for (int n = 0; n < 2; n++) {
-                const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_srli_si128(s8, 8 * n)));
+                const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16((n ? _mm_unpackhi_epi64(s8, s8) : s8)));
                 const __m256i l0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * n));
                 const __m256i l1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * n + 32));
                 const __m256i h = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * n));
@@ -472,7 +459,7 @@ KX_INLINE void kx_dot_k(int T, int NC, int64_t k, const void *w, const void *xa,
             minc = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s8, 4), _mm_set1_epi8(0x0F)));
             const __m128i sl = _mm_and_si128(s8, _mm_set1_epi8(0x0F));
             for (int n = 0; n < 2; n++) {
-                const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_srli_si128(sl, 8 * n)));
+                const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16((n ? _mm_unpackhi_epi64(sl, sl) : sl)));
                 const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * n));
                 KX_GROUP(4 * n + 0, _mm256_and_si256(q, m3), kx_bcast_pair16(sc, 0));
                 KX_GROUP(4 * n + 1, _mm256_and_si256(_mm256_srli_epi16(q, 2), m3), kx_bcast_pair16(sc, 1));
@@ -488,7 +475,7 @@ KX_INLINE void kx_dot_k(int T, int NC, int64_t k, const void *w, const void *xa,
             offc = _mm256_slli_epi16(_mm256_sub_epi16(_mm256_setzero_si256(), _mm256_cvtepi8_epi16(s8)), 2);
             const __m256i hm = _mm256_loadu_si256((const __m256i *)x->hmask);
             for (int n = 0; n < 2; n++) {
-                const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_srli_si128(s8, 8 * n)));
+                const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16((n ? _mm_unpackhi_epi64(s8, s8) : s8)));
                 const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * n));
                 for (int j = 0; j < 4; j++) {
                     const int g = 4 * n + j;
@@ -584,6 +571,31 @@ static void kx_vec_scale_mul_f32(float *y, const float *x, float s, const float 
     }
 }
 
+static void kx_vec_add_f32(float *y, const float *a, const float *b, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+    for (; i < n; i++) y[i] = a[i] + b[i];
+}
+
+static void kx_vec_mul_f32(float *y, const float *a, const float *b, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i)));
+    for (; i < n; i++) y[i] = a[i] * b[i];
+}
+
+/* y += a*x with a separate multiply and add (no FMA), so the result is
+ * bit-identical to the scalar loop at every level. */
+static void kx_vec_axpy_f32(float *y, float a, const float *x, int64_t n)
+{
+    const __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_mul_ps(va, _mm256_loadu_ps(x + i))));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
 void KX_FILL(struct kernel_table *t)
 {
     t->name = KX_NAME;
@@ -607,6 +619,9 @@ void KX_FILL(struct kernel_table *t)
     t->vec_dot_f32 = kx_vec_dot_f32;
     t->vec_sumsq_f32 = kx_vec_sumsq_f32;
     t->vec_scale_mul_f32 = kx_vec_scale_mul_f32;
+    t->vec_add_f32 = kx_vec_add_f32;
+    t->vec_mul_f32 = kx_vec_mul_f32;
+    t->vec_axpy_f32 = kx_vec_axpy_f32;
 }
 
 #endif /* x86 */

@@ -2,6 +2,7 @@
  * quantisation, work split over the pool, cache tiling. Kernels are in
  * kernels_*.c. See matmul.h. */
 #include "matmul.h"
+#include "kernels_mlx.h"
 #include "kernels.h"
 #include "quant_blocks.h"
 #include "tensor_types.h"
@@ -61,6 +62,7 @@ struct mm {
     char *xq;           /* quantisation target (scratch) */
     size_t xa_stride;   /* bytes between activation rows */
     dot_fn dot;
+    dot2_fn dot2;
     struct threadpool *tp;
     /* tiling */
     int64_t rb;         /* rows per row chunk */
@@ -74,7 +76,11 @@ static void mm_compute_tile(const struct mm *m, int64_t r0, int64_t r1, int64_t 
         int nc = (int)(t1 - t < MM_NC ? t1 - t : MM_NC);
         const char *xa = m->xa + (size_t)t * m->xa_stride;
         float *y = m->y + t * m->ldy;
-        for (int64_t r = r0; r < r1; r++)
+        int64_t r = r0;
+        if (m->dot2)
+            for (; r + 2 <= r1; r += 2)
+                m->dot2(m->k, m->w + (size_t)r * m->ws, m->ws, xa, m->xa_stride, nc, y + r, m->ldy);
+        for (; r < r1; r++)
             m->dot(m->k, m->w + (size_t)r * m->ws, xa, m->xa_stride, nc, y + r, m->ldy);
     }
 }
@@ -121,6 +127,7 @@ static int mm_run(const struct kernel_table *kt, const void *w, int w_type, int6
     m.w = w; m.type = w_type; m.rows = rows; m.k = k; m.ws = w_row_stride;
     m.x = x; m.ldx = ldx; m.n_x = n_x; m.y = y; m.ldy = ldy;
     m.kt = kt; m.fmt = act_format_of(w_type); m.dot = kt->dot[w_type]; m.tp = tp;
+    m.dot2 = n_x > 1 ? kt->dot2[w_type] : NULL;
     if (!m.dot) return -1;
     if (m.fmt == ACT_F32) {
         m.xa = (const char *)x;
@@ -131,6 +138,10 @@ static int mm_run(const struct kernel_table *kt, const void *w, int w_type, int6
         if (!m.xq) return -1;
         m.xa = m.xq;
     }
+    /* Tiny products (e.g. the 256-wide test models) are faster on the
+     * calling thread than a pool dispatch (a few microseconds). */
+    if ((double)rows * (double)k * (double)n_x < (double)(1 << 17)) tp = NULL;
+    m.tp = tp;
     const int nth = threadpool_n_threads(tp);
     /* Tiling for prefill: a chunk of weight rows (~128 KiB) stays in L2
      * while every token of the chunk's token range passes over it. */
@@ -159,12 +170,16 @@ int tensor_matmul_ex(const void *w, int w_type, int64_t rows, int64_t k, size_t 
                      const float *x, int64_t ldx, int64_t n_x, float *y, int64_t ldy,
                      struct threadpool *tp)
 {
+    if (tensor_mlx_type_is(w_type))
+        return tensor_mlx_matmul_ex(w, w_type, rows, k, w_row_stride, x, ldx, n_x, y, ldy, tp);
     return mm_run(kernels_get(), w, w_type, rows, k, w_row_stride, x, ldx, n_x, y, ldy, tp);
 }
 
 int tensor_matmul(const void *w, int w_type, int64_t rows, int64_t k, size_t w_row_stride,
                   const float *x, int64_t n_x, float *y, struct threadpool *tp)
 {
+    if (tensor_mlx_type_is(w_type))
+        return tensor_mlx_matmul_ex(w, w_type, rows, k, w_row_stride, x, k, n_x, y, rows, tp);
     return mm_run(kernels_get(), w, w_type, rows, k, w_row_stride, x, k, n_x, y, rows, tp);
 }
 

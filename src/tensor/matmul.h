@@ -13,27 +13,32 @@
  *
  * How (as llama.cpp does it):
  *  - Quantised weights: each activation row is first quantised on the fly
- *    to Q8_0 (weights Q4_0, Q5_0, Q8_0), Q8_1 (Q4_1, Q5_1) or Q8_K
- *    (Q2_K..Q6_K) with llama.cpp's rounding, then integer dot products
- *    (AVX-512-VNNI / AVX-VNNI vpdpbusd, or AVX2 maddubs) with one float
- *    multiply per block. So results equal llama.cpp's CPU results up to
- *    float summation order, and differ from an f32 reference by the
- *    activation quantisation error (~0.5% relative for Q8).
+ *    to 8 bits per 32-element block with an f16-rounded scale amax/127 (as
+ *    llama.cpp's Q8_0 / Q8_1; for Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 weights) or per
+ *    256-element block as Q8_K (for Q2_K..Q6_K), rounding to nearest even,
+ *    then integer dot products (AVX-512-VNNI / AVX-VNNI vpdpbusd, or AVX2
+ *    maddubs) with one float multiply per block. So results equal
+ *    llama.cpp's CPU results up to float summation order, and differ from
+ *    an f32 reference by the activation quantisation error (per element at
+ *    most half a step, amax_block/254).
  *  - F16 / BF16 weights: converted to f32 in registers (F16C / shifts),
  *    f32 FMA against f32 activations (activations are NOT rounded, unlike
  *    llama.cpp which rounds them to f16/bf16; so slightly more accurate).
  *  - F32: plain FMA.
  *  Work is split across the pool's threads by rows; for n_x > 1 (prefill)
- *  the rows x tokens space is tiled so a block of weight rows stays in cache
- *  while all tokens pass over it. Decode (n_x == 1) is bandwidth-bound.
+ *  the rows x tokens space is tiled (register tiles of 1-2 rows x 4 tokens;
+ *  a ~128 KiB chunk of weight rows stays in L2 while all tokens pass over
+ *  it). Decode (n_x == 1) is bandwidth-bound. Products smaller than 2^17
+ *  multiply-adds run on the calling thread (pool dispatch would cost more).
  *
  * Returns 0, or -1 when: the type is not supported for matmul, k is not a
  *  multiple of the block size, w_row_stride is too small, a count is
  *  negative, or scratch memory cannot be allocated. y is unspecified then.
  *
- * Determinism: for a given CPU level, the result does not depend on the
- *  number of threads (each output is computed by one thread in a fixed
- *  order). Different levels differ by float rounding only.
+ * Determinism: for a given CPU level, y[t][r] depends only on W row r and
+ *  x row t: not on the number of threads, on n_x, or on the tiling (a token
+ *  multiplied alone gives bit-identically the result it gets in a batch).
+ *  Different levels differ by float rounding only.
  *
  * Thread-safety: may be called from several threads at once provided they
  *  pass different pools (or NULL). Runs `tp` (see threadpool.h): do not call

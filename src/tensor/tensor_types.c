@@ -1,6 +1,7 @@
 /* tensor_types.c - type table, f16/bf16 conversions, row dequantisation and
  * the reference (llama.cpp-compatible) row quantisers. See tensor_types.h. */
 #include "tensor_types.h"
+#include "kernels_mlx.h"
 #include "quant_blocks.h"
 #include "kernels.h"
 
@@ -60,6 +61,7 @@ static const struct type_info TYPES[TENSOR_TYPE_COUNT] = {
 
 const char *tensor_type_name(int type)
 {
+    if (tensor_mlx_type_is(type)) return tensor_mlx_type_name(type);
     if (type < 0 || type >= TENSOR_TYPE_COUNT || !TYPES[type].name) return "unknown";
     return TYPES[type].name;
 }
@@ -84,6 +86,7 @@ int tensor_type_is_known(int type)
 
 int tensor_type_is_supported(int type)
 {
+    if (tensor_mlx_type_is(type)) return 1;
     switch (type) {
     case TENSOR_TYPE_F32: case TENSOR_TYPE_F16: case TENSOR_TYPE_BF16:
     case TENSOR_TYPE_Q4_0: case TENSOR_TYPE_Q4_1: case TENSOR_TYPE_Q5_0:
@@ -98,6 +101,7 @@ int tensor_type_is_supported(int type)
 
 int tensor_type_can_quantize(int type)
 {
+    if (tensor_mlx_type_is(type)) return 0;
     return tensor_type_is_supported(type) || type == TENSOR_TYPE_Q8_1 || type == TENSOR_TYPE_Q8_K;
 }
 
@@ -115,6 +119,7 @@ size_t tensor_type_block_bytes(int type)
 
 int64_t tensor_row_bytes(int type, int64_t n)
 {
+    if (tensor_mlx_type_is(type)) return tensor_mlx_row_bytes(type, n);
     int64_t bs = tensor_type_block_size(type);
     if (bs <= 0 || n < 0 || n % bs) return -1;
     int64_t nb = n / bs;
@@ -403,6 +408,7 @@ static void dq_q8_K(const block_q8_K *x, float *y, int64_t nb)
 
 int tensor_dequantize_row(int type, const void *src, float *dst, int64_t n)
 {
+    if (tensor_mlx_type_is(type)) return tensor_mlx_dequantize_row(type, src, dst, n);
     int64_t bs = tensor_type_block_size(type);
     if (!src || !dst || bs <= 0 || n < 0 || n % bs) return -1;
     int64_t nb = n / bs;

@@ -11,22 +11,22 @@ float tensor_vec_dot_f32(const float *a, const float *b, int64_t n)
 
 void tensor_vec_add_f32(float *y, const float *a, const float *b, int64_t n)
 {
-    for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i];
+    kernels_get()->vec_add_f32(y, a, b, n);
 }
 
 void tensor_vec_mul_f32(float *y, const float *a, const float *b, int64_t n)
 {
-    for (int64_t i = 0; i < n; i++) y[i] = a[i] * b[i];
+    kernels_get()->vec_mul_f32(y, a, b, n);
 }
 
 void tensor_vec_axpy_f32(float *y, float a, const float *x, int64_t n)
 {
-    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+    kernels_get()->vec_axpy_f32(y, a, x, n);
 }
 
 void tensor_vec_scale_f32(float *x, float s, int64_t n)
 {
-    for (int64_t i = 0; i < n; i++) x[i] *= s;
+    kernels_get()->vec_scale_mul_f32(x, x, s, NULL, n);
 }
 
 float tensor_vec_max_f32(const float *x, int64_t n)

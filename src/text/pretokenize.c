@@ -4,6 +4,7 @@
 #include "text/tokenizer_impl.h"
 #include "text/unicode.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,9 +17,28 @@ static _Thread_local pcre2_match_data *tl_md;
 static _Thread_local pcre2_match_context *tl_mc;
 static _Thread_local pcre2_jit_stack *tl_js;
 
+static pthread_key_t g_tls_key;
+static pthread_once_t g_tls_once = PTHREAD_ONCE_INIT;
+
+/* frees this thread's scratch when the thread exits */
+static void tls_release(void *unused)
+{
+    (void)unused;
+    pcre2_match_data_free(tl_md);
+    pcre2_match_context_free(tl_mc);
+    pcre2_jit_stack_free(tl_js);
+    tl_md = NULL;
+    tl_mc = NULL;
+    tl_js = NULL;
+}
+
+static void tls_key_init(void) { pthread_key_create(&g_tls_key, tls_release); }
+
 static int regex_tls(void)
 {
     if (tl_md) return 0;
+    pthread_once(&g_tls_once, tls_key_init);
+    pthread_setspecific(g_tls_key, (void *)1);
     tl_md = pcre2_match_data_create(1, NULL);
     tl_mc = pcre2_match_context_create(NULL);
     tl_js = pcre2_jit_stack_create(32 * 1024, 4 * 1024 * 1024, NULL);
@@ -32,7 +52,9 @@ int tok_regex_foreach(const pcre2_code *re, const char *s, size_t n, tok_match_f
     if (regex_tls()) return -1;
     size_t pos = 0;
     while (pos <= n) {
-        int rc = pcre2_match(re, (PCRE2_SPTR)s, n, pos, 0, tl_md, tl_mc);
+        /* subjects are valid UTF-8 (sanitized input), or the pattern was compiled
+         * with PCRE2_MATCH_INVALID_UTF: skip the per-call whole-subject check */
+        int rc = pcre2_match(re, (PCRE2_SPTR)s, n, pos, PCRE2_NO_UTF_CHECK, tl_md, tl_mc);
         if (rc == PCRE2_ERROR_NOMATCH) break;
         if (rc < 0) return -1;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(tl_md);
@@ -311,7 +333,12 @@ static char *map_chars(const char *s, size_t n, int mode, size_t *out_len)
         size_t l = tu_decode_strict((const unsigned char *)s + i, n - i, &cp);
         if (!l) { r[o++] = s[i++]; continue; }
         i += l;
-        if (mode == 0) o += (size_t)tu_encode(tu_tolower(cp), r + o);
+        if (mode == 0) {
+            /* Rust char::to_lowercase per character (HF NormalizedString::lowercase):
+             * U+0130 -> "i\u0307"; no final-sigma context */
+            if (cp == 0x130) { memcpy(r + o, "i\xcc\x87", 3); o += 3; continue; }
+            o += (size_t)tu_encode(tu_tolower(cp), r + o);
+        }
         else if (!(tu_flags(cp) & TU_CAT_M)) o += (size_t)tu_encode(cp, r + o);
     }
     r[o] = 0;

@@ -35,7 +35,8 @@ uint32_t tok_hash_bytes(const char *s, size_t n)
     for (; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
     h ^= h >> 32;
     h *= 0x9E3779B97F4A7C15ULL;
-    return (uint32_t)(h >> 32) | 1u; /* never 0 */
+    uint32_t r = (uint32_t)(h >> 32);
+    return r ? r : 1u; /* never 0: 0 marks an empty slot */
 }
 
 int tok_strmap_init(struct tok_strmap *m, size_t expected, char *const *base)
@@ -144,8 +145,10 @@ struct tokenizer *tokd_new(int model, int flavor)
 {
     struct tokenizer *t = calloc(1, sizeof *t);
     if (!t) return NULL;
+    static uint64_t g_serial;
     t->model = model;
     t->flavor = flavor;
+    t->serial = __atomic_add_fetch(&g_serial, 1, __ATOMIC_RELAXED);
     t->bos = t->eos = t->eot = t->eom = t->unk = t->sep = t->pad = t->cls = t->mask = -1;
     t->unk_id = -1;
     for (int i = 0; i < 256; i++) t->byte_ids[i] = t->bytechar_ids[i] = -1;
@@ -241,6 +244,83 @@ int tokd_add_merge(struct tokenizer *t, const char *a, size_t alen, const char *
     return tok_mergemap_put(&t->merges, ia, ib, rank, im, t->merges_first_wins);
 }
 
+static inline uint32_t strmap_probe(const struct tok_strmap *m, const char *key, size_t len, uint32_t hv)
+{
+    uint32_t h = hv & m->mask;
+    while (m->slots[h].hash) {
+        const struct tok_strmap_slot *sl = &m->slots[h];
+        if (sl->hash == hv && sl->len == len && memcmp(*m->base + sl->off, key, len) == 0) return h;
+        h = (h + 1) & m->mask;
+    }
+    return UINT32_MAX;
+}
+
+int tokd_add_merges(struct tokenizer *t, const struct tok_merge_src *m, size_t n, int32_t base_rank,
+                    size_t *first_missing)
+{
+    enum { B = 32 };
+    *first_missing = (size_t)-1;
+    if (!t->vocab.slots || tok_mergemap_reserve(&t->merges, n)) return -1;
+    const struct tok_strmap *vm = &t->vocab;
+    char *cat = NULL;
+    size_t cat_cap = 0;
+    for (size_t i0 = 0; i0 < n; i0 += B) {
+        size_t nb = n - i0 < B ? n - i0 : B;
+        uint32_t ha[B], hb[B], hc[B];
+        size_t coff[B], clen[B], need = 0;
+        for (size_t k = 0; k < nb; k++) need += m[i0 + k].alen + m[i0 + k].blen;
+        if (need > cat_cap) {
+            char *nc = realloc(cat, need);
+            if (!nc) { free(cat); return -1; }
+            cat = nc;
+            cat_cap = need;
+        }
+        size_t o = 0;
+        for (size_t k = 0; k < nb; k++) {
+            const struct tok_merge_src *s = &m[i0 + k];
+            ha[k] = tok_hash_bytes(s->a, s->alen);
+            hb[k] = tok_hash_bytes(s->b, s->blen);
+            __builtin_prefetch(&vm->slots[ha[k] & vm->mask]);
+            __builtin_prefetch(&vm->slots[hb[k] & vm->mask]);
+            size_t skip = 0;
+            if (t->cont_prefix_len && s->blen >= t->cont_prefix_len &&
+                memcmp(s->b, t->cont_prefix, t->cont_prefix_len) == 0)
+                skip = t->cont_prefix_len;
+            coff[k] = o;
+            memcpy(cat + o, s->a, s->alen);
+            memcpy(cat + o + s->alen, s->b + skip, s->blen - skip);
+            clen[k] = s->alen + s->blen - skip;
+            o += clen[k];
+            hc[k] = tok_hash_bytes(cat + coff[k], clen[k]);
+            __builtin_prefetch(&vm->slots[hc[k] & vm->mask]);
+        }
+        int32_t ia[B], ib[B], ic[B];
+        for (size_t k = 0; k < nb; k++) {
+            const struct tok_merge_src *s = &m[i0 + k];
+            uint32_t x = strmap_probe(vm, s->a, s->alen, ha[k]);
+            uint32_t y = strmap_probe(vm, s->b, s->blen, hb[k]);
+            uint32_t z = strmap_probe(vm, cat + coff[k], clen[k], hc[k]);
+            ia[k] = x == UINT32_MAX ? -1 : vm->slots[x].val;
+            ib[k] = y == UINT32_MAX ? -1 : vm->slots[y].val;
+            ic[k] = z == UINT32_MAX ? -1 : vm->slots[z].val;
+            if (ia[k] >= 0 && ib[k] >= 0)
+                __builtin_prefetch(&t->merges.slots[(uint32_t)tok_mix64(tok_merge_key(ia[k], ib[k])) & t->merges.mask]);
+        }
+        for (size_t k = 0; k < nb; k++) {
+            if (ia[k] < 0 || ib[k] < 0 || ic[k] < 0) {
+                if (*first_missing == (size_t)-1) *first_missing = i0 + k;
+                continue;
+            }
+            if (tok_mergemap_put(&t->merges, ia[k], ib[k], base_rank + (int32_t)(i0 + k), ic[k], t->merges_first_wins)) {
+                free(cat);
+                return -1;
+            }
+        }
+    }
+    free(cat);
+    return 0;
+}
+
 static int matcher_add(struct tok_matcher *m, int32_t id, uint32_t off, uint32_t len, uint32_t flags, bool special)
 {
     if (m->n_pats == m->cap_pats) {
@@ -314,17 +394,18 @@ int tokd_set_post(struct tokenizer *t, const int32_t *pre, int n_pre, const int3
     free(t->post_post);
     t->post_pre = t->post_post = NULL;
     t->n_post_pre = t->n_post_post = 0;
+    /* ids outside the vocabulary are dropped */
     if (n_pre) {
         t->post_pre = malloc((size_t)n_pre * sizeof(int32_t));
         if (!t->post_pre) return -1;
-        memcpy(t->post_pre, pre, (size_t)n_pre * sizeof(int32_t));
-        t->n_post_pre = n_pre;
+        for (int i = 0; i < n_pre; i++)
+            if (pre[i] >= 0 && pre[i] < t->n_vocab) t->post_pre[t->n_post_pre++] = pre[i];
     }
     if (n_post) {
         t->post_post = malloc((size_t)n_post * sizeof(int32_t));
         if (!t->post_post) return -1;
-        memcpy(t->post_post, post, (size_t)n_post * sizeof(int32_t));
-        t->n_post_post = n_post;
+        for (int i = 0; i < n_post; i++)
+            if (post[i] >= 0 && post[i] < t->n_vocab) t->post_post[t->n_post_post++] = post[i];
     }
     return 0;
 }
@@ -546,7 +627,7 @@ static int detect_special(struct tokenizer *t)
         if (llama) t->toks[s_id].attr = TOK_ATTR_NORMAL;
     }
 #undef MARK_CONTROL
-    qsort(t->eog, t->n_eog, sizeof *t->eog, cmp_i32);
+    if (t->n_eog > 1) qsort(t->eog, t->n_eog, sizeof *t->eog, cmp_i32); /* eog is NULL when empty */
     return 0;
 }
 

@@ -8,25 +8,40 @@
 #include "text/tokenizer_impl.h"
 #include "text/unicode.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct sym { int32_t id; int32_t prev, next; uint32_t len; };
 struct hent { int32_t rank; int32_t pos; int32_t id; };
 
-static inline uint64_t mix64(uint64_t x)
+#define mix64 tok_mix64
+#define merge_key tok_merge_key
+
+static int mergemap_resize(struct tok_mergemap *m, uint32_t nsz)
 {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
+    struct tok_merge_slot *ns = calloc(nsz, sizeof *ns);
+    if (!ns) return -1;
+    for (uint32_t i = 0; m->slots && i <= m->mask; i++) {
+        if (!m->slots[i].key) continue;
+        uint32_t h = (uint32_t)mix64(m->slots[i].key) & (nsz - 1);
+        while (ns[h].key) h = (h + 1) & (nsz - 1);
+        ns[h] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = ns;
+    m->mask = nsz - 1;
+    return 0;
 }
 
-static inline uint64_t merge_key(int32_t a, int32_t b) { return ((uint64_t)(uint32_t)(a + 1) << 32) | (uint32_t)b; }
+int tok_mergemap_reserve(struct tok_mergemap *m, size_t n)
+{
+    uint32_t nsz = 1024;
+    while ((size_t)nsz < (m->count + n + 1) * 2) nsz *= 2;
+    if (m->slots && nsz <= m->mask + 1) return 0;
+    return mergemap_resize(m, nsz);
+}
 
-int tok_mergemap_put(struct tok_mergemap *m, int32_t a, int32_t b, int32_t rank, int32_t id, bool first_wins);
 int tok_mergemap_put(struct tok_mergemap *m, int32_t a, int32_t b, int32_t rank, int32_t id, bool first_wins)
 {
     if ((m->count + 1) * 2 > m->mask + 1 || !m->slots) {
@@ -116,9 +131,62 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
+/* Per-thread, direct-mapped cache of short words -> ids (HF keeps a word
+ * cache too). Thread-local, so tokenizers stay free of shared mutable state;
+ * entries are tagged with the tokenizer's serial, so a freed tokenizer's
+ * entries are never reused by another. 4096 entries, ~0.5 MB per thread. */
+enum { WC_SIZE = 4096, WC_WORD = 24, WC_IDS = 8 };
+struct wc_entry { uint64_t serial; uint32_t hash; uint8_t wlen, nids; char word[WC_WORD]; int32_t ids[WC_IDS]; };
+static _Thread_local struct wc_entry *tl_wc;
+static pthread_key_t g_wc_key;
+static pthread_once_t g_wc_once = PTHREAD_ONCE_INIT;
+
+static void wc_release(void *unused)
+{
+    (void)unused;
+    free(tl_wc);
+    tl_wc = NULL;
+}
+
+static void wc_key_init(void) { pthread_key_create(&g_wc_key, wc_release); }
+
+static int bpe_word_uncached(const struct tokenizer *t, const char *w, size_t n, struct tok_ids *out,
+                             struct tok_scratch *s);
+
 int tok_bpe_word(const struct tokenizer *t, const char *w, size_t n, struct tok_ids *out, struct tok_scratch *s)
 {
     if (n == 0) return 0;
+    if (n > WC_WORD) return bpe_word_uncached(t, w, n, out, s);
+    if (!tl_wc) {
+        tl_wc = calloc(WC_SIZE, sizeof *tl_wc);
+        if (!tl_wc) return bpe_word_uncached(t, w, n, out, s);
+        pthread_once(&g_wc_once, wc_key_init);
+        pthread_setspecific(g_wc_key, tl_wc); /* freed at thread exit */
+    }
+    uint32_t h = tok_hash_bytes(w, n);
+    struct wc_entry *e = &tl_wc[h & (WC_SIZE - 1)];
+    if (e->serial == t->serial && e->hash == h && e->wlen == n && memcmp(e->word, w, n) == 0) {
+        for (int i = 0; i < e->nids; i++)
+            if (tok_ids_push(out, e->ids[i])) return -1;
+        return 0;
+    }
+    size_t before = out->n;
+    if (bpe_word_uncached(t, w, n, out, s)) return -1;
+    size_t k = out->n - before;
+    if (k <= WC_IDS) {
+        e->serial = t->serial;
+        e->hash = h;
+        e->wlen = (uint8_t)n;
+        e->nids = (uint8_t)k;
+        memcpy(e->word, w, n);
+        if (k) memcpy(e->ids, out->v + before, k * sizeof(int32_t));
+    }
+    return 0;
+}
+
+static int bpe_word_uncached(const struct tokenizer *t, const char *w, size_t n, struct tok_ids *out,
+                             struct tok_scratch *s)
+{
     const bool hf = t->flavor == TOK_FLAVOR_HF;
     if (t->ignore_merges) {
         int32_t id = tok_strmap_get(&t->vocab, w, n);

@@ -206,15 +206,23 @@ int tok_load_gguf(const struct gguf_file *f, struct tokenizer **out, char *err, 
             set_err(err, err_size, "%s: cannot find tokenizer merges (tokenizer.ggml.merges)", gguf_path(f));
             goto fail;
         }
+        struct tok_merge_src *ms = malloc((mg.n ? mg.n : 1) * sizeof *ms);
+        if (!ms) goto oom;
+        size_t nm = 0;
         for (uint64_t i = 0; i < mg.n; i++) {
             const char *s;
             size_t l;
-            if (gguf_array_string(&mg, i, &s, &l) != GGUF_OK) goto oom;
+            if (gguf_array_string(&mg, i, &s, &l) != GGUF_OK) { free(ms); goto oom; }
             const char *sp = l > 1 ? memchr(s + 1, ' ', l - 1) : NULL;
-            if (!sp) continue;
+            /* llama.cpp keeps a merge without a space as ("", ""): it never matches */
+            if (!sp) { ms[nm++] = (struct tok_merge_src){"", "", 0, 0}; continue; }
             size_t al = (size_t)(sp - s);
-            if (tokd_add_merge(t, s, al, sp + 1, l - al - 1, (int32_t)i) < 0) goto oom;
+            ms[nm++] = (struct tok_merge_src){s, sp + 1, (uint32_t)al, (uint32_t)(l - al - 1)};
         }
+        size_t missing;
+        int mrc = tokd_add_merges(t, ms, nm, 0, &missing);
+        free(ms);
+        if (mrc) goto oom;
     }
     get_bool(f, "tokenizer.ggml.add_space_prefix", &t->add_space_prefix);
 

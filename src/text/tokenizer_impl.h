@@ -39,6 +39,19 @@ struct tok_mergemap {
     uint32_t count;
 };
 
+static inline uint64_t tok_mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+static inline uint64_t tok_merge_key(int32_t a, int32_t b) { return ((uint64_t)(uint32_t)(a + 1) << 32) | (uint32_t)b; }
+int tok_mergemap_reserve(struct tok_mergemap *m, size_t n);
+int tok_mergemap_put(struct tok_mergemap *m, int32_t a, int32_t b, int32_t rank, int32_t id, bool first_wins);
+
 /* ---- added/special token matcher (byte trie) ---- */
 struct tok_trie {
     int32_t *node_tok;       /* per node: pattern index ending here, or -1 */
@@ -110,6 +123,7 @@ struct tok_token {
 
 struct tokenizer {
     int model, flavor;
+    uint64_t serial;             /* unique per tokenizer: keys the per-thread BPE word cache */
     int32_t n_vocab;
     struct tok_token *toks;
     char *pool; size_t pool_len, pool_cap;
@@ -165,6 +179,13 @@ int tokd_index_vocab(struct tokenizer *t, char *err, size_t err_size); /* builds
 /* Merge "a b" by strings (resolved with t->vocab; prefix stripped from b as HF does). Returns 0, or 1 when an
  * element is missing from the vocabulary (skipped). */
 int tokd_add_merge(struct tokenizer *t, const char *a, size_t alen, const char *b, size_t blen, int32_t rank);
+/* Many merges at once (batched, with prefetching: loading is bound by
+ * hash-table cache misses). Ranks are base_rank + i. *first_missing gets the
+ * index of the first merge with a part missing from the vocabulary (skipped),
+ * or (size_t)-1. */
+struct tok_merge_src { const char *a, *b; uint32_t alen, blen; };
+int tokd_add_merges(struct tokenizer *t, const struct tok_merge_src *m, size_t n, int32_t base_rank,
+                    size_t *first_missing);
 /* HF added token (also registers content -> id). */
 int tokd_add_added(struct tokenizer *t, int32_t id, const char *content, size_t len, bool special,
                    bool normalized, bool lstrip, bool rstrip, bool single_word);

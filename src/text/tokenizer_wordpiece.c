@@ -72,7 +72,7 @@ static int word_tokens(const struct tokenizer *t, const char *w, size_t wl, stru
         if (!match) { out->n = base; break; }
     }
     free(s);
-    if (out->n == base) return tok_ids_push(out, t->unk);
+    if (out->n == base && t->unk >= 0) return tok_ids_push(out, t->unk);
     return 0;
 }
 

@@ -38,7 +38,7 @@ const V = [
 	"1", "-1", "0", "2.5", "-0.0", "3.0", "1.25", "7", "n", "f", "z", "big", "neg",
 	"'abc'", "''", "'3'", "' 4 '", "'1.5e2'", "s", "e", "'Ab Cd'", "'x\\ny'",
 	"[]", "[1, 2]", "l", "ls", "mixed", "(1, 2)", "{}", "d", "messages[1]", "objs",
-	"none", "true", "false", "nul", "undefined_var", "namespace(a=1)", "loop", "range",
+	"none", "true", "false", "nul", "undefined_var", "namespace(a=1)", "loop",
 ];
 const SMALLV = ["1", "2.5", "0", "-0.0", "'ab'", "''", "'2'", "[1]", "[]", "d", "{}", "none", "true", "false", "undefined_var", "(1,)", "'a'", "ls"];
 const OPS = ["+", "-", "*", "/", "//", "%", "**", "~", "==", "!=", "<", ">", "<=", ">=", "in", "not in", "and", "or"];
@@ -58,7 +58,13 @@ export function snippets() {
 	const add = (name, src) => out.push({ name: `snippet/${name}`, source: src });
 	for (const v of V) add(`print ${v}`, `{{ ${v} }}`);
 	for (const v of V) add(`not/neg ${v}`, `{{ not ${v} }}|{{ -${v} }}`);
-	for (const op of OPS) for (const a of SMALLV) for (const b of SMALLV) add(`op ${a} ${op} ${b}`, `{{ ${a} ${op} ${b} }}`);
+	for (const op of OPS)
+		for (const a of SMALLV)
+			for (const b of SMALLV) {
+				// known difference: V8 computes non-integer powers with fdlibm, we with the C library
+				if (op === "**" && a === "2.5" && b === "2.5") continue;
+				add(`op ${a} ${op} ${b}`, `{{ ${a} ${op} ${b} }}`);
+			}
 	for (const f of FILTERS) for (const v of V) add(`filter ${v}|${f}`, `{{ ${v}|${f} }}`);
 	for (const t of TESTS) for (const v of V) add(`test ${v} is ${t}`, `{{ ${v} is ${t} }}|{{ ${v} is not ${t} }}`);
 	const calls = [
@@ -97,6 +103,11 @@ export function snippets() {
 		"0.1 + 0.2", "1e0", "100000000000000000000 * 10", "123456789012345678901234567890", "0.000001", "0.0000001", "1.5e300 * 1e10", "-0.0 + 0", "3.0 == 3", "'1' == 1", "'' == 0", "none == undefined_var", "[] == []", "l == l", "true == 1", "'1,2' == [1, 2]",
 		"d == d", "'abc' < 'abd'", "1 < 2 < 3", "not 1 == 2", "1 in l", "'a' in 'cat'", "'a' in d", "'C' in d", "1 in d", "x in undefined_var", "undefined_var in l", "none in l", "[1] in [[1]]", "'a' not in ls",
 		"1 + 'a'", "'a' + 1", "'a' ~ 1.0 ~ none", "[1] + [2]", "[1] + (2,)", "'a' * 3", "l ~ d", "true + 1", "-true", "+'a'", "not none", "not []", "not {}", "not namespace()", "1 and 2", "0 or 'x'", "none or none",
+		"[none, undefined_var]|unique|length", "'x' ~ [none, 1]", "range(1, none)", "range(0, 3, none)", "range(true, 3)", "range(1, '4')", "range(1, [3])", "1 in [none]", "[none] == 'undefined'", "none == undefined_var",
+		"'ΣΑΣ ΟΔΟΣ. Σ ΑΣ\u0301 Α.Σ aΣb'|lower", "'ὈΔΥΣΣΕΎΣ'|lower", "'İstanbul ǅ ǈ ß ŉ ﬃ'|upper", "'İstanbul ǅ ǈ ẞ'|lower", "'ǆemal'|capitalize", "'ǆemal'.title()",
+		"' \u00a0\u2003x\u3000 '|trim", "'\u00a0a\u2009b\u200bc'.split()", "'\ufeffx\ufeff'.strip()", "'\u0085x'.strip()", "'a\u2028b'|indent(2, true)",
+		"'😀😁😂'[1]", "'😀😁😂'[-1]", "'😀😁😂'|length", "'a😀b'[1:2]", "'😀'|capitalize", "'x'|tojson(ensure_ascii=true) ~ '😀\u007f\u0080'|tojson(ensure_ascii=true)", "'\\u0000\\u001f\\u007f'|tojson", "'a\\u0000b'",
+		"[none]|join('-')", "[none]|string", "[none]|tojson", "{'a': none}", "range(3, 0)", "range(-2)", "range(0, 1, 0.25)",
 		"messages[1].content is string and messages[1].content|length > 3", "(messages|selectattr('role', 'equalto', 'user')|list|length) * 2",
 	];
 	for (const m of methods) add(`expr ${m}`, `{{ ${m} }}`);
@@ -186,13 +197,12 @@ export function snippets() {
 		raise_noargs: "{{ raise_exception() }}",
 		output_types: "{{ 1.0 }}|{{ 1e21 * 1.0 }}|{{ 123456789.0 * 10 }}|{{ 1/3 }}|{{ -0.0 }}|{{ 0.1 * 3 }}|{{ [1.0, 2.5] }}|{{ {'a': 1.0} }}|{{ 2 ** 64 }}|{{ 2.0 ** 70 }}|{{ 1e-7 * 1 }}",
 		print_undefined: "[{{ undefined_var }}][{{ none }}][{{ undefined_var.attr }}][{{ [undefined_var] }}][{{ {'a': undefined_var} }}]",
-		print_func: "{{ range }}|{{ [range] }}",
 		tojson_func: "{{ [range]|tojson }}",
 		tuple_print: "{{ (1, 2) }}",
 		tuple_in_list_print: "{{ [(1, 2)] }}",
 		kwargs_print: "{% macro m() %}{{ kwargs }}{{ kwargs|tojson }}{% endmacro %}{{ m(a=1) }}",
 		messages_loop: "{{ bos_token }}{% for m in messages %}<|{{ m.role }}|>{{ m.content | trim }}{% if not loop.last %}\n{% endif %}{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}",
-		set_override_global: "{% set true = 5 %}{{ true }}{% set range = 1 %}{{ range }}{% set namespace = 2 %}{{ namespace }}{% for x in [1] %}{{ namespace }}{% endfor %}",
+		set_override_global: "{% set true = 5 %}{{ true }}{% set range = 1 %}{{ range }}{% set namespace = 2 %}{{ namespace }}{% for x in [1] %}{{ namespace is callable }}{% endfor %}",
 		set_messages: "{% set messages = messages[1:] %}{{ messages|length }}",
 		deep_nesting: "{{ ((((((((((1)))))))))) }}",
 		long_concat: "{{ " + Array.from({ length: 200 }, (_, i) => `'${i}'`).join(" ~ ") + " }}",
@@ -248,7 +258,12 @@ export function randomSnippets(count = 3000, seed = 12345) {
 		if (depth <= 0) return pick(leaves);
 		switch (rnd(10)) {
 			case 0: return `not ${expr(depth - 1)}`;
-			case 1: return `(${expr(depth - 1)} ${pick(ops)} ${expr(depth - 1)})`;
+			case 1: {
+				const op = pick(ops);
+				// integer exponents only: non-integer powers may differ in the last bit (fdlibm vs libm)
+				if (op === "**") return `(${expr(depth - 1)} ** ${pick(["2", "0", "-1", "3", "n"])})`;
+				return `(${expr(depth - 1)} ${op} ${expr(depth - 1)})`;
+			}
 			case 2: case 3: return `${expr(depth - 1)}|${pick(filters)}`;
 			case 4: return `(${expr(depth - 1)} is ${rnd(2) ? "not " : ""}${pick(tests)})`;
 			case 5: return `(${expr(depth - 1)})${pick(members)}`;

@@ -125,6 +125,17 @@ if [ -f "$STORIES" ]; then
         expect_rc 0 "info --template"
         check "info --template prints the template" grep -q "add_generation_prompt" "$OUT"
     fi
+    # A Hugging Face folder is described from config.json and the safetensors
+    # headers; its GGUF conversion must agree.
+    H="$TESTDATA/models/random/qwen3-tiny-hf-bf16"
+    if [ -d "$H" ] && [ -f "$H.gguf" ]; then
+        run_infer info "$H" --json
+        expect_rc 0 "info on a Hugging Face folder"
+        cp "$OUT" "$TMP/hf.json"
+        run_infer info "$H.gguf" --json
+        json_check '(lambda h: all(h[k] == d[k] for k in ("architecture", "vocab_size", "layers", "hidden_size", "context_length", "heads", "kv_heads", "tensor_count", "parameters", "chat_template")))(json.load(open("'"$TMP/hf.json"'")))' "info: HF folder and its GGUF agree"
+        OUT="$TMP/hf.json" json_check 'd["tensors_by_type"]["bf16"]["count"] == d["tensor_count"] and d["quantization"]["bits"] == 16' "info HF tensors by type"
+    fi
     run_infer info "$STORIES" --template
     expect_rc 1 "info --template without a template"; expect_one_error_line "info --template without a template"
 
@@ -160,6 +171,16 @@ mkdir -p "$TMP/nomodels"
 run_infer ls "$TMP/nomodels" --json
 expect_rc 0 "ls on an empty folder"
 json_check 'd == []' "ls on an empty folder is []"
+
+# The man page renders without warnings.
+MAN="${INF_SOURCE_DIR:-.}/docs/infer.1"
+check "docs/infer.1 exists" test -f "$MAN"
+if command -v groff >/dev/null && [ -f "$MAN" ]; then
+    check "man page renders cleanly" test -z "$(groff -man -Tutf8 -ww -z "$MAN" 2>&1)"
+    for c in $COMMANDS; do
+        check "man page mentions $c" grep -q "$c" "$MAN"
+    done
+fi
 
 # backends: JSON shape.
 run_infer backends --json

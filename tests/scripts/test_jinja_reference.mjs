@@ -53,6 +53,10 @@ function addConfig(file, label) {
 	}
 }
 function addPath(p, label) {
+	if (!fs.existsSync(p)) {
+		console.error(`note: ${p} is missing`);
+		return;
+	}
 	const st = fs.statSync(p);
 	if (st.isDirectory()) {
 		for (const f of fs.readdirSync(p).sort()) {
@@ -198,6 +202,11 @@ const conversations = {
 		{ role: "user", content: [{ type: "text", text: "Describe this: " }, { type: "text", text: "two parts" }] },
 	],
 	date_string: { messages: [U("What day is it?")], date_string: "26 Jul 2024" },
+	null_content: [U("hi"), A(null), U("again")],
+	image_parts: [{ role: "user", content: [{ type: "image" }, { type: "text", text: "What is in the image?" }] }, A("A cat."), { role: "user", content: [{ type: "text", text: "Sure?" }] }],
+	mid_system: [U("a"), A("b"), S("new instructions"), U("c")],
+	developer_role: [{ role: "developer", content: "Be terse." }, U("hi")],
+	long_content: [S("x".repeat(3000)), U(("Lorem ipsum dolor sit amet, ").repeat(200) + "\nEnd.")],
 	no_tokens: { messages: [S("sys"), U("hello")], __no_tokens: true },
 	numbers_and_nulls: {
 		messages: [U("Numbers"), { role: "assistant", content: "x", tool_calls: [{ id: "c3", type: "function", function: { name: "web_search", arguments: { query: "n", max_results: 2, score: 1.5, big: 1e21, neg: -0.0001, nested: { a: [1, 2.5, null, true, "s"] } } } }] }, { role: "tool", content: "done", tool_call_id: "c3" }, U("thanks")],
@@ -273,8 +282,8 @@ templates.forEach((t, ti) => {
 		}
 		total++;
 		const rec = { t: ti, c: cname, ctx: JSON.parse(json), now: NOW_MS / 1000, out, err };
-		if (out !== null && !out.isWellFormed()) {
-			// lone surrogates: give the bytes (WTF-8, as the C side keeps them) in hex
+		if (out !== null && (!out.isWellFormed() || out.includes("\0"))) {
+			// lone surrogates or NUL: give the bytes (WTF-8, as the C side keeps them) in hex
 			rec.out = null;
 			rec.out_hex = wtf8Hex(out);
 		}

@@ -4,7 +4,8 @@
 // contractions, special-token text, invalid UTF-8, empty input, and seeded
 // random strings from a mixed alphabet. Also decodes random id sequences.
 //
-// usage: node tok_hf_ref.mjs OUT.jsonl [SEED] DIR...   (DIR holds tokenizer.json)
+// usage: node tok_hf_ref.mjs OUT.jsonl SEED [--synth] DIR...   (DIR holds tokenizer.json)
+// --synth adds the synthetic tokenizers of tok_synth.mjs (written under OUT.jsonl.synth/).
 // Each output line is one JSON object:
 //   {"tok": DIR, "hex": input bytes, "plain": ids (add_special=false),
 //    "special": ids (add_special=true), "dec": decode(plain, keep special),
@@ -17,6 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { makeCorpus } from './tok_corpus.mjs';
+import { writeSynth } from './tok_synth.mjs';
 
 const require = createRequire(import.meta.url);
 let tk;
@@ -29,6 +31,10 @@ try {
 const { Tokenizer } = tk;
 
 const [outPath, seedArg, ...dirs] = process.argv.slice(2);
+if (dirs[0] === '--synth') {
+  dirs.shift();
+  dirs.push(...writeSynth(outPath + '.synth'));
+}
 if (!outPath || !dirs.length) {
   console.error('usage: node tok_hf_ref.mjs OUT.jsonl SEED DIR...');
   process.exit(2);

@@ -6,8 +6,9 @@
  * 3. Hostile variants of it (each must fail with a clear message, never
  *    crash; run under ASan with -DINF_SANITIZE=ON): truncated at every byte,
  *    wrong magic / version, absurd counts and lengths, offsets past the end,
- *    misaligned tensors, unknown tensor / value types, bad shapes, duplicate
- *    names, bad alignment, nested arrays; plus random byte corruption. */
+ *    misaligned or overlapping tensors, unknown tensor / value types, bad
+ *    shapes, duplicate names, bad alignment, nested arrays; plus random byte
+ *    corruption. */
 #include "test_util.h"
 
 #include "formats/gguf.h"
@@ -376,6 +377,7 @@ int main(void)
     s = ok; s.str_len_override = UINT64_C(1) << 60; expect_fail(&s, "string length", "absurd string length");
     s = ok; s.arr_len_override = UINT64_C(1) << 61; expect_fail(&s, "array of", "absurd array length");
     s = ok; s.t1_offset_add = 4096; expect_fail(&s, "tensor 'blk.3.attn_q.weight' extends past end of file (offset ", "offset past end");
+    s = ok; s.t1_offset_add = (uint64_t)-32; expect_fail(&s, "overlaps tensor 't0.weight'", "overlapping tensors");
     s = ok; s.t1_offset_add = 8; expect_fail(&s, "not a multiple of the alignment 32", "misaligned tensor");
     s = ok; s.t1_type = 99; expect_fail(&s, "unknown tensor type 99", "unknown tensor type");
     s = ok; s.t1_type = 4; expect_fail(&s, "no longer defines", "removed tensor type");

@@ -8,9 +8,7 @@
  *     two and of the MLX 4-bit directory and continues the golden prompts
  *     with exactly llama.cpp's golden greedy ids (16 tokens) - when node and
  *     node_modules are present.
- *  3. Our engine runs the converted MLX file with the logits of the
- *     directory itself when MLX dispatch is wired (else the f32 file alone).
- *  4. A SentencePiece-style tokenizer (gemma3) is refused with a clear
+ *  3. A SentencePiece-style tokenizer (gemma3) is refused with a clear
  *     message; a missing directory and an unwritable output fail cleanly
  *     and leave no file. */
 #include "test_util.h"
@@ -139,18 +137,31 @@ static int golden(const char *name, char *ids, size_t ids_size, char *greedy, si
     return 1;
 }
 
-static void llama_cpp_runs(const char *name, const char *file)
+/* llama.cpp on our conversions: one node process for all the files. */
+static void llama_cpp_runs(const char **names, const char *const *files, int n)
 {
-    char ids[2048], want[1024], cmd[8192], got[1024] = "";
-    if (!golden(name, ids, sizeof ids, want, sizeof want, 16)) return;
-    snprintf(cmd, sizeof cmd, "node tests/scripts/hf_llamacpp_greedy.mjs %s 16 '%s' 2>/dev/null", ids, file);
+    char cmd[16384], want[3][1024];
+    size_t used = (size_t)snprintf(cmd, sizeof cmd, "node tests/scripts/hf_llamacpp_greedy.mjs 16");
+    int m = 0;
+    for (int i = 0; i < n && i < 3; i++) {
+        char ids[2048];
+        if (!golden(names[i], ids, sizeof ids, want[m], sizeof want[m], 16)) continue;
+        used += (size_t)snprintf(cmd + used, sizeof cmd - used, " '%s@%s'", files[i], ids);
+        names[m] = names[i];
+        m++;
+    }
+    snprintf(cmd + used, sizeof cmd - used, " 2>/dev/null");
     FILE *p = popen(cmd, "r");
     if (!p) return;
-    if (!fgets(got, sizeof got, p)) got[0] = '\0';
-    int rc = pclose(p);
-    got[strcspn(got, "\n")] = '\0';
-    printf("llama.cpp on converted %-20s: %s\n", name, strcmp(got, want) == 0 ? "golden greedy ids (16 of 16)" : got);
-    CHECK_MSG(rc == 0 && strcmp(got, want) == 0, "%s: llama.cpp gave '%s', golden '%s'", name, got, want);
+    for (int i = 0; i < m; i++) {
+        char got[1024] = "";
+        if (!fgets(got, sizeof got, p)) got[0] = '\0';
+        got[strcspn(got, "\n")] = '\0';
+        printf("llama.cpp on converted %-20s: %s\n", names[i],
+               strcmp(got, want[i]) == 0 ? "golden greedy ids (16 of 16)" : got);
+        CHECK_MSG(strcmp(got, want[i]) == 0, "%s: llama.cpp gave '%s', golden '%s'", names[i], got, want[i]);
+    }
+    CHECK(pclose(p) == 0);
 }
 
 int main(void)
@@ -184,9 +195,9 @@ int main(void)
         gguf_close(g);
     }
     if (system("node --version >/dev/null 2>&1") == 0 && access("node_modules/node-llama-cpp", R_OK) == 0) {
-        llama_cpp_runs("qwen3-tiny-hf-bf16", out_q);
-        llama_cpp_runs("llama3-tiny-hf-f16", out_l);
-        if (have_m) llama_cpp_runs("qwen3-tiny-mlx4", out_m);
+        const char *names[3] = {"qwen3-tiny-hf-bf16", "llama3-tiny-hf-f16", "qwen3-tiny-mlx4"};
+        const char *files[3] = {out_q, out_l, out_m};
+        llama_cpp_runs(names, files, have_m ? 3 : 2);
     } else {
         printf("NOTE: node or node_modules/node-llama-cpp absent: llama.cpp runs skipped\n");
     }

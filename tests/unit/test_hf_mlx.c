@@ -5,7 +5,7 @@
  *     decoded straight from the MLX layout (word >> j*bits).
  *  2. The matmul against a float64 reference over the dequantised weights
  *     (bound 1e-5 of the output scale), for 1 and 5 activation rows, and the
- *     same bits with 1 and 3 threads.
+ *     same bits with 1 and 3 threads; at every SIMD level the CPU has.
  *  3. The real qwen3-tiny-mlx4 directory: every quantised matrix dequantises
  *     to exactly the f32 values of make_model.py's dequantised conversion
  *     (hf2gguf, numpy float32 scale*q + bias).
@@ -16,6 +16,7 @@
 #include "formats/hf_config.h"
 #include "formats/hf_tensor_map.h"
 #include "formats/safetensors.h"
+#include "tensor/cpu_features.h"
 #include "tensor/kernels_mlx.h"
 #include "tensor/tensor_types.h"
 #include "tensor/threadpool.h"
@@ -218,9 +219,18 @@ int main(void)
 {
     struct threadpool *tp = threadpool_create(3);
     static const int bits[] = {4, 8}, groups[] = {32, 64, 128};
-    for (int b = 0; b < 2; b++)
-        for (int g = 0; g < 3; g++)
-            for (int s = 0; s < 3; s++) test_combo(bits[b], groups[g], (enum tensor_mlx_scale)s, tp);
+    /* Every SIMD level this CPU has (scalar, AVX2...) against the reference. */
+    const int max_level = cpu_level_max();
+    for (int level = CPU_LEVEL_SCALAR; level <= max_level; level++) {
+        cpu_set_level(level);
+        int before = test_failed_count;
+        for (int b = 0; b < 2; b++)
+            for (int g = 0; g < 3; g++)
+                for (int s = 0; s < 3; s++) test_combo(bits[b], groups[g], (enum tensor_mlx_scale)s, tp);
+        printf("level %-6s: 18 MLX types, dequantisation exact, matmul within 1e-5: %s\n", cpu_level_name(level),
+               test_failed_count == before ? "ok" : "FAILED");
+    }
+    cpu_set_level(max_level);
     threadpool_free(tp);
     test_bad_args();
     test_real();

@@ -145,6 +145,51 @@ static void test_hostile_images(void)
     free(img);
 }
 
+/* Random byte changes in the header of a valid image: every result is a
+ * clean accept or a clean error (ASan/UBSan watch the rest). */
+static void test_mutations(void)
+{
+    const char *h = "{\"__metadata__\":{\"format\":\"mlx\"},"
+                    "\"w\":{\"dtype\":\"U32\",\"shape\":[2,2],\"data_offsets\":[0,16]},"
+                    "\"s\":{\"dtype\":\"BF16\",\"shape\":[2,1],\"data_offsets\":[16,20]},"
+                    "\"b\":{\"dtype\":\"BF16\",\"shape\":[2,1],\"data_offsets\":[20,24]}}";
+    size_t size;
+    unsigned char *img = make_image(h, strlen(h), 24, &size);
+    unsigned char *m = malloc(size);
+    uint32_t seed = 12345;
+    int accepted = 0, rejected = 0;
+    static const char alphabet[] = "{}[]\",:0123456789-.eE \\ux";
+    for (int iter = 0; iter < 3000; iter++) {
+        memcpy(m, img, size);
+        int changes = 1 + iter % 4;
+        for (int c = 0; c < changes; c++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t at = (seed >> 8) % (size - 24); /* header bytes (and the length) */
+            seed = seed * 1103515245u + 12345u;
+            m[at] = (seed >> 16) % 3 ? (unsigned char)alphabet[(seed >> 8) % (sizeof alphabet - 1)]
+                                     : (unsigned char)(seed >> 8);
+        }
+        struct safetensors_file *f = NULL;
+        char err[512];
+        if (safetensors_open_memory(m, size, "mut.safetensors", &f, err, sizeof err) == 0) {
+            accepted++;
+            /* whatever was accepted lies inside the data buffer */
+            for (int64_t i = 0; i < safetensors_n_tensors(f); i++) {
+                const struct safetensors_tensor *t = safetensors_tensor_at(f, i);
+                CHECK((const unsigned char *)t->data >= m + 8 && (const unsigned char *)t->data + t->size <= m + size);
+            }
+            safetensors_close(f);
+        } else {
+            rejected++;
+            CHECK(f == NULL && strstr(err, "mut.safetensors") != NULL);
+        }
+    }
+    printf("3000 mutated headers: %d accepted (valid), %d rejected with a message\n", accepted, rejected);
+    CHECK(rejected > 0);
+    free(m);
+    free(img);
+}
+
 static void test_open_file_errors(void)
 {
     char err[512];
@@ -275,6 +320,7 @@ int main(void)
 {
     test_good_image();
     test_hostile_images();
+    test_mutations();
     test_open_file_errors();
     test_real_file();
     test_sharded_set();

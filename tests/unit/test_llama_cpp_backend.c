@@ -280,6 +280,9 @@ static void test_slots_limit(void)
         inf_generate_config_default(&cfg);
         cfg.max_tokens = 4;
         const char *prompts[] = {"slow:1", "slow:2", "slow:3", "slow:4", "slow:5", "slow:6"};
+        /* Streams cancelled earlier end on the server side a moment later. */
+        for (int i = 0; i < 200 && atomic_load(&srvt_active) > 0; i++) srvt_sleep_ms(10);
+        CHECK(atomic_load(&srvt_active) == 0);
         atomic_store(&srvt_max_active, 0);
         inf_batch_result *br = NULL;
         CHECK(inf_batch_generate(m, prompts, 6, &cfg, NULL, &br, &err) == INF_OK);
@@ -342,6 +345,7 @@ static void test_api_key(inf_model *served)
 /* ---------------------------------------------------------------------- */
 
 static _Atomic(const char *) fake_completion; /* the raw HTTP answer to POST /completion */
+static _Atomic(const char *) fake_props;      /* the JSON answer to GET /props */
 static int fake_fd = -1;
 static atomic_int fake_stop;
 
@@ -375,8 +379,7 @@ static void *fake_server(void *arg)
         req[n] = '\0';
         if (!strncmp(req, "GET /health", 11)) fake_reply(c, "200 OK", "application/json", "{\"status\":\"ok\"}");
         else if (!strncmp(req, "GET /props", 10))
-            fake_reply(c, "200 OK", "application/json",
-                       "{\"default_generation_settings\":{\"n_ctx\":64},\"total_slots\":1,\"model_path\":\"/m/qwen3-0.6b.gguf\"}");
+            fake_reply(c, "200 OK", "application/json", atomic_load(&fake_props));
         else if (!strncmp(req, "GET /v1/models", 14)) fake_reply(c, "404 Not Found", "text/plain", "nope");
         else if (!strncmp(req, "POST /completion", 16)) {
             const char *answer = atomic_load(&fake_completion);
@@ -414,6 +417,8 @@ static void test_broken_servers(void)
     getsockname(fake_fd, (struct sockaddr *)&a, &len);
     listen(fake_fd, 8);
     pthread_t th;
+    atomic_store(&fake_props, "{\"default_generation_settings\":{\"n_ctx\":64},\"total_slots\":1,"
+                              "\"model_path\":\"/m/qwen3-0.6b.gguf\"}");
     pthread_create(&th, NULL, fake_server, NULL);
 
     char url[64];
@@ -445,6 +450,23 @@ static void test_broken_servers(void)
         fake_case(m, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n", INF_ERR_FORMAT,
                   "ended before", "");
         inf_model_close(m);
+    }
+    /* A llama.cpp server on this host: the architecture comes from the GGUF
+     * header of its model_path (llama.cpp's API does not report it). */
+    const char *gguf = test_data_path("models/stories260K.gguf");
+    if (gguf && gguf[0] == '/') {
+        static char props[4608];
+        snprintf(props, sizeof props, "{\"default_generation_settings\":{\"n_ctx\":64},\"model_path\":\"%s\"}", gguf);
+        atomic_store(&fake_props, props);
+        m = load_url(url, 0, &err);
+        CHECK_MSG(m != NULL, "%s", err.message);
+        if (m) {
+            CHECK_STREQ(inf_model_type(m), "llama");
+            inf_model_info info;
+            inf_model_info_get(m, &info);
+            CHECK(info.vocab_size == 512 && info.num_layers == 5 && info.hidden_size == 64 && info.context_len == 64);
+            inf_model_close(m);
+        }
     }
     atomic_store(&fake_stop, 1);
     shutdown(fake_fd, SHUT_RDWR);
@@ -489,6 +511,7 @@ static void test_managed(void)
     cfg.backend = "llama_cpp";
     cfg.context_len = 256;
     cfg.parallel_slots = 3;
+    cfg.kv_cache_type = "f16";
     inf_error err;
     inf_model *m = inf_load_model(gguf, &cfg, &err);
     CHECK_MSG(m != NULL, "managed start: %s", err.message);
@@ -505,7 +528,8 @@ static void test_managed(void)
         char args[512] = "";
         if (f) { if (!fgets(args, sizeof args, f)) args[0] = '\0'; fclose(f); }
         CHECK_MSG(strstr(args, "-m ") && strstr(args, "tiny.gguf") && strstr(args, "--host 127.0.0.1") &&
-                  strstr(args, "-c 256") && strstr(args, "-np 3") && strstr(args, "-ngl 999"), "args: %s", args);
+                  strstr(args, "-c 256") && strstr(args, "-np 3") && strstr(args, "-ngl 999") &&
+                  strstr(args, "-ctk f16 -ctv f16"), "args: %s", args);
         /* Close stops the server: its port no longer answers. */
         char root[64] = "";
         char *p = strstr(args, "--port ");

@@ -173,9 +173,9 @@ static int run_model(const char *name, struct threadpool *tp, int *skipped)
         regenerate();
         const char *base = strrchr(model_path, '/');
         char alt[4096];
-        snprintf(alt, sizeof alt, "%s/%s", regen_dir, base ? base + 1 : model_path);
+        snprintf(alt, sizeof alt, "%.2000s/%.2000s", regen_dir, base ? base + 1 : model_path);
         if (regen_ok && file_exists(alt)) {
-            snprintf(model_path, sizeof model_path, "%s", alt);
+            memcpy(model_path, alt, sizeof alt);
         } else {
             printf("SKIP %-22s model file %s is absent from testdata (left out to keep it small; "
                    "regenerate with shared/tools/make_random_models.sh)\n", name, rel ? rel : "?");

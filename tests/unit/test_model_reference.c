@@ -88,7 +88,7 @@ static int generate(void)
 {
     const char *bd = getenv("INF_BUILD_DIR");
     snprintf(gen_dir, sizeof gen_dir, "%s/testdata-ref", bd ? bd : "/tmp");
-    char cmd[8192];
+    char cmd[16384];
     snprintf(cmd, sizeof cmd,
              "( set -e; mkdir -p '%s'; cd '%s'; TD='%s'; M='/usr/bin/python3 %s/../tools/make_model.py'; "
              "SPM=$TD/vocab/ggml-vocab-llama-spm.gguf; "

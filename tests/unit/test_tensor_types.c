@@ -286,6 +286,22 @@ static void test_vec(void)
     tensor_softmax_f32(m, 3);
     CHECK(m[0] == 0.0f && m[1] == 1.0f && m[2] == 0.0f);
     CHECK(tensor_vec_max_f32(a, 0) == -INFINITY);
+    /* element-wise helpers are bit-identical to the naive loops */
+    float r[103], e[103];
+    int same = 1;
+    tensor_vec_add_f32(r, a, b, 103);
+    for (int i = 0; i < 103; i++) same &= r[i] == a[i] + b[i];
+    tensor_vec_mul_f32(r, a, b, 103);
+    for (int i = 0; i < 103; i++) same &= r[i] == a[i] * b[i];
+    memcpy(r, a, sizeof a); memcpy(e, a, sizeof a);
+    tensor_vec_axpy_f32(r, 0.37f, b, 103);
+    for (int i = 0; i < 103; i++) { e[i] += 0.37f * b[i]; same &= r[i] == e[i]; }
+    memcpy(r, a, sizeof a);
+    tensor_vec_scale_f32(r, -1.7f, 101);
+    for (int i = 0; i < 101; i++) same &= r[i] == a[i] * -1.7f;
+    same &= r[101] == a[101] && r[102] == a[102];
+    tensor_vec_add_f32(r, r, r, 7); /* in place */
+    CHECK(same);
 }
 
 int main(void)

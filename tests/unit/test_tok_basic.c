@@ -233,19 +233,23 @@ static void test_streaming(void)
     CHECK(tok_utf8_stream_push(&st, "x", 1, o, sizeof o) == 2 && memcmp(o, "\xc3x", 2) == 0);
 }
 
-/* The same tokenizer from GGUF and from its HF directory gives the same ids
- * (no add-special: the llama3 GGUF adds BOS per llama.cpp, while that HF
- * tokenizer.json's ByteLevel post-processor adds nothing). */
+/* The same tokenizer from GGUF and from its HF directory gives the same ids.
+ * Known, deliberate differences of the two references are left out: with
+ * add-special the llama3 GGUF adds BOS (llama.cpp) while that tokenizer.json's
+ * ByteLevel post-processor adds nothing; llama.cpp ignores qwen's NFC
+ * normalizer (so NFD input like "e\u0301" differs); invalid UTF-8 becomes one
+ * U+FFFD per bad byte in llama.cpp but per maximal subpart in HF; the qwen3
+ * GGUF names <|endoftext|> as BOS while tokenizer_config.json has none. */
 static void test_gguf_vs_hf(const char *gguf, const char *dir)
 {
     struct tokenizer *a = load_gguf(gguf);
     struct tokenizer *b = a ? load_dir(dir) : NULL;
     if (!a || !b) { tok_free(a); tok_free(b); fprintf(stderr, "skip %s\n", gguf); return; }
     CHECK(tok_n_vocab(a) == tok_n_vocab(b));
-    CHECK(tok_bos(a) == tok_bos(b) && tok_eos(a) == tok_eos(b));
+    CHECK(tok_eos(a) == tok_eos(b));
     static const char *texts[] = {
         "", " ", "Hello world", "  two  spaces\n\nnew\tlines   ", "I'm you're WE'LL it's", "1234567890 3.14159",
-        "你好，世界", "こんにちは", "Привет мир", "مرحبا", "नमस्ते", "สวัสดี", "👨‍👩‍👧‍👦 🦙 ❤️", "é e\u0301",
+        "你好，世界", "こんにちは", "Привет мир", "مرحبا", "नमस्ते", "สวัสดี", "👨‍👩‍👧‍👦 🦙 ❤️", "é",
         "def f(x):\n    return x\n", "<|im_start|>user\nhi<|im_end|>", "<|begin_of_text|>x<|eot_id|>", "<think>a</think>",
         "\xff\xfe", NULL};
     int32_t x[512], y[512];
@@ -397,11 +401,14 @@ static void test_threads(void)
 static void test_load_time(void)
 {
     /* informational: a 150k-vocabulary tokenizer loads well under 100 ms */
-    struct timespec a, b;
+    struct timespec a, b, ca, cb;
     clock_gettime(CLOCK_MONOTONIC, &a);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ca);
     struct tokenizer *t = load_dir("tokenizers/qwen3");
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cb);
     clock_gettime(CLOCK_MONOTONIC, &b);
-    if (t) fprintf(stderr, "qwen3 tokenizer.json (151k vocab) loaded in %.1f ms\n",
+    if (t) fprintf(stderr, "qwen3 tokenizer.json (151k vocab) loaded in %.1f ms CPU (%.1f ms wall)\n",
+                   (double)(cb.tv_sec - ca.tv_sec) * 1e3 + (double)(cb.tv_nsec - ca.tv_nsec) / 1e6,
                    (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6);
     tok_free(t);
 }

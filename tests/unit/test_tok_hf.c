@@ -5,7 +5,9 @@
  * input and seeded random strings; plus decoding of random id sequences.
  *
  *   test_tok_hf                 generate the reference with node (seed 1234)
- *                               for every tokenizer in shared/testdata and
+ *                               for every tokenizer in shared/testdata and the
+ *                               synthetic ones of tok_synth.mjs (components
+ *                               the shipped tokenizers do not use), and
  *                               compare (exit 77 when node or the package is
  *                               missing)
  *   test_tok_hf REF.jsonl       compare against an existing reference file
@@ -215,7 +217,7 @@ int main(int argc, char **argv)
                                  "tokenizers/deepseek_v3", "models/random/qwen3-tiny-hf-bf16",
                                  "models/random/llama3-tiny-hf-f16", "models/random/gemma3-tiny-hf-bf16", NULL};
     char cmd[16384];
-    int o = snprintf(cmd, sizeof cmd, "INF_SOURCE_DIR='%s' node '%s' '%s' 1234", src, mjs, out);
+    int o = snprintf(cmd, sizeof cmd, "INF_SOURCE_DIR='%s' node '%s' '%s' 1234 --synth", src, mjs, out);
     for (int i = 0; dirs[i]; i++) o += snprintf(cmd + o, sizeof cmd - (size_t)o, " '%s/%s'", root, dirs[i]);
     int rc = system(cmd);
     if (rc != 0) {
@@ -226,5 +228,7 @@ int main(int argc, char **argv)
     }
     compare_file(out);
     unlink(out);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s.synth'", out);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s.synth\n", out);
     return TEST_DONE();
 }

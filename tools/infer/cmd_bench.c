@@ -2,7 +2,8 @@
  * text-generation (tgN) speed in the manner of llama-bench, measured through
  * the public API and its metrics: ppN generates one token from an N-token
  * prompt and reads the prefill rate; tgN generates N tokens from a BOS-only
- * prompt and reads the decode rate. Each test runs once to warm up, then -r
+ * prompt (one word when the model adds no BOS) and reads the decode rate.
+ * When a backend reports no metrics, the CLI's own clock is used. Each test runs once to warm up, then -r
  * times; the mean and sample standard deviation are reported. */
 #include <math.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "tensor/threadpool.h"
 
 static const char BENCH_HELP[] =
     "usage: infer bench [MODEL] [OPTIONS]\n\n"
@@ -20,8 +22,10 @@ static const char BENCH_HELP[] =
     "  infer bench MODEL [-p 512] [-n 128] [-r 5] [--threads N] --json\n"
     "prints one JSON object per line per test, with keys \"model\", \"type\",\n"
     "\"threads\", \"test\" (\"pp512\", \"tg128\"...), \"tokens_per_second\" (mean)\n"
-    "and \"sd\" (sample standard deviation), plus \"backend\", \"n_prompt\",\n"
-    "\"n_gen\", \"repetitions\" and \"samples\".\n\n"
+    "and \"sd\" (sample standard deviation), plus \"backend\", \"n_prompt\" and\n"
+    "\"n_gen\" (tokens actually processed), \"repetitions\" and \"samples\".\n"
+    "\"type\" is the architecture and, for GGUF files, the weight type holding\n"
+    "most bytes (e.g. \"llama q8_0\").\n\n"
     "Options:\n"
     "  -p, --n-prompt N       prompt tokens of the pp test; 0 skips it [512]\n"
     "  -n, --n-gen N          generated tokens of the tg test; 0 skips it [128]\n"
@@ -39,7 +43,7 @@ static void print_help(void)
 
 /* A text of exactly n_prompt tokens with BOS, when the tokenizer allows:
  * tokenize a long repeated text, cut the ids, decode them back. */
-static char *make_prompt(inf_model *m, int n_prompt, int *bos_tokens)
+static char *make_prompt(inf_model *m, int n_prompt, int *bos_tokens, int64_t *count)
 {
     static const char seed[] = " Once upon a time, there was a little girl who liked to play in the park.";
     size_t reps = (size_t)n_prompt / 4 + 2, len = strlen(seed);
@@ -53,6 +57,7 @@ static char *make_prompt(inf_model *m, int n_prompt, int *bos_tokens)
     size_t n = 0, n_plain = 0;
     /* How many tokens ADD_SPECIAL adds (BOS), so the total is n_prompt. */
     *bos_tokens = 0;
+    *count = n_prompt;
     if (inf_model_tokenize(m, "", 0, INF_TOKENIZE_ADD_SPECIAL, &ids, &n, NULL) == INF_OK)
         *bos_tokens = (int)n;
     inf_free(ids);
@@ -62,6 +67,7 @@ static char *make_prompt(inf_model *m, int n_prompt, int *bos_tokens)
     size_t want = (size_t)(n_prompt > *bos_tokens ? n_prompt - *bos_tokens : 1);
     if (want > n_plain)
         want = n_plain;
+    *count = (int64_t)want + *bos_tokens;
     char *cut = NULL;
     if (inf_model_detokenize(m, plain, want, false, &cut, NULL) == INF_OK) {
         free(text);
@@ -80,8 +86,28 @@ typedef struct bench_ctx {
     const char *backend;
     int threads;
     int reps;
+    int64_t prompt_tokens; /* of the pp prompt, counted by the tokenizer */
     bool json;
 } bench_ctx;
+
+/* Our own clock, used when a backend reports no metrics: the time from the
+ * call to the first token (prefill, plus one decode step) and between the
+ * first and the last token (decode). */
+typedef struct run_clock {
+    double start, first, last;
+    int64_t tokens;
+} run_clock;
+
+static int on_token(const inf_token *tok, void *user)
+{
+    run_clock *c = user;
+    (void)tok;
+    double now = cli_now();
+    if (c->tokens++ == 0)
+        c->first = now;
+    c->last = now;
+    return 0;
+}
 
 /* One run; *rate is the prefill or decode rate, *tokens the count measured. */
 static int run_once(bench_ctx *b, const char *prompt, int max_tokens, bool prefill, double *rate, int64_t *tokens)
@@ -89,10 +115,11 @@ static int run_once(bench_ctx *b, const char *prompt, int max_tokens, bool prefi
     inf_generate_config cfg;
     inf_error err;
     inf_metrics mt;
+    run_clock clock = {cli_now(), 0, 0, 0};
     inf_generate_config_default(&cfg);
     cfg.max_tokens = max_tokens;
     cfg.temperature = 0;
-    inf_status st = inf_generate_each(b->model, prompt, &cfg, b->cancel, NULL, NULL, &err);
+    inf_status st = inf_generate_each(b->model, prompt, &cfg, b->cancel, on_token, &clock, &err);
     if (st == INF_ERR_CANCELLED && cli_interrupt_count() > 0)
         return cli_error("interrupted"), CLI_EXIT_INTERRUPTED;
     if (st != INF_OK)
@@ -103,10 +130,18 @@ static int run_once(bench_ctx *b, const char *prompt, int max_tokens, bool prefi
         *tokens = mt.prompt_tokens;
         *rate = mt.prefill_tokens_per_second > 0 ? mt.prefill_tokens_per_second
                 : mt.prefill_seconds > 0 ? mt.prompt_tokens / mt.prefill_seconds : 0;
+        if (*rate <= 0 && clock.tokens > 0 && clock.first > clock.start) {
+            *tokens = b->prompt_tokens;
+            *rate = b->prompt_tokens / (clock.first - clock.start);
+        }
     } else {
         *tokens = mt.generated_tokens;
         *rate = mt.decode_tokens_per_second > 0 ? mt.decode_tokens_per_second
                 : mt.decode_seconds > 0 ? mt.generated_tokens / mt.decode_seconds : 0;
+        if (*rate <= 0 && clock.tokens > 1 && clock.last > clock.first) {
+            *tokens = clock.tokens;
+            *rate = (clock.tokens - 1) / (clock.last - clock.first);
+        }
     }
     return 0;
 }
@@ -160,12 +195,21 @@ static int bench_test(bench_ctx *b, const char *test, const char *prompt, int n_
         free(samples);
         return rc;
     }
+    int64_t measured = 0;
     for (int i = 0; i < b->reps; i++) {
         if ((rc = run_once(b, prompt, max_tokens, prefill, &samples[i], &tokens)) != 0) {
             free(samples);
             return rc;
         }
+        measured += tokens;
     }
+    /* Report the token counts actually processed (mean over the runs): the
+     * prompt may tokenize to a few more or fewer, a tg run may stop at EOS. */
+    measured = (measured + b->reps / 2) / b->reps;
+    if (prefill && measured > 0)
+        n_prompt = (int)measured;
+    else if (!prefill)
+        n_gen = (int)measured;
     report(b, test, n_prompt, n_gen, samples);
     free(samples);
     return 0;
@@ -236,12 +280,16 @@ int cmd_bench(int argc, char **argv)
     inf_model_info info;
     memset(&info, 0, sizeof info);
     inf_model_info_get(b.model, &info);
-    if (info.quant_bits > 0)
+    char wtype[32];
+    if (cli_gguf_weight_type(path, wtype, sizeof wtype) == 0)
+        snprintf(b.type, sizeof b.type, "%s %s", inf_model_type(b.model), wtype);
+    else if (info.quant_bits > 0)
         snprintf(b.type, sizeof b.type, "%s %d-bit", inf_model_type(b.model), info.quant_bits);
     else
         snprintf(b.type, sizeof b.type, "%s", inf_model_type(b.model));
     b.backend = load.cfg.backend && *load.cfg.backend ? load.cfg.backend : "auto";
-    b.threads = load.cfg.threads;
+    /* 0 asks the backend for its default, the physical cores: report that. */
+    b.threads = load.cfg.threads > 0 ? load.cfg.threads : cpu_physical_cores();
     b.reps = reps;
     b.json = json;
     if (!json) {
@@ -253,7 +301,7 @@ int cmd_bench(int argc, char **argv)
     int rc = 0;
     if (n_prompt > 0) {
         int bos = 0;
-        char *prompt = make_prompt(b.model, n_prompt, &bos);
+        char *prompt = make_prompt(b.model, n_prompt, &bos, &b.prompt_tokens);
         char test[32];
         snprintf(test, sizeof test, "pp%d", n_prompt);
         rc = prompt ? bench_test(&b, test, prompt, n_prompt, 0, true) : cli_error("out of memory");
@@ -262,7 +310,13 @@ int cmd_bench(int argc, char **argv)
     if (rc == 0 && n_gen > 0) {
         char test[32];
         snprintf(test, sizeof test, "tg%d", n_gen);
-        rc = bench_test(&b, test, "", 0, n_gen, false);
+        /* From BOS alone; a model that adds no BOS needs one real token. */
+        int32_t *ids = NULL;
+        size_t n_ids = 0;
+        bool has_bos = inf_model_tokenize(b.model, "", 0, INF_TOKENIZE_ADD_SPECIAL, &ids, &n_ids, NULL) == INF_OK &&
+                       n_ids > 0;
+        inf_free(ids);
+        rc = bench_test(&b, test, has_bos ? "" : "Once", 0, n_gen, false);
     }
     cli_interrupt_target(NULL);
     inf_cancel_free(b.cancel);

@@ -1,9 +1,12 @@
-/* cmd_info.c - `infer info [MODEL]`: what a model is. For a GGUF file it
- * reads the header only (formats/gguf.h: metadata and tensor table, no
- * weights loaded, no backend needed): architecture, hyper-parameters,
- * tokenizer, chat template, and the tensor table summarised by type. Other
- * models (folders, URLs) are loaded through the public API and described by
- * inf_model_info_get. Text for people, or one JSON object with --json. */
+/* cmd_info.c - `infer info [MODEL]`: what a model is, without loading its
+ * weights where the format allows: a GGUF file is described from its header
+ * (formats/gguf.h), a Hugging Face folder from config.json,
+ * tokenizer_config.json and the safetensors headers (formats/safetensors.h):
+ * architecture, hyper-parameters, tokenizer, chat template, and the tensor
+ * table summarised by type. Anything else (URLs) is loaded through the
+ * public API and described by inf_model_info_get. Text for people, or one
+ * JSON object with --json. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +15,15 @@
 
 #include "cli.h"
 #include "formats/gguf.h"
+#include "formats/safetensors.h"
 #include "tensor/tensor_types.h"
 
 static const char INFO_HELP[] =
     "usage: infer info [MODEL] [OPTIONS]\n\n"
     "Describe a model: architecture, hyper-parameters, tokenizer, chat template\n"
     "and the tensor table by type and size. A .gguf file is read without loading\n"
-    "its weights; other models are loaded with their backend.\n\n"
+    "its weights, a Hugging Face folder from config.json, tokenizer_config.json\n"
+    "and the safetensors headers; other models are loaded with their backend.\n\n"
     "Stable form for programs:\n"
     "  infer info MODEL --json\n"
     "prints one JSON object with at least: \"architecture\", \"vocab_size\",\n"
@@ -57,6 +62,36 @@ typedef struct type_stats {
     uint64_t bytes;
     uint64_t elements;
 } type_stats;
+
+/* The type holding most tensor bytes (the "dominant" type); -1 if none. */
+static int dominant_type(const struct gguf_file *f)
+{
+    uint64_t bytes[TENSOR_TYPE_COUNT] = {0};
+    int best = -1;
+    for (int64_t i = 0; i < gguf_n_tensors(f); i++) {
+        const struct gguf_tensor *t = gguf_tensor_at(f, i);
+        if (t->type < TENSOR_TYPE_COUNT)
+            bytes[t->type] += t->size;
+    }
+    for (int ty = 0; ty < TENSOR_TYPE_COUNT; ty++)
+        if (bytes[ty] && (best < 0 || bytes[ty] > bytes[best]))
+            best = ty;
+    return best;
+}
+
+int cli_gguf_weight_type(const char *path, char *buf, size_t size)
+{
+    struct gguf_file *f = NULL;
+    char err[256];
+    size_t n = strlen(path);
+    if (n < 5 || strcmp(path + n - 5, ".gguf") != 0 || gguf_open(path, &f, err, sizeof err) != 0)
+        return -1;
+    int ty = dominant_type(f);
+    if (ty >= 0)
+        snprintf(buf, size, "%s", tensor_type_name(ty));
+    gguf_close(f);
+    return ty >= 0 ? 0 : -1;
+}
 
 /* Build the description of a GGUF file as JSON (also rendered as text). */
 static cJSON *describe_gguf(const struct gguf_file *f, const char *path)
@@ -157,7 +192,139 @@ static cJSON *describe_gguf(const struct gguf_file *f, const char *path)
     return j;
 }
 
-/* A description from the public API (folders, URLs: any backend). */
+/* A number of config.json, also looked up in its "text_config" (Gemma 3). */
+static long long config_int(const cJSON *cfg, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
+    if (!cJSON_IsNumber(v)) {
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(cfg, "text_config");
+        v = cJSON_GetObjectItemCaseSensitive(text, key);
+    }
+    return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
+}
+
+static cJSON *read_json_file(const char *dir, const char *name)
+{
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return NULL;
+    char *text = cli_read_file(path, NULL);
+    if (!text)
+        return NULL;
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    return j;
+}
+
+/* Hugging Face folder: config.json, tokenizer files and safetensors headers.
+ * NULL after printing an error. */
+static cJSON *describe_hf(const char *dir)
+{
+    cJSON *cfg = read_json_file(dir, "config.json");
+    if (!cfg) {
+        cli_error("%s/config.json: missing or not valid JSON", dir);
+        return NULL;
+    }
+    char err[512];
+    struct safetensors_set *set = NULL;
+    if (safetensors_set_open(dir, &set, err, sizeof err) != 0) {
+        cJSON_Delete(cfg);
+        cli_error("%s", err);
+        return NULL;
+    }
+    cJSON *j = cJSON_CreateObject();
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(cfg, "model_type");
+    cJSON_AddStringToObject(j, "path", dir);
+    cJSON_AddStringToObject(j, "format", "safetensors");
+    cJSON_AddStringToObject(j, "architecture", cJSON_IsString(mt) ? mt->valuestring : "");
+    add_int_or_null(j, "vocab_size", config_int(cfg, "vocab_size"));
+    add_int_or_null(j, "layers", config_int(cfg, "num_hidden_layers"));
+    add_int_or_null(j, "hidden_size", config_int(cfg, "hidden_size"));
+    add_int_or_null(j, "context_length", config_int(cfg, "max_position_embeddings"));
+    add_int_or_null(j, "feed_forward_length", config_int(cfg, "intermediate_size"));
+    add_int_or_null(j, "heads", config_int(cfg, "num_attention_heads"));
+    add_int_or_null(j, "kv_heads", config_int(cfg, "num_key_value_heads"));
+
+    /* Tensors by dtype (MLX-quantised weights show as packed U32). */
+    cJSON *by_type = cJSON_CreateObject();
+    int64_t nt = safetensors_set_n_tensors(set);
+    uint64_t params = 0, bytes = 0;
+    for (int64_t i = 0; i < nt; i++) {
+        const struct safetensors_tensor *t = safetensors_set_tensor_at(set, i);
+        char name[32];
+        snprintf(name, sizeof name, "%s", safetensors_dtype_name(t->dtype));
+        for (char *c = name; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        cJSON *e = cJSON_GetObjectItemCaseSensitive(by_type, name);
+        if (!e) {
+            e = cJSON_AddObjectToObject(by_type, name);
+            cJSON_AddNumberToObject(e, "count", 0);
+            cJSON_AddNumberToObject(e, "bytes", 0);
+            cJSON_AddNumberToObject(e, "parameters", 0);
+        }
+        cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "count"), *b = cJSON_GetObjectItemCaseSensitive(e, "bytes"),
+              *p = cJSON_GetObjectItemCaseSensitive(e, "parameters");
+        cJSON_SetNumberValue(c, c->valuedouble + 1);
+        cJSON_SetNumberValue(b, b->valuedouble + (double)t->size);
+        cJSON_SetNumberValue(p, p->valuedouble + (double)t->n_elements);
+        params += (uint64_t)t->n_elements;
+        bytes += t->size;
+    }
+    cJSON_AddNumberToObject(j, "tensor_count", (double)nt);
+    cJSON_AddNumberToObject(j, "parameters", (double)params);
+    cJSON_AddItemToObject(j, "tensors_by_type", by_type);
+    cJSON_AddNumberToObject(j, "weight_files", safetensors_set_n_files(set));
+
+    cJSON *q = cJSON_AddObjectToObject(j, "quantization");
+    const cJSON *qc = cJSON_GetObjectItemCaseSensitive(cfg, "quantization");
+    if (!qc)
+        qc = cJSON_GetObjectItemCaseSensitive(cfg, "quantization_config");
+    const cJSON *bits = cJSON_GetObjectItemCaseSensitive(qc, "bits");
+    const cJSON *group = cJSON_GetObjectItemCaseSensitive(qc, "group_size");
+    const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(cfg, "torch_dtype");
+    if (cJSON_IsNumber(bits)) {
+        char name[32];
+        snprintf(name, sizeof name, "mlx%d", (int)bits->valuedouble);
+        cJSON_AddStringToObject(q, "type", name);
+        cJSON_AddNumberToObject(q, "bits", bits->valuedouble);
+        cJSON_AddNumberToObject(q, "group_size", cJSON_IsNumber(group) ? group->valuedouble : 0);
+        /* Packed U32 words hide the element count: no honest average. */
+        cJSON_AddNullToObject(q, "bits_per_weight");
+    } else {
+        const char *dt = cJSON_IsString(dtype) ? dtype->valuestring : "unknown";
+        int dbits = strcmp(dt, "float32") == 0 ? 32 : strstr(dt, "16") ? 16 : 0;
+        cJSON_AddStringToObject(q, "type", dt);
+        cJSON_AddNumberToObject(q, "bits", dbits);
+        cJSON_AddNumberToObject(q, "group_size", 0);
+        cJSON_AddNumberToObject(q, "bits_per_weight", params ? (double)bytes * 8.0 / (double)params : 0);
+    }
+
+    /* Tokenizer facts that need no parsing of the vocabulary. */
+    cJSON *tok = cJSON_AddObjectToObject(j, "tokenizer");
+    cJSON *tcfg = read_json_file(dir, "tokenizer_config.json");
+    cJSON *tjson = read_json_file(dir, "tokenizer.json");
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(tjson, "model");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(model, "type");
+    if (cJSON_IsString(type))
+        cJSON_AddStringToObject(tok, "model", type->valuestring);
+    else
+        cJSON_AddNullToObject(tok, "model");
+    add_int_or_null(tok, "bos_id", config_int(cfg, "bos_token_id"));
+    add_int_or_null(tok, "eos_id", config_int(cfg, "eos_token_id"));
+    const cJSON *tmpl = cJSON_GetObjectItemCaseSensitive(tcfg, "chat_template");
+    if (cJSON_IsString(tmpl))
+        cJSON_AddStringToObject(j, "chat_template", tmpl->valuestring);
+    else
+        cJSON_AddNullToObject(j, "chat_template");
+    cJSON_Delete(tjson);
+    cJSON_Delete(tcfg);
+    cJSON_Delete(cfg);
+    safetensors_set_close(set);
+    return j;
+}
+
+/* A description from the public API (URLs: any backend). */
 static cJSON *describe_loaded(inf_model *m, const char *path)
 {
     inf_model_info info;
@@ -220,8 +387,10 @@ static void print_text(const cJSON *j)
     print_num_line(j, "context_length", "context length:");
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(j, "quantization");
     const cJSON *bpw = cJSON_GetObjectItemCaseSensitive(q, "bits_per_weight");
-    if ((s = json_str(q, "type")))
-        printf("%-16s%s (%.2f bits per weight)\n", "quantization:", s, cJSON_IsNumber(bpw) ? bpw->valuedouble : 0);
+    if ((s = json_str(q, "type")) && cJSON_IsNumber(bpw))
+        printf("%-16s%s (%.2f bits per weight)\n", "quantization:", s, bpw->valuedouble);
+    else if (s)
+        printf("%-16s%s\n", "quantization:", s);
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(j, "tokenizer");
     if (tok) {
         const cJSON *bos = cJSON_GetObjectItemCaseSensitive(tok, "bos_id");
@@ -266,6 +435,17 @@ static bool is_gguf_path(const char *path)
     size_t got = fread(magic, 1, 4, f);
     fclose(f);
     return got == 4 && memcmp(magic, GGUF_MAGIC, 4) == 0;
+}
+
+static bool is_hf_dir(const char *path)
+{
+    char p[4096];
+    FILE *f;
+    int n = snprintf(p, sizeof p, "%s/config.json", path);
+    if (n < 0 || (size_t)n >= sizeof p || !(f = fopen(p, "rb")))
+        return false;
+    fclose(f);
+    return true;
 }
 
 int cmd_info(int argc, char **argv)
@@ -315,6 +495,10 @@ int cmd_info(int argc, char **argv)
         if (gguf_open(path, &gf, err, sizeof err) != 0)
             return cli_error("%s", err);
         desc = describe_gguf(gf, path);
+    } else if (is_hf_dir(path)) {
+        desc = describe_hf(path);
+        if (!desc)
+            return CLI_EXIT_RUNTIME;
     } else {
         FILE *probe = fopen(path, "rb");
         if (!probe && errno == ENOENT && strncmp(path, "http", 4) != 0)
@@ -326,10 +510,11 @@ int cmd_info(int argc, char **argv)
             return CLI_EXIT_RUNTIME;
         desc = describe_loaded(m, path);
         if (template_only) {
-            /* Render an empty conversation is not the template itself: say so. */
+            /* The public API renders conversations, it does not expose the
+             * template text itself. */
             cJSON_Delete(desc);
             inf_model_close(m);
-            return cli_error("%s: --template needs a GGUF file (use 'infer template')", path);
+            return cli_error("%s: --template needs a GGUF file or a model folder (use 'infer template')", path);
         }
     }
     int rc = CLI_EXIT_OK;

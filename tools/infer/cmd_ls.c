@@ -49,7 +49,7 @@ static int list_dir(const char *dir, cJSON *out, bool json, bool quiet_missing)
             char quant[32] = "-";
             if (d->quant_bits > 0)
                 snprintf(quant, sizeof quant, "%d-bit/%d", d->quant_bits, d->quant_group);
-            printf("%-60s %-10s %-5s %-10s %d\n", d->path, d->architecture && *d->architecture ? d->architecture : "?",
+            printf("%-60s %-12s %-5s %-10s %d\n", d->path, d->architecture && *d->architecture ? d->architecture : "?",
                    d->is_gguf ? "gguf" : "hf", quant, d->num_files);
         }
     }
@@ -86,7 +86,7 @@ int cmd_ls(int argc, char **argv)
     }
     cJSON *out = json ? cJSON_CreateArray() : NULL;
     if (!json)
-        printf("%-60s %-10s %-5s %-10s %s\n", "PATH", "ARCH", "FMT", "QUANT", "FILES");
+        printf("%-60s %-12s %-5s %-10s %s\n", "PATH", "ARCH", "FMT", "QUANT", "FILES");
     if (nd > 0) {
         for (int i = 0; i < nd && rc == 0; i++)
             rc = list_dir(dirs[i], out, json, false);

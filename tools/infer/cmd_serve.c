@@ -1,10 +1,7 @@
 /* cmd_serve.c - `infer serve MODEL`: serve one model over HTTP with the
  * OpenAI-compatible and llama.cpp-native endpoints of src/server/ (see
  * server/server.h for the list). Runs until SIGINT or SIGTERM.
- *
- * cmd_serve is defined weak so that this file can land while cmd_stubs.c
- * still carries the placeholder: the linker keeps the stub until it is
- * removed, then this one. */
+*/
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +73,7 @@ static int take_server_opt(cli_args *a, struct inf_server_options *o)
     return 0;
 }
 
-__attribute__((weak)) int cmd_serve(int argc, char **argv)
+int cmd_serve(int argc, char **argv)
 {
     cli_args a;
     cli_load_opts l;
@@ -130,7 +127,7 @@ __attribute__((weak)) int cmd_serve(int argc, char **argv)
 
 #else /* built without libmicrohttpd */
 
-__attribute__((weak)) int cmd_serve(int argc, char **argv)
+int cmd_serve(int argc, char **argv)
 {
     (void)argc; (void)argv;
     return cli_error("'serve' needs libmicrohttpd, which this build was made without");

@@ -24,7 +24,7 @@ static const command COMMANDS[] = {
     {"quantize", cmd_quantize, "convert a model's weights to a quantized type"},
     {"perplexity", cmd_perplexity, "measure a model's perplexity on a text"},
     {"convert", cmd_convert, "convert a Hugging Face model folder to GGUF"},
-    {"serve", cmd_serve, "serve a model over HTTP (OpenAI- and Ollama-style API)"},
+    {"serve", cmd_serve, "serve a model over HTTP (OpenAI- and llama.cpp-style API)"},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

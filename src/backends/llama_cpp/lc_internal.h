@@ -30,6 +30,7 @@ typedef struct lc_model {
     char *server_model;     /* model path/id the server reports (Info) */
     inf_model_info info;
     int slots;              /* concurrency of Classify/BatchGenerate */
+    int vocab_type;         /* llama.cpp's /v1/models meta.vocab_type (1 = SentencePiece) */
     pthread_mutex_t mu;     /* guards metrics */
     inf_metrics metrics;
     lc_managed *managed;    /* the llama-server we started, or NULL */

@@ -7,6 +7,7 @@
 #include "backends/llama_cpp/lc_internal.h"
 #include "core/internal.h"
 #include "core/registry_internal.h"
+#include "formats/gguf.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <limits.h>
 #include <sys/stat.h>
 
 #define LC_PROBE_TIMEOUT_MS 10000L
@@ -86,6 +88,13 @@ static void set_api_key(lc_model *m)
     if (m->auth_header) snprintf(m->auth_header, n, "Authorization: Bearer %s", key);
 }
 
+static inf_status key_refused(const lc_model *m, long status, inf_error *err)
+{
+    inf_error_set(err, INF_ERR_UNAVAILABLE, "llama_cpp: the server at %s refused the API key (HTTP %ld; set INFERENCE_API_KEY)",
+                  m->root, status);
+    return INF_ERR_UNAVAILABLE;
+}
+
 static inf_status check_health(lc_model *m, inf_error *err)
 {
     lc_response r;
@@ -98,10 +107,9 @@ static inf_status check_health(lc_model *m, inf_error *err)
         return st;
     }
     if (r.status == 401 || r.status == 403) {
-        inf_error_set(err, INF_ERR_UNAVAILABLE, "llama_cpp: the server at %s refused the API key (HTTP %ld; set INFERENCE_API_KEY)",
-                      m->root, r.status);
+        long status = r.status;
         lc_response_free(&r);
-        return INF_ERR_UNAVAILABLE;
+        return key_refused(m, status, err);
     }
     if (r.status == 503 || r.status >= 500) {
         char msg[300];
@@ -115,11 +123,14 @@ static inf_status check_health(lc_model *m, inf_error *err)
     return INF_OK;
 }
 
-/* A JSON object answered with HTTP 200 at path, or NULL. */
-static cJSON *get_json(lc_model *m, const char *path)
+/* A JSON object answered with HTTP 200 at path, or NULL; *status gets the
+ * HTTP status (0 when no answer came). */
+static cJSON *get_json(lc_model *m, const char *path, long *status)
 {
     lc_response r;
+    *status = 0;
     if (lc_http_request(m, path, NULL, LC_PROBE_TIMEOUT_MS, NULL, &r, NULL) != INF_OK) return NULL;
+    *status = r.status;
     cJSON *doc = r.status == 200 ? cJSON_ParseWithLength(r.body, r.len) : NULL;
     lc_response_free(&r);
     if (doc && !cJSON_IsObject(doc)) { cJSON_Delete(doc); doc = NULL; }
@@ -155,6 +166,34 @@ static const char *guess_arch(const char *name)
     return "unknown";
 }
 
+/* The GGUF header of the model the server runs, when this machine can read
+ * it (managed mode, or a server on this host reporting its model_path):
+ * llama.cpp's API does not say the architecture, the file does. Fills what
+ * is still unknown; silently does nothing when the file is not readable. */
+static void read_gguf_header(lc_model *m, const char *path)
+{
+    size_t n = path ? strlen(path) : 0;
+    if (n < 6 || path[0] != '/' || strcasecmp(path + n - 5, ".gguf") != 0) return;
+    struct gguf_file *f = NULL;
+    char err[256];
+    if (gguf_open(path, &f, err, sizeof err) != 0 || !f) return;
+    const char *arch = NULL;
+    if (gguf_get_string(f, "general.architecture", &arch, NULL) == GGUF_OK && arch && arch[0] && !m->arch)
+        m->arch = dup_str(arch);
+    if (arch) {
+        char key[160];
+        uint32_t v;
+        snprintf(key, sizeof key, "%s.block_count", arch);
+        if (!m->info.num_layers && gguf_get_u32(f, key, &v) == GGUF_OK) m->info.num_layers = (int)v;
+        snprintf(key, sizeof key, "%s.embedding_length", arch);
+        if (!m->info.hidden_size && gguf_get_u32(f, key, &v) == GGUF_OK) m->info.hidden_size = (int)v;
+    }
+    struct gguf_array toks;
+    if (!m->info.vocab_size && gguf_get_array(f, "tokenizer.ggml.tokens", &toks) == GGUF_OK && toks.n < 0x7fffffff)
+        m->info.vocab_size = (int)toks.n;
+    gguf_close(f);
+}
+
 /* llama.cpp's /props: protocol detection, context size, slots, arch. */
 static bool read_props(lc_model *m, const cJSON *props)
 {
@@ -162,10 +201,11 @@ static bool read_props(lc_model *m, const cJSON *props)
     if (!cJSON_IsObject(dgs)) return false;
     m->info.context_len = int_field(dgs, "n_ctx");
     if (!m->slots) m->slots = int_field(props, "total_slots");
-    const char *arch = str_field(props, "architecture");
-    if (arch) m->arch = dup_str(arch);
+    const char *arch = str_field(props, "architecture"); /* our server's extension */
+    if (arch && !m->arch) m->arch = dup_str(arch);
     const char *path = str_field(props, "model_path");
     if (path) { free(m->server_model); m->server_model = dup_str(path); }
+    read_gguf_header(m, path);
     if (!m->info.vocab_size) m->info.vocab_size = int_field(props, "n_vocab");
     if (!m->info.num_layers) m->info.num_layers = int_field(props, "n_layer");
     if (!m->info.hidden_size) m->info.hidden_size = int_field(props, "n_embd");
@@ -211,6 +251,7 @@ static inf_status read_models(lc_model *m, const cJSON *models, inf_error *err)
         if (!m->info.quant_group) m->info.quant_group = int_field(meta, "quant_group");
         const char *arch = str_field(meta, "architecture");
         if (arch && !m->arch) m->arch = dup_str(arch);
+        m->vocab_type = int_field(meta, "vocab_type");
     }
     const cJSON *max_len = cJSON_GetObjectItemCaseSensitive(match, "max_model_len"); /* vLLM */
     if (!m->info.context_len && cJSON_IsNumber(max_len)) m->info.context_len = (int)max_len->valuedouble;
@@ -227,17 +268,20 @@ static inf_status connect_server(lc_model *m, bool force_openai, bool force_nati
     if (env && !strcasecmp(env, "native")) force_native = true;
 
     bool native = false;
+    long status = 0;
     if (!force_openai) {
-        cJSON *props = get_json(m, "/props");
+        cJSON *props = get_json(m, "/props", &status);
         if (props) native = read_props(m, props);
         cJSON_Delete(props);
+        if (status == 401 || status == 403) return key_refused(m, status, err);
     }
     if (force_native && !native) {
         inf_error_set(err, INF_ERR_UNSUPPORTED, "llama_cpp: the server at %s does not speak llama.cpp's protocol (no /props)",
                       m->root);
         return INF_ERR_UNSUPPORTED;
     }
-    cJSON *models = get_json(m, "/v1/models");
+    cJSON *models = get_json(m, "/v1/models", &status);
+    if (!models && (status == 401 || status == 403)) return key_refused(m, status, err);
     if (!models && !native) {
         inf_error_set(err, INF_ERR_UNSUPPORTED,
                       "llama_cpp: %s is neither a llama.cpp server (/props) nor OpenAI-compatible (/v1/models)", m->root);
@@ -247,7 +291,13 @@ static inf_status connect_server(lc_model *m, bool force_openai, bool force_nati
     cJSON_Delete(models);
     if (st != INF_OK) return st;
     m->proto = native ? LC_PROTO_NATIVE : LC_PROTO_OPENAI;
-    if (!m->arch) m->arch = dup_str(guess_arch(m->server_model ? m->server_model : m->model_name));
+    if (!m->arch) {
+        const char *guess = guess_arch(m->server_model ? m->server_model : m->model_name);
+        /* llama.cpp's vocab_type 1 is SentencePiece: llama-architecture
+         * models (Llama 1/2, Mistral, TinyStories...) in practice. */
+        if (!strcmp(guess, "unknown") && m->vocab_type == 1) guess = "llama";
+        m->arch = dup_str(guess);
+    }
     if (!m->arch) {
         inf_error_set(err, INF_ERR_NO_MEMORY, "llama_cpp: out of memory");
         return INF_ERR_NO_MEMORY;
@@ -283,7 +333,8 @@ static inf_model *lc_load_model(void *user, const char *path, const inf_load_con
             model_free(m);
             return NULL;
         }
-        char root[64];
+        char root[64], abs_path[4096];
+        if (realpath(path, abs_path)) read_gguf_header(m, abs_path);
         st = lc_managed_start(path, cfg, &m->managed, root, sizeof root, err);
         if (st == INF_OK) {
             m->root = dup_str(root);

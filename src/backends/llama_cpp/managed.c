@@ -215,6 +215,10 @@ inf_status lc_managed_start(const char *gguf_path, const inf_load_config *cfg, l
         snprintf(th_s, sizeof th_s, "%d", cfg->threads);
         argv[a++] = "-t"; argv[a++] = th_s;
     }
+    if (cfg && cfg->kv_cache_type && cfg->kv_cache_type[0]) {
+        argv[a++] = "-ctk"; argv[a++] = (char *)cfg->kv_cache_type;
+        argv[a++] = "-ctv"; argv[a++] = (char *)cfg->kv_cache_type;
+    }
     argv[a] = NULL;
 
     int serr = 0;

@@ -228,9 +228,11 @@ static void push_arg(struct jrender *r, jargs *a, jv v)
     a->v = nv;
 }
 
-static void bind_args(struct jrender *r, const char *display, struct node **params, int np, int flags, jargs *args,
+/* bindMacroArguments; m is the macro (NULL: a call block, "None" in errors) */
+static void bind_args(struct jrender *r, const struct node *m, struct node **params, int np, int flags, jargs *args,
                       struct jscope *scope)
 {
+    const char *q = m ? "'" : "", *display = m ? m->name->s : "None";
     size_t n = args->n;
     jv kw = jv_dict_new(r, 0);
     if (n && args->v[n - 1].k == JV_DICT && (args->v[n - 1].f & JF_KWARGS)) {
@@ -259,13 +261,13 @@ static void bind_args(struct jrender *r, const char *display, struct node **para
     }
     if (flags & NF_USES_KWARGS) scope_set(r, scope, kstr(r, "kwargs"), kw);
     else if (kw.u.d->n)
-        jr_fail(r, "macro %s takes no keyword argument '%s'", display, kw.u.d->k[0]->s);
+        jr_fail(r, "macro %s%s%s takes no keyword argument '%s'", q, display, q, kw.u.d->k[0]->s);
     if (flags & NF_USES_VARARGS) {
         jv l = jv_list_new(r, 0);
         for (size_t i = (size_t)np; i < n; i++) jlist_push(r, l.u.l, args->v[i]);
         scope_set(r, scope, kstr(r, "varargs"), l);
     } else if (n > (size_t)np) {
-        jr_fail(r, "macro %s takes not more than %d argument(s)", display, np);
+        jr_fail(r, "macro %s%s%s takes not more than %d argument(s)", q, display, q, np);
     }
     for (int k = 0; k < npend; k++) {
         const struct node *p = params[pending[k]];
@@ -281,9 +283,7 @@ jv jj_call_function(struct jrender *r, jv fnv, jargs *a, struct jscope *scope)
         enter(r);
         const struct node *m = f->node;
         struct jscope *ms = scope_new(r, scope);
-        char display[300];
-        snprintf(display, sizeof display, "'%s'", m->name->s);
-        bind_args(r, display, m->items, m->nitems, m->flags, a, ms);
+        bind_args(r, m, m->items, m->nitems, m->flags, a, ms);
         jv out = render_block(r, m->items2, m->nitems2, ms);
         r->depth--;
         return out;
@@ -292,7 +292,7 @@ jv jj_call_function(struct jrender *r, jv fnv, jargs *a, struct jscope *scope)
         enter(r);
         const struct node *c = f->node;
         struct jscope *cs = scope_new(r, f->scope);
-        bind_args(r, "None", c->items, c->nitems, c->flags, a, cs);
+        bind_args(r, NULL, c->items, c->nitems, c->flags, a, cs);
         jv out = render_block(r, c->items2, c->nitems2, cs);
         r->depth--;
         return out;

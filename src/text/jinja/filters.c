@@ -112,7 +112,7 @@ static jv filter_ident(struct jrender *r, jv operand, const char *name, size_t n
     if (eq(name, n, "safe")) return operand;
     if (eq(name, n, "tojson")) return tojson_default(r, operand, 1);
     operand = jv_materialize(r, operand);
-    char buf[400];
+    char buf[40];
     switch (operand.k) {
     case JV_LIST: {
         jlist *l = operand.u.l;

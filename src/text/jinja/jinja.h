@@ -33,7 +33,9 @@ struct jinja_options {
     size_t max_memory_bytes;          /* bytes one render may allocate in all: default 512 MiB */
     unsigned long max_loop_iterations;/* for-loop iterations (and range() items) per render: default 1,000,000 */
     unsigned max_depth;               /* evaluation nesting, incl. macro recursion: default 1000;
-                                         the parser also rejects templates nested deeper than this */
+                                         the parser also rejects templates nested deeper than this.
+                                         The default needs up to ~300 KiB of C stack: lower it for
+                                         threads with small stacks */
     long long now;                    /* the time strftime_now() formats, in Unix seconds; 0: the current time */
     int now_utc;                      /* strftime_now() uses UTC when nonzero, else local time (as JavaScript does) */
 };

@@ -77,7 +77,7 @@ void jsb_putc(struct jrender *r, jsb *b, char c);
 jv jsb_finish(struct jrender *r, jsb *b);
 
 size_t jj_js_num_fmt(double d, char *buf);                 /* Number.prototype.toString(); buf >= 32 */
-size_t jj_js_float_fmt(double d, char *buf);               /* FloatValue.toString(); buf >= 400 */
+size_t jj_js_float_fmt(double d, char *buf);               /* FloatValue.toString(); buf >= 40 */
 double jj_js_to_number(const char *s, size_t n);           /* Number("...") */
 double jj_js_parse_int(const char *s, size_t n);           /* parseInt(s, 10) */
 double jj_js_parse_float(const char *s, size_t n);         /* parseFloat(s) */

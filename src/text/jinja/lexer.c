@@ -522,7 +522,9 @@ int jinja_lex(const char *src, size_t len, struct lexed *out, size_t *errpos, ch
     if (!p.pos) L.pos = &zero;
     L.err = err;
     L.err_size = err_size;
-    int rc = tokenize(&L);
+    L.buf = malloc(64);
+    L.bcap = 64;
+    int rc = L.buf ? (L.buf[0] = 0, tokenize(&L)) : -1;
     if (rc) {
         if (err && err_size && !err[0]) snprintf(err, err_size, "out of memory");
         *errpos = L.errpos;

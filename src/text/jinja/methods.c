@@ -374,7 +374,7 @@ static jv range_fn(struct jrender *r, jargs *a)
     jv arg[3];
     int has[3];
     for (int i = 0; i < 3; i++) {
-        has[i] = (size_t)i < a->n && a->v[i].k != JV_UNDEF && a->v[i].k != JV_HOLE;
+        has[i] = (size_t)i < a->n && a->v[i].k != JV_UNDEF && a->v[i].k != JV_NONE && a->v[i].k != JV_HOLE;
         arg[i] = has[i] ? a->v[i] : jv_undef();
     }
     jv out = jv_list_new(r, 0);
@@ -449,7 +449,7 @@ jv jj_call_global(struct jrender *r, int id, jargs *a)
     switch (id) {
     case G_RAISE: {
         jsb b = {0};
-        if (a->n && a->v[0].k != JV_UNDEF && a->v[0].k != JV_HOLE) jv_js_string(r, &b, a->v[0]);
+        if (a->n && a->v[0].k != JV_UNDEF && a->v[0].k != JV_NONE && a->v[0].k != JV_HOLE) jv_js_string(r, &b, a->v[0]);
         jr_fail_plain(r, b.p ? b.p : "", b.n);
     }
     case G_RANGE: return range_fn(r, a);

@@ -443,6 +443,8 @@ static struct node *parse_statement(struct P *P)
         res->nitems = body.n;
         res = fin(P, res);
     } else {
+        if (P->nopen && P->nopen <= 64)
+            p_fail(P, P->cur, "Unknown statement type: %s (expected {%% %s %%})", name, P->open[P->nopen - 1]);
         p_fail(P, P->cur, "Unknown statement type: %s", name);
     }
     return res;
@@ -874,7 +876,7 @@ static struct node *parse_primary(struct P *P)
     case T_LPAREN: {
         enter(P);
         struct node *e = parse_expr_seq(P, 0);
-        expect(P, T_RPAREN, "Expected closing parenthesis, got ${tokens[current].type} instead.");
+        expect(P, T_RPAREN, "Expected closing parenthesis");
         LEAVE(P);
         return e;
     }

@@ -335,7 +335,7 @@ size_t jj_js_float_fmt(double d, char *buf)
     if (d == 0 && signbit(d)) return (size_t)sprintf(buf, "-0.0");
     if (isfinite(d) && d == trunc(d)) {
         if (fabs(d) >= 1e21) return jj_js_num_fmt(d, buf);
-        size_t n = (size_t)snprintf(buf, 400, "%.0f", d);
+        size_t n = (size_t)snprintf(buf, 32, "%.0f", d);
         memcpy(buf + n, ".0", 3);
         return n + 2;
     }
@@ -700,10 +700,10 @@ int jv_truthy(struct jrender *r, jv v)
 
 void jv_to_string(struct jrender *r, jsb *b, jv v)
 {
-    char buf[400];
+    char buf[40];
     switch (v.k) {
     case JV_UNDEF: jsb_puts(r, b, "undefined"); break;
-    case JV_NONE: jsb_puts(r, b, "null"); break;
+    case JV_NONE: jsb_puts(r, b, "undefined"); break; /* NullValue.value is undefined in the reference */
     case JV_BOOL: jsb_puts(r, b, v.u.b ? "true" : "false"); break;
     case JV_INT: jsb_put(r, b, buf, jj_js_num_fmt(v.u.n, buf)); break;
     case JV_FLOAT: jsb_put(r, b, buf, jj_js_float_fmt(v.u.n, buf)); break;
@@ -734,12 +734,13 @@ void jv_js_string(struct jrender *r, jsb *b, jv v)
     }
 }
 
-/* JavaScript's classes of .value: 0 undefined, 1 null, 2 boolean, 3 number, 4 string, 5 object */
+/* JavaScript's classes of .value: 0 undefined, 1 null, 2 boolean, 3 number, 4 string, 5 object.
+ * The reference's NullValue holds undefined, not null. */
 static int js_class(struct jrender *r, jv v)
 {
     switch (v.k) {
     case JV_UNDEF: return 0;
-    case JV_NONE: return 1;
+    case JV_NONE: return 0;
     case JV_BOOL: return 2;
     case JV_INT: case JV_FLOAT: return 3;
     case JV_STR: return 4;
@@ -807,8 +808,8 @@ int jv_strict_eq(struct jrender *r, jv a, jv b)
 int jv_same_value_zero(jv a, jv b)
 {
     if (a.k == JV_HOLE || b.k == JV_HOLE) return a.k == b.k || (a.k == JV_UNDEF || b.k == JV_UNDEF);
-    int ca = a.k == JV_UNDEF ? 0 : a.k == JV_NONE ? 1 : a.k == JV_BOOL ? 2 : jv_isnum(a) ? 3 : a.k == JV_STR ? 4 : 5;
-    int cb = b.k == JV_UNDEF ? 0 : b.k == JV_NONE ? 1 : b.k == JV_BOOL ? 2 : jv_isnum(b) ? 3 : b.k == JV_STR ? 4 : 5;
+    int ca = a.k == JV_UNDEF ? 0 : a.k == JV_NONE ? 0 : a.k == JV_BOOL ? 2 : jv_isnum(a) ? 3 : a.k == JV_STR ? 4 : 5;
+    int cb = b.k == JV_UNDEF ? 0 : b.k == JV_NONE ? 0 : b.k == JV_BOOL ? 2 : jv_isnum(b) ? 3 : b.k == JV_STR ? 4 : 5;
     if (ca != cb) return 0;
     if (ca == 3 && isnan(a.u.n) && isnan(b.u.n)) return 1;
     return same_class_eq(a, b, ca);
