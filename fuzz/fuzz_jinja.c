@@ -48,9 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     struct jinja_options opts;
     jinja_options_init(&opts);
-    opts.max_output_bytes = 1 << 20;
-    opts.max_memory_bytes = 64u << 20;
-    opts.max_loop_iterations = 20000;
+    opts.max_output_bytes = 256 << 10;
+    opts.max_memory_bytes = 16u << 20;
+    opts.max_loop_iterations = 5000;
     opts.max_depth = 100;
     opts.now = 1700000000;
     opts.now_utc = 1;

@@ -151,7 +151,10 @@ INF_API inf_status inf_cancel_status(const inf_cancel *cancel);
 /* One generated token: its vocabulary id and its decoded text. The text holds
  * whole UTF-8 characters only (a token that ends mid-character has its bytes
  * carried to the next token), so concatenating the texts of a stream gives the
- * full decoded output. Who owns `text` is stated where a token is returned. */
+ * full decoded output. Who owns `text` is stated where a token is returned.
+ * id is -1 where there is no vocabulary id: a backend whose protocol gives
+ * none (OpenAI-style HTTP), or a last token holding the bytes of a character
+ * left incomplete at the end of generation, written as U+FFFD. */
 typedef struct inf_token {
     int32_t id;
     const char *text; /* NUL-terminated; may be "" */
@@ -194,7 +197,12 @@ typedef struct inf_load_config {
     int gpu_layers;       /* [-1 = all] layers to offload (backends without a GPU ignore it) */
     int parallel_slots;   /* [0 = backend default, typically 1] concurrent generations on one model */
     int threads;          /* [0 = the physical cores] CPU threads for backends that compute */
-    const char *kv_cache_type; /* [NULL = backend default] e.g. "f16", "q8_0", "f32" */
+    const char *kv_cache_type; /* [NULL = backend default] e.g. "f16", "f32" */
+    const char *chat_template; /* [NULL = the model's own] a Jinja chat template to use instead */
+    /* [NULL] called during loading with the fraction done (0 to 1), on the
+     * loading thread; for progress bars. */
+    void (*progress)(float fraction, void *user);
+    void *progress_user;
 } inf_load_config;
 
 /* Fill cfg with the defaults shown in brackets above. Thread-safe. */
@@ -371,6 +379,25 @@ INF_API inf_status inf_model_err(const inf_model *model, inf_error *err);
  * backend's error on shutting down (the model is released either way). */
 INF_API inf_status inf_model_close(inf_model *model);
 
+/* The attention inspector: the keys a model attends with after a prefill of
+ * the prompt, post-RoPE (and after q/k norms where the architecture has
+ * them), per layer, KV head and position. Queries are not kept. */
+typedef struct inf_attention_keys {
+    int n_layers;
+    int n_heads;        /* key/value heads */
+    int n_positions;    /* prompt tokens, BOS included where the model adds it */
+    int head_dim;
+    int32_t *token_ids; /* n_positions ids of the prompt */
+    float *keys;        /* [n_layers][n_heads][n_positions][head_dim] */
+} inf_attention_keys;
+
+/* Prefill prompt and return its keys in *out, to release with
+ * inf_attention_keys_free. INF_ERR_UNSUPPORTED for backends that cannot
+ * (llama_cpp). Thread-safe. */
+INF_API inf_status inf_model_attention_keys(inf_model *model, const char *prompt, inf_cancel *cancel,
+                                            inf_attention_keys **out, inf_error *err);
+INF_API void inf_attention_keys_free(inf_attention_keys *keys);
+
 /* ------------------------------------------------------------------------ */
 /* Tokenizer and chat template access                                        */
 /* ------------------------------------------------------------------------ */
@@ -402,6 +429,40 @@ INF_API inf_status inf_model_render_chat(inf_model *model, const inf_message *me
 
 /* Release memory returned by the functions above that say so. NULL allowed. */
 INF_API void inf_free(void *ptr);
+
+/* A tokenizer on its own, without weights: from a GGUF file's metadata
+ * (tensors are not read) or from a directory holding tokenizer.json (and
+ * optionally tokenizer_config.json, generation_config.json). Immutable once
+ * loaded: every function below may be called from many threads at once. */
+typedef struct inf_tokenizer inf_tokenizer;
+
+/* Load from path (a .gguf file or a directory). NULL with err filled on
+ * failure (missing file, malformed JSON, unsupported tokenizer component).
+ * Release with inf_tokenizer_free. */
+INF_API inf_tokenizer *inf_tokenizer_load(const char *path, inf_error *err);
+INF_API void inf_tokenizer_free(inf_tokenizer *tok);
+
+/* As inf_model_tokenize; *ids is released with inf_free. */
+INF_API inf_status inf_tokenizer_encode(const inf_tokenizer *tok, const char *text, size_t len, unsigned flags,
+                                        int32_t **ids, size_t *n_ids, inf_error *err);
+
+/* As inf_model_detokenize; *text is released with inf_free. */
+INF_API inf_status inf_tokenizer_decode(const inf_tokenizer *tok, const int32_t *ids, size_t n_ids,
+                                        bool keep_special, char **text, inf_error *err);
+
+/* The bytes of one token as they appear mid-sequence (possibly part of a
+ * UTF-8 character), written to buf (NUL-terminated when cap > 0). Returns
+ * the full length as snprintf does, or -1 for an id out of range. */
+INF_API int inf_tokenizer_piece(const inf_tokenizer *tok, int32_t id, char *buf, size_t cap);
+
+/* Vocabulary size, and the BOS/EOS ids (-1 when the model has none). */
+INF_API int32_t inf_tokenizer_vocab_size(const inf_tokenizer *tok);
+INF_API int32_t inf_tokenizer_bos(const inf_tokenizer *tok);
+INF_API int32_t inf_tokenizer_eos(const inf_tokenizer *tok);
+
+/* The chat template the tokenizer carries (GGUF tokenizer.chat_template or
+ * tokenizer_config.json's chat_template), or NULL. Owned by the tokenizer. */
+INF_API const char *inf_tokenizer_chat_template(const inf_tokenizer *tok);
 
 /* ------------------------------------------------------------------------ */
 /* Backends and the registry                                                 */
@@ -547,6 +608,8 @@ struct inf_model_ops {
     inf_status (*render_chat)(void *impl, const inf_message *messages, size_t n,
                               const char *vars_json, char **prompt, inf_error *err); /* optional */
     inf_status (*close)(void *impl);                                  /* required */
+    inf_status (*attention_keys)(void *impl, const char *prompt, inf_cancel *cancel,
+                                 inf_attention_keys *out /* zeroed */, inf_error *err); /* optional */
 };
 
 /* Wrap a backend's model. ops must outlive the model (a static table);

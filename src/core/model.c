@@ -295,3 +295,35 @@ inf_status inf_model_render_chat(inf_model *model, const inf_message *messages, 
     if (!model->ops->render_chat) return unsupported("render_chat", err);
     return model->ops->render_chat(model->impl, messages, n_messages, vars_json, prompt, err);
 }
+
+inf_status inf_model_attention_keys(inf_model *model, const char *prompt, inf_cancel *cancel,
+                                    inf_attention_keys **out, inf_error *err)
+{
+    inf_error_clear(err);
+    if (!model || !prompt || !out) {
+        inf_error_set(err, INF_ERR_INVALID_ARGUMENT, "attention_keys: NULL argument");
+        return INF_ERR_INVALID_ARGUMENT;
+    }
+    *out = NULL;
+    if (!model->ops->attention_keys) return unsupported("attention_keys", err);
+    inf_attention_keys *keys = calloc(1, sizeof *keys);
+    if (!keys) {
+        inf_error_set(err, INF_ERR_NO_MEMORY, "attention_keys: out of memory");
+        return INF_ERR_NO_MEMORY;
+    }
+    inf_status st = model->ops->attention_keys(model->impl, prompt, cancel, keys, err);
+    if (st != INF_OK) {
+        inf_attention_keys_free(keys);
+        return st;
+    }
+    *out = keys;
+    return INF_OK;
+}
+
+void inf_attention_keys_free(inf_attention_keys *keys)
+{
+    if (!keys) return;
+    free(keys->token_ids);
+    free(keys->keys);
+    free(keys);
+}

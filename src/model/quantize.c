@@ -601,7 +601,7 @@ static void fill_stats(struct model_quantize_stats *st, const struct plan_entry 
         st->n_fallback += plan[i].fell_back;
         st->bytes_in += plan[i].in->size;
         st->bytes_out += plan[i].out_size;
-        if (plan[i].out_type >= 0 && plan[i].out_type < 40) st->type_count[plan[i].out_type]++;
+        if (plan[i].out_type >= 0 && plan[i].out_type < TENSOR_TYPE_COUNT) st->type_count[plan[i].out_type]++;
     }
 }
 

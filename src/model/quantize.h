@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tensor/tensor_types.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -100,7 +102,7 @@ struct model_quantize_stats {
     int64_t n_fallback;        /* tensors that fell back to another type */
     uint64_t bytes_in;         /* tensor data in */
     uint64_t bytes_out;        /* tensor data out */
-    int type_count[40];        /* output tensors per tensor type */
+    int type_count[TENSOR_TYPE_COUNT]; /* output tensors per tensor type */
 };
 
 /* Reads in_path (a GGUF file, or a Hugging Face directory which is first

@@ -27,7 +27,7 @@ struct sched_seq {
     struct sampler *sampler;
     int32_t *stop_ids;
     int n_stop_ids;
-    bool keep_logits;
+    bool keep_logits, keep_cache;
     float *logits;
     int (*should_stop)(void *arg);
     void *should_stop_arg;
@@ -89,7 +89,7 @@ static void seq_end(struct sched_seq *q, enum sched_end end, const char *msg)
     if (msg) snprintf(q->msg, sizeof q->msg, "%s", msg);
     /* The cache is no longer needed: give its memory back now, unless the
      * forward pass running right now uses it (run_step frees it after). */
-    if (!q->in_flight) {
+    if (!q->in_flight && !q->keep_cache) {
         kv_cache_free(q->cache);
         q->cache = NULL;
     }
@@ -261,7 +261,7 @@ static void run_step(struct sched *s, int n, int n_want)
         struct sched_seq *q = s->seqs[i];
         if (rc != 0 && q->in_flight) seq_end(q, SCHED_END_ERROR, err);
         q->in_flight = false;
-        if (q->state == Q_DONE && q->cache) {
+        if (q->state == Q_DONE && q->cache && !q->keep_cache) {
             kv_cache_free(q->cache);
             q->cache = NULL;
         }
@@ -390,6 +390,7 @@ struct sched_seq *sched_submit(struct sched *s, const struct sched_seq_params *p
     q->n_ctx = p->n_ctx;
     q->max_tokens = p->max_tokens;
     q->keep_logits = p->keep_logits;
+    q->keep_cache = p->keep_cache;
     q->should_stop = p->should_stop;
     q->should_stop_arg = p->should_stop_arg;
     q->state = Q_WAITING;
@@ -462,6 +463,11 @@ void sched_stats(const struct sched_seq *q, struct sched_seq_stats *out)
     double first = q->t_first ? q->t_first : end;
     out->prefill_seconds = first - q->t_submit;
     out->decode_seconds = end - first;
+}
+
+const struct kv_cache *sched_cache(const struct sched_seq *q)
+{
+    return q->cache;
 }
 
 void sched_release(struct sched_seq *q)

@@ -50,6 +50,7 @@ struct sched_seq_params {
     const int32_t *stop_ids;   /* copied; ids that end generation unemitted */
     int n_stop_ids;
     bool keep_logits;          /* keep the logits of the last prompt position */
+    bool keep_cache;           /* keep the KV cache after the end (sched_cache) */
     /* Polled before each step; a non-zero return stops the sequence with
      * SCHED_END_STOPPED and that code. Called from the worker thread. */
     int (*should_stop)(void *arg);
@@ -89,6 +90,9 @@ const float *sched_logits(const struct sched_seq *q);
 /* All tokens generated so far (owned by the sequence) and their count. */
 const int32_t *sched_tokens(const struct sched_seq *q, int *n);
 void sched_stats(const struct sched_seq *q, struct sched_seq_stats *out);
+/* After the end of a keep_cache sequence: its KV cache (owned by the
+ * sequence), or NULL when it never got one. */
+const struct kv_cache *sched_cache(const struct sched_seq *q);
 
 /* End (if running) and free the sequence. */
 void sched_release(struct sched_seq *q);

@@ -12,7 +12,9 @@
  *
  * Threads: a loaded tokenizer is immutable; any number of threads may call
  * every function here on the same tokenizer at once. Scratch state lives on
- * the caller's stack/heap or in thread-local storage (PCRE2 match data).
+ * the heap of each call or in thread-local storage (PCRE2 match data and JIT
+ * stack, a 4096-entry BPE word cache tagged with the tokenizer's serial),
+ * freed when the thread exits. No locks.
  *
  * Invalid UTF-8 input is never read out of bounds. GGUF tokenizers treat it
  * as llama.cpp does (each bad byte becomes U+FFFD for the regex/BPE path; the
@@ -120,12 +122,13 @@ struct tok_utf8_stream {
     bool replace_invalid;
 };
 void tok_utf8_stream_init(struct tok_utf8_stream *s, bool replace_invalid);
-/* Appends in[0..n) and writes the now-complete text to out (needs n + 4*3
- * bytes at most: pass cap >= n + 12). Returns bytes written, or -1 when cap
- * is too small. */
+/* Appends in[0..n) and writes the now-complete text to out. Output is at
+ * most 3 * (n + 3) bytes (every byte invalid, each becoming U+FFFD). Returns
+ * bytes written, or -1 when cap is too small (nothing is consumed then). */
 int tok_utf8_stream_push(struct tok_utf8_stream *s, const char *in, size_t n, char *out, size_t cap);
 /* End of stream: writes whatever is held back (as U+FFFD per invalid
- * subpart when replace_invalid, else raw). cap >= 12. Returns bytes. */
+ * subpart when replace_invalid, else raw). cap >= 9. Returns bytes, -1 when
+ * cap is too small. */
 int tok_utf8_stream_flush(struct tok_utf8_stream *s, char *out, size_t cap);
 
 /* ---- vocabulary facts ---- */

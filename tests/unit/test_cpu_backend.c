@@ -10,6 +10,7 @@
  *     single-stream results; cancellation, stop strings, seeds, Info,
  *     Metrics, context overflow, chat fallback. */
 #include "inference.h"
+#include "formats/gguf.h"
 #include "test_util.h"
 
 #include <cjson/cJSON.h>
@@ -356,6 +357,137 @@ static void test_small_context(const char *path)
     inf_model_close(m);
 }
 
+/* The attention inspector, checked by hand at layer 0, position 0, where
+ * RoPE is the identity: key = W_k . rmsnorm(embedding(BOS)) * norm weight,
+ * computed here straight from the GGUF's f32 tensors. Also: keys of a
+ * shared prefix do not depend on what follows (causality). */
+static void test_attention_keys(inf_model *m, const char *path)
+{
+    inf_attention_keys *a = NULL, *b = NULL;
+    inf_error e;
+    CHECK_MSG(inf_model_attention_keys(m, "Once upon a time", NULL, &a, &e) == INF_OK, "%s", e.message);
+    CHECK(inf_model_attention_keys(m, "Once upon a hill", NULL, &b, &e) == INF_OK);
+    if (!a || !b) return;
+    CHECK(a->n_layers == 5 && a->n_heads == 4 && a->head_dim == 8 && a->n_positions == 5);
+    CHECK(a->token_ids[0] == 1);
+    size_t per_head = (size_t)a->n_positions * (size_t)a->head_dim;
+    /* Positions 0-3 ("<s> Once upon a") are shared: equal keys in every layer. */
+    bool same = true;
+    for (int l = 0; l < a->n_layers; l++)
+        for (int h = 0; h < a->n_heads; h++)
+            for (int p = 0; p < 4; p++)
+                for (int d = 0; d < a->head_dim; d++) {
+                    size_t lh = (size_t)l * (size_t)a->n_heads + (size_t)h, at = (size_t)p * 8 + (size_t)d;
+                    same = same && a->keys[lh * per_head + at] == b->keys[lh * (size_t)b->n_positions * 8 + at];
+                }
+    CHECK(same);
+
+    struct gguf_file *f = NULL;
+    char msg[256];
+    if (gguf_open(path, &f, msg, sizeof msg) == 0) {
+        const struct gguf_tensor *emb = gguf_get_tensor(f, "token_embd.weight");
+        const struct gguf_tensor *norm = gguf_get_tensor(f, "blk.0.attn_norm.weight");
+        const struct gguf_tensor *wk = gguf_get_tensor(f, "blk.0.attn_k.weight");
+        CHECK(emb && norm && wk && emb->type == 0 && wk->type == 0);
+        if (emb && norm && wk) {
+            const float *x = (const float *)emb->data + 1 * 64; /* BOS = 1 */
+            const float *g = norm->data, *w = wk->data;
+            double ss = 0;
+            for (int i = 0; i < 64; i++) ss += (double)x[i] * x[i];
+            double scale = 1.0 / sqrt(ss / 64 + 1e-5);
+            double worst = 0;
+            for (int r = 0; r < 32; r++) {
+                double k = 0;
+                for (int i = 0; i < 64; i++) k += (double)w[r * 64 + i] * x[i] * scale * g[i];
+                int h = r / 8, d = r % 8;
+                double got = a->keys[(size_t)h * per_head + (size_t)d];
+                double diff = fabs(got - k) / (fabs(k) > 1 ? fabs(k) : 1);
+                if (diff > worst) worst = diff;
+            }
+            /* The KV cache is f16: 2^-11 relative rounding. */
+            CHECK_MSG(worst < 2e-3, "layer-0 key differs from the hand computation by %g", worst);
+        }
+        gguf_close(f);
+    }
+    inf_attention_keys_free(a);
+    inf_attention_keys_free(b);
+}
+
+/* The tokenizer without weights agrees with the loaded model's. */
+static void test_tokenizer_api(inf_model *m, const char *path)
+{
+    inf_error e;
+    inf_tokenizer *t = inf_tokenizer_load(path, &e);
+    CHECK_MSG(t != NULL, "%s", e.message);
+    if (!t) return;
+    CHECK(inf_tokenizer_vocab_size(t) == 512 && inf_tokenizer_bos(t) == 1 && inf_tokenizer_eos(t) == 2);
+    const char *text = "Once upon a time, Lily saw a big dog.";
+    int32_t *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    CHECK(inf_tokenizer_encode(t, text, strlen(text), INF_TOKENIZE_ADD_SPECIAL, &a, &na, &e) == INF_OK);
+    CHECK(inf_model_tokenize(m, text, strlen(text), INF_TOKENIZE_ADD_SPECIAL, &b, &nb, &e) == INF_OK);
+    CHECK(na == nb && na > 3 && memcmp(a, b, na * sizeof *a) == 0 && a[0] == 1);
+    char *back = NULL;
+    CHECK(inf_tokenizer_decode(t, a, na, false, &back, &e) == INF_OK);
+    /* As llama.cpp's: after a removed BOS, SentencePiece's space stays. */
+    CHECK(back && (strcmp(back, text) == 0 || (back[0] == ' ' && strcmp(back + 1, text) == 0)));
+    char piece[32];
+    CHECK(inf_tokenizer_piece(t, 403, piece, sizeof piece) > 0 && strcmp(piece, " Once") == 0);
+    CHECK(inf_tokenizer_piece(t, 100000, piece, sizeof piece) == -1);
+    inf_free(back);
+    inf_free(a);
+    inf_free(b);
+    inf_tokenizer_free(t);
+    CHECK(inf_tokenizer_load("/nonexistent/tok", &e) == NULL && e.status == INF_ERR_NOT_FOUND);
+}
+
+static int progress_calls;
+static float progress_last;
+static void on_progress(float fraction, void *user)
+{
+    (void)user;
+    progress_calls++;
+    progress_last = fraction;
+}
+
+/* A chat template of the caller's own replaces the model's; load progress
+ * is reported; a template that does not parse fails the load clearly. */
+static void test_template_and_progress(const char *path)
+{
+    inf_load_config lc;
+    inf_load_config_default(&lc);
+    lc.chat_template = "{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}"
+                       "{% if add_generation_prompt %}[assistant]{% endif %}";
+    lc.progress = on_progress;
+    inf_error e;
+    inf_model *m = inf_load_model(path, &lc, &e);
+    CHECK_MSG(m != NULL, "%s", e.message);
+    CHECK(progress_calls >= 2 && progress_last == 1.0f);
+    if (m) {
+        inf_message msgs[] = {{"system", "Be kind."}, {"user", "Hi"}};
+        char *prompt = NULL;
+        CHECK(inf_model_render_chat(m, msgs, 2, NULL, &prompt, &e) == INF_OK);
+        CHECK_STREQ(prompt, "[system]Be kind.[user]Hi[assistant]");
+        inf_free(prompt);
+        CHECK(inf_model_render_chat(m, msgs, 2, "{\"add_generation_prompt\": false}", &prompt, &e) == INF_OK);
+        CHECK_STREQ(prompt, "[system]Be kind.[user]Hi");
+        inf_free(prompt);
+        CHECK(inf_model_render_chat(m, msgs, 2, "[1]", &prompt, &e) == INF_ERR_INVALID_ARGUMENT);
+        inf_model_close(m);
+    }
+    lc.chat_template = "{% raise_exception('boom') %}{% if %}";
+    CHECK(inf_load_model(path, &lc, &e) == NULL);
+    CHECK_MSG(e.status == INF_ERR_TEMPLATE && strstr(e.message, "line 1"), "%s", e.message);
+    lc.chat_template = "{{ raise_exception('no system messages, please') }}";
+    m = inf_load_model(path, &lc, &e);
+    if (m) {
+        inf_message msg = {"user", "x"};
+        CHECK(inf_chat_each(m, &msg, 1, NULL, NULL, NULL, NULL, &e) == INF_ERR_TEMPLATE);
+        CHECK_MSG(strstr(e.message, "no system messages, please") != NULL, "%s", e.message);
+        inf_model_close(m);
+    }
+}
+
 int main(void)
 {
     const char *path = test_data_path("models/stories260K.gguf");
@@ -378,7 +510,10 @@ int main(void)
     test_batch(m);
     test_concurrent_streams(m);
     test_options(m);
+    test_attention_keys(m, model_path);
+    test_tokenizer_api(m, model_path);
     inf_model_close(m);
+    test_template_and_progress(model_path);
     test_small_context(model_path);
 
     /* Loading errors. */

@@ -46,7 +46,7 @@ static void print_summary(const char *out, int ftype, const struct model_quantiz
     if (st->n_fallback) fprintf(stderr, ", %lld with a fallback type", (long long)st->n_fallback);
     fprintf(stderr, "; %.2f MiB -> %.2f MiB in %.2f s\n", st->bytes_in / 1048576.0, st->bytes_out / 1048576.0, secs);
     fprintf(stderr, "infer: tensor types:");
-    for (int t = 0; t < 40; t++)
+    for (int t = 0; t < TENSOR_TYPE_COUNT; t++)
         if (st->type_count[t]) fprintf(stderr, " %s=%d", tensor_type_name(t), st->type_count[t]);
     fprintf(stderr, "\n");
 }

@@ -138,15 +138,29 @@ int cli_resolve_model(cli_load_opts *l, char *buf, size_t size)
     return cli_default_model(buf, size);
 }
 
+/* The backend reports the fraction loaded; the bar shows it in percent. */
+static void on_load_progress(float fraction, void *user)
+{
+    progress_update(user, (size_t)(fraction * 100.0f + 0.5f));
+}
+
 inf_model *cli_load_model(const char *path, const inf_load_config *cfg)
 {
     inf_error err;
     const char *base = strrchr(path, '/');
     char label[256];
     snprintf(label, sizeof label, "loading %s", base && base[1] ? base + 1 : path);
-    cli_spinner *sp = spinner_start(label);
-    inf_model *m = inf_load_model(path, cfg, &err);
-    spinner_stop(sp);
+    inf_load_config with_progress;
+    if (cfg)
+        with_progress = *cfg;
+    else
+        inf_load_config_default(&with_progress);
+    cli_progress bar;
+    progress_start(&bar, label, 100);
+    with_progress.progress = on_load_progress;
+    with_progress.progress_user = &bar;
+    inf_model *m = inf_load_model(path, &with_progress, &err);
+    progress_finish(&bar);
     if (!m) {
         if (strstr(err.message, path))
             cli_error("%s", err.message);

@@ -100,6 +100,7 @@ static const inf_model_ops cpu_model_ops = {
     .detokenize = cm_detokenize,
     .render_chat = cpu_render_chat,
     .close = cm_close,
+    .attention_keys = cpu_attention_keys,
 };
 
 /* Bits and block size of the weight type holding the most bytes; 0/0 for
@@ -160,7 +161,13 @@ static bool is_directory(const char *path)
 }
 
 /* Weights and tokenizer from a GGUF file or a Hugging Face directory. */
-static bool load_weights_and_tokenizer(cpu_model *cm, const char *path, int kv_type, inf_error *err)
+static void report_progress(const inf_load_config *cfg, float fraction)
+{
+    if (cfg->progress) cfg->progress(fraction, cfg->progress_user);
+}
+
+static bool load_weights_and_tokenizer(cpu_model *cm, const char *path, int kv_type, const inf_load_config *cfg,
+                                       inf_error *err)
 {
     struct model_load_params params = model_load_params_default();
     params.kv_type = kv_type;
@@ -179,6 +186,7 @@ static bool load_weights_and_tokenizer(cpu_model *cm, const char *path, int kv_t
             inf_error_set(err, status, "cpu: %s", msg);
         return false;
     }
+    report_progress(cfg, 0.6f);
     rc = dir ? tok_load_hf_dir(path, &cm->tok, msg, sizeof msg) : tok_load_gguf(model_gguf(cm->model), &cm->tok, msg, sizeof msg);
     if (rc != 0) {
         inf_error_set(err, INF_ERR_FORMAT, "cpu: %s: tokenizer: %s", path, msg);
@@ -198,7 +206,8 @@ static inf_model *cpu_load_model(void *user, const char *path, const inf_load_co
         return NULL;
     }
     pthread_mutex_init(&cm->metrics_mu, NULL);
-    if (!load_weights_and_tokenizer(cm, path, kv_type, err)) {
+    report_progress(cfg, 0.0f);
+    if (!load_weights_and_tokenizer(cm, path, kv_type, cfg, err)) {
         cpu_model_free(cm);
         return NULL;
     }
@@ -214,7 +223,14 @@ static inf_model *cpu_load_model(void *user, const char *path, const inf_load_co
         cm->quant_bits = hf->quant_bits;
         cm->quant_group = hf->quant_group;
     }
-    cpu_chat_init(cm);
+    cpu_chat_init(cm, cfg->chat_template);
+    if (cfg->chat_template && cfg->chat_template[0] && cm->chat_template_error) {
+        inf_error_set(err, INF_ERR_TEMPLATE, "cpu: the chat template given does not parse: %s",
+                      cm->chat_template_error);
+        cpu_model_free(cm);
+        return NULL;
+    }
+    report_progress(cfg, 0.9f);
 
     int threads = cfg->threads > 0 ? cfg->threads : cpu_physical_cores();
     cm->tp = threadpool_create(threads);
@@ -233,7 +249,9 @@ static inf_model *cpu_load_model(void *user, const char *path, const inf_load_co
     if (!m) {
         cpu_model_free(cm);
         inf_error_set(err, INF_ERR_NO_MEMORY, "cpu: out of memory");
+        return NULL;
     }
+    report_progress(cfg, 1.0f);
     return m;
 }
 

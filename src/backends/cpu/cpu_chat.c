@@ -3,6 +3,7 @@
  * rendered with messages, add_generation_prompt, bos_token, eos_token and
  * the caller's extra variables.
  *
+ * The caller's template (load option chat_template) replaces the model's.
  * A model without a template gets a documented plain format:
  *     "<role>: <content>\n" for each message, then "assistant: ".  */
 #include "backends/cpu/cpu_internal.h"
@@ -15,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-void cpu_chat_init(cpu_model *cm)
+void cpu_chat_init(cpu_model *cm, const char *override)
 {
-    const char *src = tok_chat_template(cm->tok);
+    const char *src = override && override[0] ? override : tok_chat_template(cm->tok);
     if (!src || !src[0]) return;
     char err[512];
     if (jinja_parse(src, strlen(src), NULL, &cm->chat_template, err, sizeof err) != 0) {

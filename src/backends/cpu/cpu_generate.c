@@ -6,6 +6,7 @@
 #include "backends/cpu/cpu_internal.h"
 
 #include "core/internal.h"
+#include "model/model.h"
 #include "sched/scheduler.h"
 #include "text/tokenizer.h"
 
@@ -63,9 +64,11 @@ static struct sampler_params sampling_of(const inf_generate_config *cfg)
 }
 
 /* Submit one sequence; its context is the model's unless `tight`, where it
- * is just what the prompt and max_tokens need (Classify, BatchGenerate). */
-static struct sched_seq *submit(cpu_model *cm, const int32_t *ids, size_t n_ids, const inf_generate_config *cfg,
-                                int max_tokens, bool keep_logits, bool tight, inf_cancel *cancel, inf_error *err)
+ * is just what the prompt and max_tokens need (Classify, BatchGenerate).
+ * keep_cache keeps its KV cache after the end (the attention inspector). */
+static struct sched_seq *submit_ex(cpu_model *cm, const int32_t *ids, size_t n_ids, const inf_generate_config *cfg,
+                                   int max_tokens, bool keep_logits, bool keep_cache, bool tight, inf_cancel *cancel,
+                                   inf_error *err)
 {
     int n_stop = 0;
     int32_t *stop = stop_ids_for(cm, cfg, &n_stop);
@@ -84,6 +87,7 @@ static struct sched_seq *submit(cpu_model *cm, const int32_t *ids, size_t n_ids,
         .stop_ids = stop,
         .n_stop_ids = n_stop,
         .keep_logits = keep_logits,
+        .keep_cache = keep_cache,
         .should_stop = poll_cancel,
         .should_stop_arg = cancel,
     };
@@ -97,6 +101,12 @@ static struct sched_seq *submit(cpu_model *cm, const int32_t *ids, size_t n_ids,
         inf_error_set(err, st, "%s", msg);
     }
     return q;
+}
+
+static struct sched_seq *submit(cpu_model *cm, const int32_t *ids, size_t n_ids, const inf_generate_config *cfg,
+                                int max_tokens, bool keep_logits, bool tight, inf_cancel *cancel, inf_error *err)
+{
+    return submit_ex(cm, ids, n_ids, cfg, max_tokens, keep_logits, false, tight, cancel, err);
 }
 
 /* Map how a sequence ended to the contract's status. */
@@ -139,11 +149,16 @@ void cpu_record_metrics(cpu_model *cm, int64_t n_prompt, int64_t n_generated, do
     pthread_mutex_unlock(&cm->metrics_mu);
 }
 
+/* Longest token piece we render, and the room its text may need: invalid
+ * bytes become U+FFFD (3 bytes each), with up to 3 bytes held from before. */
+#define PIECE_MAX 256
+#define PIECE_TEXT_MAX (3 * (PIECE_MAX + 3) + 1)
+
 /* Text of one token appended to a UTF-8 holdback stream; returns bytes in out
- * (out must hold the piece + 12). */
+ * (out must hold PIECE_TEXT_MAX). */
 static int piece_text(cpu_model *cm, struct tok_utf8_stream *u, int32_t id, char *out, size_t cap)
 {
-    char piece[256];
+    char piece[PIECE_MAX];
     int len = tok_token_to_piece(cm->tok, id, 0, piece, sizeof piece);
     if (len < 0) len = 0;
     if ((size_t)len > sizeof piece) len = (int)sizeof piece; /* longer pieces do not exist in real vocabularies */
@@ -157,7 +172,7 @@ typedef struct cpu_stream {
     cpu_model *cm;
     struct sched_seq *seq;
     struct tok_utf8_stream utf8;
-    char text[256 + 16];
+    char text[PIECE_TEXT_MAX];
     bool flushed;
     int32_t last_id;
 } cpu_stream;
@@ -182,6 +197,9 @@ static int stream_next(void *state, inf_token *tok, inf_error *err)
      * a last token with id -1, so the texts still add up to the decoding. */
     if (!s->flushed) {
         s->flushed = true;
+        struct sched_seq_stats st;
+        sched_stats(s->seq, &st);
+        cpu_record_metrics(s->cm, st.n_prompt, st.n_generated, st.prefill_seconds, st.decode_seconds);
         int n = tok_utf8_stream_flush(&s->utf8, s->text, sizeof s->text - 1);
         if (n > 0) {
             s->text[n] = '\0';
@@ -189,9 +207,6 @@ static int stream_next(void *state, inf_token *tok, inf_error *err)
             tok->text = s->text;
             return 1;
         }
-        struct sched_seq_stats st;
-        sched_stats(s->seq, &st);
-        cpu_record_metrics(s->cm, st.n_prompt, st.n_generated, st.prefill_seconds, st.decode_seconds);
     }
     return end_status(end, stop_code, msg, err) == INF_OK ? 0 : -1;
 }
@@ -335,7 +350,7 @@ static void collect_batch_result(cpu_model *cm, struct sched_seq *q, inf_batch_r
     }
     struct tok_utf8_stream u;
     tok_utf8_stream_init(&u, true);
-    char text[256 + 16];
+    char text[PIECE_TEXT_MAX];
     for (int t = 0; t < n_tokens; t++) {
         int len = piece_text(cm, &u, ids[t], text, sizeof text - 1);
         r->tokens[t].id = ids[t];
@@ -399,4 +414,65 @@ inf_status cpu_batch_generate(void *impl, const char *const *prompts, size_t n, 
     double t1 = (double)inf_monotonic_ns() * 1e-9;
     cpu_record_metrics(cm, n_prompt_tokens, n_generated, 0, t1 - t0);
     return INF_OK;
+}
+
+/* --- the attention inspector ------------------------------------------------- */
+
+inf_status cpu_attention_keys(void *impl, const char *prompt, inf_cancel *cancel, inf_attention_keys *out,
+                              inf_error *err)
+{
+    cpu_model *cm = impl;
+    int32_t *ids = NULL;
+    size_t n_ids = 0;
+    inf_status st = cpu_encode(cm, prompt, strlen(prompt), INF_TOKENIZE_ADD_SPECIAL | INF_TOKENIZE_PARSE_SPECIAL,
+                               &ids, &n_ids, err);
+    if (st != INF_OK) return st;
+    inf_generate_config cfg;
+    inf_generate_config_default(&cfg);
+    struct sched_seq *q = submit_ex(cm, ids, n_ids, &cfg, 0, false, true, true, cancel, err);
+    if (!q) {
+        free(ids);
+        return err ? err->status : INF_ERR_BACKEND;
+    }
+    sched_wait(q);
+    int32_t id;
+    enum sched_end end = SCHED_RUNNING;
+    int code = 0;
+    char msg[256] = "";
+    while (sched_next(q, &id, &end, &code, msg, sizeof msg) == 1) {}
+    st = end_status(end, code, msg, err);
+    const struct kv_cache *cache = sched_cache(q);
+    const struct model_hparams *hp = model_hparams(cm->model);
+    if (st == INF_OK && !cache) {
+        inf_error_set(err, INF_ERR_INTERNAL, "attention_keys: the prefill kept no cache");
+        st = INF_ERR_INTERNAL;
+    }
+    if (st == INF_OK) {
+        size_t n_pos = n_ids, per_head = n_pos * (size_t)hp->head_dim;
+        out->n_layers = hp->n_layer;
+        out->n_heads = hp->n_head_kv;
+        out->n_positions = (int)n_pos;
+        out->head_dim = hp->head_dim;
+        out->token_ids = ids;
+        ids = NULL;
+        out->keys = malloc((size_t)hp->n_layer * (size_t)hp->n_head_kv * per_head * sizeof(float));
+        if (!out->keys) {
+            inf_error_set(err, INF_ERR_NO_MEMORY, "attention_keys: out of memory");
+            st = INF_ERR_NO_MEMORY;
+        }
+        for (int l = 0; st == INF_OK && l < hp->n_layer; l++)
+            for (int h = 0; st == INF_OK && h < hp->n_head_kv; h++)
+                for (size_t p = 0; p < n_pos; p++) {
+                    float *dst = out->keys + ((size_t)l * (size_t)hp->n_head_kv + (size_t)h) * per_head +
+                                 p * (size_t)hp->head_dim;
+                    if (kv_cache_get_keys(cache, l, h, (int)p, dst) != 0) {
+                        inf_error_set(err, INF_ERR_INTERNAL, "attention_keys: position %zu of layer %d missing", p, l);
+                        st = INF_ERR_INTERNAL;
+                        break;
+                    }
+                }
+    }
+    sched_release(q);
+    free(ids);
+    return st;
 }
