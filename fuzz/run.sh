@@ -35,13 +35,14 @@ extra_opts() {
     esac
 }
 
-targets=${FUZZ_TARGETS:-$(ls "$OUT"/fuzz_* 2>/dev/null | grep -v '\.log$' | sed 's#.*/fuzz_##')}
+targets=${FUZZ_TARGETS:-$(ls fuzz/fuzz_*.c | sed 's#.*/fuzz_##; s#\.c$##')}
 failed=0
 summary=""
 for t in $targets; do
     bin="$OUT/fuzz_$t"
     if [ ! -x "$bin" ]; then
-        summary+=$(printf '\n  %-15s not built (see fuzz/build.sh output)' "$t")
+        summary+=$(printf '\n  %-15s NOT BUILT (no fuzz/fuzz_%s.c?)' "$t" "$t")
+        failed=$((failed + 1))
         continue
     fi
     # The working corpus grows across runs; the seeds are read each time.

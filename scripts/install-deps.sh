@@ -12,7 +12,7 @@ $SUDO apt-get update
 $SUDO apt-get install -y --no-install-recommends \
     build-essential cmake pkg-config clang llvm libclang-rt-14-dev valgrind \
     libcjson-dev libpcre2-dev libutf8proc-dev libcurl4-openssl-dev libmicrohttpd-dev libedit-dev \
-    python3 python3-numpy ca-certificates
+    python3 python3-numpy ca-certificates curl
 # Node.js usually comes with the machine image (with its npm); Debian's own if not.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     $SUDO apt-get install -y --no-install-recommends nodejs npm

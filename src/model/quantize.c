@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -509,6 +510,19 @@ struct run_state {
     const struct model_quantize_params *p;
 };
 
+/* The input is memory-mapped: once a tensor is written, tell the kernel we
+ * are done with its pages so the resident set stays at a few tensors
+ * rather than growing to the whole model (the file is read-only and
+ * shared, so dropping the pages loses nothing). */
+static void release_pages(const void *data, uint64_t size)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0 || size == 0) return;
+    uintptr_t a = (uintptr_t)data, start = (a + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t end = (a + (uintptr_t)size) & ~((uintptr_t)page - 1);
+    if (end > start) madvise((void *)start, end - start, MADV_DONTNEED);
+}
+
 static int convert_tensor(struct run_state *s, const struct plan_entry *e, char *err, size_t es)
 {
     const struct gguf_tensor *t = e->in;
@@ -546,6 +560,7 @@ static int convert_tensor(struct run_state *s, const struct plan_entry *e, char 
             set_err(err, es, "%s: write failed: %s", s->out_path, strerror(errno));
             return -1;
         }
+        release_pages(j.src, (uint64_t)n * (uint64_t)in_row);
         s->done += (uint64_t)n * (uint64_t)in_row;
         if (s->p->progress) s->p->progress(s->p->progress_user, s->done, s->total, t->name);
     }
@@ -582,6 +597,7 @@ static int write_tensors(struct run_state *s, const struct plan_entry *plan, int
             s->done += e->in->size;
             if (s->p->progress) s->p->progress(s->p->progress_user, s->done, s->total, e->in->name);
         }
+        release_pages(e->in->data, e->in->size);
         uint64_t pad = align_up(e->out_offset + e->out_size, align) - (e->out_offset + e->out_size);
         if (i + 1 < nt && write_zeros(s->fp, pad)) {
             set_err(err, es, "%s: write failed: %s", s->out_path, strerror(errno));

@@ -341,7 +341,7 @@ static void test_vocabularies(void)
     CHECK_MSG(rc != 0 && err[0], "empty vocabulary accepted");
     hb_free(&b);
     /* SPM vocab with no scores and no byte tokens: must still not crash */
-    const char *spm_toks[] = {"<unk>", "<s>", "</s>", "\xe2\x96\x81" "a", "b"};
+    const char *spm_toks[] = {"<unk>", "<s>", "</s>", "\xe2\x96\x81\x61", "b"};
     build_vocab(&b, "llama", spm_toks, 5, NULL, 0, 1, 5);
     rc = load_vocab(&b, err, sizeof err);
     CHECK_MSG(rc == 0 || err[0], "SPM vocab without scores: failed without a message");
