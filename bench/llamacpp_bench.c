@@ -13,8 +13,9 @@
  * treated as opaque buffers bigger than the real ones (they are passed and
  * returned in memory on x86-64, so a larger buffer is harmless), and only the
  * first, long-stable fields of llama_context_params are touched: n_ctx,
- * n_batch, n_ubatch, n_seq_max, n_threads, n_threads_batch. Their defaults
- * are checked before use so that a layout change is detected, not guessed. */
+ * n_batch, n_ubatch, n_seq_max, and n_threads/n_threads_batch found by their
+ * default values. Defaults are checked before use so that a layout change is
+ * detected, not guessed. */
 #include <dlfcn.h>
 #include <math.h>
 #include <stdint.h>
@@ -26,10 +27,22 @@
 typedef struct { unsigned char bytes[1024]; } opaque_params;
 typedef struct { unsigned char bytes[256]; } opaque_batch;
 
+/* The first four fields of llama_context_params (n_ctx, n_batch, n_ubatch,
+ * n_seq_max) have kept their place for a long time; n_threads and
+ * n_threads_batch have moved as fields were added before them, so they are
+ * found by their defaults (GGML_DEFAULT_N_THREADS = 4, twice in a row). */
 typedef struct {
     uint32_t n_ctx, n_batch, n_ubatch, n_seq_max;
-    int32_t n_threads, n_threads_batch;
 } context_params_head;
+
+static int find_thread_fields(const opaque_params *p)
+{
+    int32_t v[32];
+    memcpy(v, p->bytes, sizeof v);
+    for (int i = 4; i < 31; i++)
+        if (v[i] == 4 && v[i + 1] == 4) return i;
+    return -1;
+}
 
 /* llama.cpp logs through a callback: keep the benchmark's output clean. */
 static void quiet_log(int level, const char *text, void *user)
@@ -110,10 +123,16 @@ int main(int argc, char **argv)
                 head.n_batch);
         return 1;
     }
+    int at = find_thread_fields(&cp);
+    if (at < 0) {
+        fprintf(stderr, "llamacpp_bench: cannot find n_threads in llama_context_params\n");
+        return 1;
+    }
     head.n_ctx = (uint32_t)(n_prompt + n_gen + 16);
     head.n_batch = head.n_ubatch = (uint32_t)(n_prompt > 0 ? n_prompt : 1);
-    head.n_threads = head.n_threads_batch = threads;
     memcpy(cp.bytes, &head, sizeof head);
+    int32_t thread_fields[2] = {threads, threads};
+    memcpy(cp.bytes + at * sizeof(int32_t), thread_fields, sizeof thread_fields);
     void *ctx = init_ctx(model, cp);
     if (!ctx) {
         fprintf(stderr, "llamacpp_bench: cannot create a context\n");

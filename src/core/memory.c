@@ -29,9 +29,13 @@ uint64_t inf_process_rss_bytes(void)
     return read_status_kib("VmRSS") * 1024;
 }
 
+/* The kernel updates VmHWM lazily, so it can lag VmRSS: the peak is the
+ * larger of the two. */
 uint64_t inf_process_peak_rss_bytes(void)
 {
+    uint64_t rss = read_status_kib("VmRSS");
     uint64_t kib = read_status_kib("VmHWM");
+    if (rss > kib) kib = rss;
     if (!kib) {
         struct rusage ru;
         if (getrusage(RUSAGE_SELF, &ru) == 0) kib = (uint64_t)ru.ru_maxrss;

@@ -12,6 +12,7 @@ INFER=$BUILD/infer
 TESTDATA=${INF_TESTDATA:-../shared/testdata}
 MODEL=$TESTDATA/models/stories260K.gguf
 
+[ "${INF_SANITIZED:-0}" = 1 ] && { echo "SKIP: sanitizer build: valgrind runs on the plain build (and ASan checks leaks here)"; exit 77; }
 [ -x "$INFER" ] || { echo "SKIP: $INFER does not exist yet"; exit 77; }
 command -v valgrind >/dev/null || { echo "SKIP: valgrind is not installed (apt-get install valgrind)"; exit 77; }
 [ -f "$MODEL" ] || { echo "SKIP: $MODEL is missing"; exit 77; }

@@ -193,7 +193,7 @@ static int convert(const cJSON *it, jv *out)
                 /* insertion sort by index; a repeated key keeps its first place */
                 size_t p = k;
                 while (p > 0) {
-                    double o;
+                    double o = 0;
                     array_index_key(ints[p - 1]->string, &o);
                     if (o <= idx) break;
                     p--;
