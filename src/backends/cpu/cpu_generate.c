@@ -142,8 +142,10 @@ void cpu_record_metrics(cpu_model *cm, int64_t n_prompt, int64_t n_generated, do
     m.prefill_tokens_per_second = prefill_s > 0 ? (double)n_prompt / prefill_s : 0;
     /* The first generated token comes from the prefill's logits. */
     m.decode_tokens_per_second = decode_s > 0 && n_generated > 1 ? (double)(n_generated - 1) / decode_s : 0;
-    m.peak_memory_bytes = inf_process_peak_rss_bytes();
     m.active_memory_bytes = inf_process_rss_bytes();
+    m.peak_memory_bytes = inf_process_peak_rss_bytes();
+    /* Other threads may grow the process between the two readings. */
+    if (m.peak_memory_bytes < m.active_memory_bytes) m.peak_memory_bytes = m.active_memory_bytes;
     pthread_mutex_lock(&cm->metrics_mu);
     cm->last_metrics = m;
     pthread_mutex_unlock(&cm->metrics_mu);
