@@ -8,7 +8,7 @@
 #   make asan       build and test with AddressSanitizer + UBSan (build-asan/)
 #   make tsan       build and test with ThreadSanitizer (build-tsan/)
 #   make fuzz       build the libFuzzer targets with clang and run each FUZZ_SECONDS
-#   make bench      run the benchmarks (see bench/README.md)
+#   make bench MODELS="a.gguf ..."   our speed beside llama.cpp's (bench/compare.sh)
 #   make clean      remove the build directories
 
 BUILD ?= build
@@ -54,7 +54,8 @@ fuzz:
 	bash fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: build
-	bash bench/run.sh
+	@test -n "$(MODELS)" || { echo 'usage: make bench MODELS="a.gguf b.gguf" [THREADS=2]'; exit 2; }
+	bash bench/compare.sh -t $(or $(THREADS),2) $(MODELS)
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-fuzz
