@@ -328,6 +328,30 @@ static int parse_detokenize(const cJSON *obj, srv_request *r, char *err, size_t 
     return get_token_array(t, "tokens", &r->tokens, &r->n_tokens, err, err_size);
 }
 
+/* /v1/classify: {"prompts":[strings], "logits":bool, sampling fields}. */
+static int parse_classify(const cJSON *obj, srv_request *r, char *err, size_t err_size)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(obj, "prompts");
+    if (!cJSON_IsArray(p)) return fail(err, err_size, "field \"prompts\" must be an array of strings");
+    int n = cJSON_GetArraySize(p);
+    if (n <= 0) return fail(err, err_size, "field \"prompts\" is empty");
+    if (n > SRV_MAX_CLASSIFY_PROMPTS)
+        return fail(err, err_size, "field \"prompts\" holds %d prompts, more than %d", n, SRV_MAX_CLASSIFY_PROMPTS);
+    r->prompts = calloc((size_t)n, sizeof *r->prompts);
+    if (!r->prompts) return fail(err, err_size, "out of memory");
+    const cJSON *e;
+    cJSON_ArrayForEach(e, p) {
+        if (!cJSON_IsString(e))
+            return fail(err, err_size, "field \"prompts\"[%zu] must be a string", r->n_prompts);
+        if (!(r->prompts[r->n_prompts] = dup_string(e->valuestring))) return fail(err, err_size, "out of memory");
+        r->n_prompts++;
+    }
+    if (get_bool(obj, "logits", &r->cfg.logits, err, err_size)) return -1;
+    if (parse_sampling(obj, r, err, err_size)) return -1;
+    if (r->stream) return fail(err, err_size, "field \"stream\": /v1/classify does not stream");
+    return 0;
+}
+
 int srv_request_parse(srv_endpoint endpoint, const char *body, size_t len, srv_request *out,
                       char *err, size_t err_size)
 {
@@ -350,6 +374,7 @@ int srv_request_parse(srv_endpoint endpoint, const char *body, size_t len, srv_r
         case SRV_EP_TOKENIZE: rc = parse_tokenize(root, out, err, err_size); break;
         case SRV_EP_DETOKENIZE: rc = parse_detokenize(root, out, err, err_size); break;
         case SRV_EP_APPLY_TEMPLATE: rc = parse_messages(root, out, err, err_size); break;
+        case SRV_EP_CLASSIFY: rc = parse_classify(root, out, err, err_size); break;
         default: rc = parse_completion_like(root, out, err, err_size); break;
         }
     }
@@ -377,5 +402,7 @@ void srv_request_free(srv_request *r)
     free(r->stop);
     free(r->content);
     free(r->tokens);
+    for (size_t i = 0; i < r->n_prompts; i++) free(r->prompts[i]);
+    free(r->prompts);
     memset(r, 0, sizeof *r);
 }

@@ -19,7 +19,8 @@ typedef enum srv_endpoint {
     SRV_EP_NATIVE_COMPLETION,/* POST /completion (llama.cpp's own protocol) */
     SRV_EP_TOKENIZE,         /* POST /tokenize */
     SRV_EP_DETOKENIZE,       /* POST /detokenize */
-    SRV_EP_APPLY_TEMPLATE    /* POST /apply-template */
+    SRV_EP_APPLY_TEMPLATE,   /* POST /apply-template */
+    SRV_EP_CLASSIFY          /* POST /v1/classify (libinference's Classify) */
 } srv_endpoint;
 
 /* Limits on what one request may hold. */
@@ -27,6 +28,7 @@ typedef enum srv_endpoint {
 #define SRV_MAX_MESSAGES 4096
 #define SRV_MAX_TOKENS_IN 1048576
 #define SRV_MAX_N_PROBS 100
+#define SRV_MAX_CLASSIFY_PROMPTS 1024
 
 typedef struct srv_request {
     srv_endpoint endpoint;
@@ -58,6 +60,11 @@ typedef struct srv_request {
     /* /detokenize */
     int32_t *tokens;
     size_t n_tokens;
+
+    /* /v1/classify: the prompts, and whether to return the raw logits
+     * (cfg.logits mirrors it). */
+    char **prompts;
+    size_t n_prompts;
 } srv_request;
 
 /* Parse a request body for an endpoint. On success returns 0 and fills *out

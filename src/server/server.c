@@ -30,6 +30,8 @@
 
 #define SRV_DEFAULT_PORT 8080
 #define SRV_DEFAULT_MAX_BODY (1u << 20)
+#define SRV_DEFAULT_QUEUE 64
+#define SRV_RETRY_AFTER "1"  /* seconds a client turned away should wait */
 
 struct inf_server {
     struct MHD_Daemon *daemon;
@@ -44,7 +46,14 @@ struct inf_server {
     pthread_mutex_t slot_mu;     /* counting semaphore of generation slots */
     pthread_cond_t slot_cv;
     int slots_free;
+    int waiting;                 /* requests waiting for a slot (guarded by slot_mu) */
+    int queue_max;               /* most that may wait */
     atomic_long next_id;
+    /* /metrics counters */
+    atomic_long n_requests, n_errors, n_rejected;
+    atomic_llong n_prompt_tokens, n_generated_tokens;
+    atomic_llong gen_usec;       /* wall time spent generating, summed over requests */
+    double t_started;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -57,6 +66,7 @@ void inf_server_options_default(struct inf_server_options *opts)
     opts->host = "127.0.0.1";
     opts->port = SRV_DEFAULT_PORT;
     opts->parallel = 1;
+    opts->queue = SRV_DEFAULT_QUEUE;
     opts->max_body = SRV_DEFAULT_MAX_BODY;
 }
 
@@ -86,12 +96,22 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void slot_acquire(inf_server *s)
+/* Take a generation slot, waiting in the bounded queue when all are busy.
+ * Returns false at once when the queue is full too (the caller sends 503). */
+static bool slot_acquire(inf_server *s)
 {
     pthread_mutex_lock(&s->slot_mu);
+    if (s->slots_free <= 0 && s->waiting >= s->queue_max) {
+        pthread_mutex_unlock(&s->slot_mu);
+        atomic_fetch_add(&s->n_rejected, 1);
+        return false;
+    }
+    s->waiting++;
     while (s->slots_free <= 0) pthread_cond_wait(&s->slot_cv, &s->slot_mu);
+    s->waiting--;
     s->slots_free--;
     pthread_mutex_unlock(&s->slot_mu);
+    return true;
 }
 
 static void slot_release(inf_server *s)
@@ -156,6 +176,7 @@ static enum MHD_Result send_text(struct MHD_Connection *c, int status, const cha
     if (!r) { free(body); return MHD_NO; }
     MHD_add_response_header(r, "Content-Type", type);
     MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+    if (status == 503) MHD_add_response_header(r, "Retry-After", SRV_RETRY_AFTER);
     enum MHD_Result rc = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
     return rc;
@@ -169,8 +190,9 @@ static enum MHD_Result send_json(struct MHD_Connection *c, int status, cJSON *do
     return send_text(c, status, "application/json", body);
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *c, int status, const char *message)
+static enum MHD_Result send_error(inf_server *s, struct MHD_Connection *c, int status, const char *message)
 {
+    atomic_fetch_add(&s->n_errors, 1);
     return send_json(c, status, error_json(status, message));
 }
 
@@ -252,6 +274,7 @@ typedef struct srv_gen {
     char *first_text;        /* the first token's text (its piece as the stream gave it) */
 
     size_t n_generated;
+    int64_t prompt_n;        /* prompt tokens, once the timings were read */
     char *text;              /* everything generated (non-streamed answers) */
     size_t text_len, text_cap;
     int32_t *ids;
@@ -273,6 +296,12 @@ static void gen_free(srv_gen *g)
     inf_stream_free(g->stream);
     inf_cancel_free(g->cancel);
     if (g->slot_held) slot_release(g->srv);
+    if (g->t_start > 0) { /* it generated: count it for /metrics */
+        double end = g->t_end > 0 ? g->t_end : now_seconds();
+        atomic_fetch_add(&g->srv->n_generated_tokens, (long long)g->n_generated);
+        atomic_fetch_add(&g->srv->n_prompt_tokens, (long long)g->prompt_n);
+        if (end > g->t_start) atomic_fetch_add(&g->srv->gen_usec, (long long)((end - g->t_start) * 1e6));
+    }
     srv_request_free(&g->req);
     free(g->ahead_text);
     free(g->error);
@@ -445,7 +474,14 @@ static srv_gen *gen_start(inf_server *s, srv_request *req, int *http_status, cha
     }
     const char *prompt = token_prompt ? token_prompt : g->req.prompt;
 
-    slot_acquire(s);
+    if (!slot_acquire(s)) {
+        inf_free(token_prompt);
+        *http_status = 503;
+        set_err(msg, msg_size, "the server is busy: %d generations running and %d waiting; retry later",
+                s->parallel, s->queue_max);
+        gen_free(g);
+        return NULL;
+    }
     g->slot_held = true;
     g->t_start = now_seconds();
     bool done = false;
@@ -485,7 +521,7 @@ static const char *finish_reason(const srv_gen *g)
     return g->max_tokens > 0 && g->n_generated >= (size_t)g->max_tokens ? "length" : "stop";
 }
 
-static void add_timings(cJSON *obj, const srv_gen *g, int64_t *prompt_n_out)
+static void add_timings(cJSON *obj, srv_gen *g, int64_t *prompt_n_out)
 {
     inf_metrics m;
     memset(&m, 0, sizeof m);
@@ -502,6 +538,7 @@ static void add_timings(cJSON *obj, const srv_gen *g, int64_t *prompt_n_out)
     cJSON_AddNumberToObject(t, "predicted_ms", predicted_ms);
     cJSON_AddNumberToObject(t, "predicted_per_second",
                             predicted_ms > 0 ? (double)g->n_generated * 1e3 / predicted_ms : 0);
+    g->prompt_n = m.prompt_tokens;
     if (prompt_n_out) *prompt_n_out = m.prompt_tokens;
 }
 
@@ -789,14 +826,14 @@ static enum MHD_Result answer_generation(inf_server *s, struct MHD_Connection *c
     msg[0] = '\0';
     bool stream = req->stream;
     srv_gen *g = gen_start(s, req, &http, msg, sizeof msg);
-    if (!g) return send_error(c, http, msg);
+    if (!g) return send_error(s, c, http, msg);
     if (!stream) {
         int32_t id;
         const char *text;
         while (gen_next(g, &id, &text))
             if (client_gone(c)) inf_cancel_trigger(g->cancel);
         if (g->status != INF_OK) {
-            enum MHD_Result rc = send_error(c, http_status_of(g->status), g->error);
+            enum MHD_Result rc = send_error(s, c, http_status_of(g->status), g->error);
             gen_free(g);
             return rc;
         }
@@ -805,7 +842,7 @@ static enum MHD_Result answer_generation(inf_server *s, struct MHD_Connection *c
         return send_json(c, 200, doc);
     }
     struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, stream_reader, g, stream_free);
-    if (!r) { gen_free(g); return send_error(c, 500, "out of memory"); }
+    if (!r) { gen_free(g); return send_error(s, c, 500, "out of memory"); }
     MHD_add_response_header(r, "Content-Type", "text/event-stream");
     MHD_add_response_header(r, "Cache-Control", "no-cache");
     MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
@@ -903,7 +940,7 @@ static enum MHD_Result answer_tokenize(inf_server *s, struct MHD_Connection *c, 
     inf_error e;
     unsigned flags = (req->add_special ? INF_TOKENIZE_ADD_SPECIAL : 0) | (req->parse_special ? INF_TOKENIZE_PARSE_SPECIAL : 0);
     if (inf_model_tokenize(s->model, req->content, strlen(req->content), flags, &ids, &n, &e) != INF_OK)
-        return send_error(c, http_status_of(e.status), e.message);
+        return send_error(s, c, http_status_of(e.status), e.message);
     cJSON *o = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(o, "tokens");
     for (size_t i = 0; i < n; i++) {
@@ -925,7 +962,7 @@ static enum MHD_Result answer_detokenize(inf_server *s, struct MHD_Connection *c
     char *text = NULL;
     inf_error e;
     if (inf_model_detokenize(s->model, req->tokens, req->n_tokens, false, &text, &e) != INF_OK)
-        return send_error(c, http_status_of(e.status), e.message);
+        return send_error(s, c, http_status_of(e.status), e.message);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "content", text ? text : "");
     inf_free(text);
@@ -937,11 +974,108 @@ static enum MHD_Result answer_apply_template(inf_server *s, struct MHD_Connectio
     char *prompt = NULL;
     inf_error e;
     if (inf_model_render_chat(s->model, req->messages, req->n_messages, NULL, &prompt, &e) != INF_OK)
-        return send_error(c, http_status_of(e.status), e.message);
+        return send_error(s, c, http_status_of(e.status), e.message);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "prompt", prompt ? prompt : "");
     inf_free(prompt);
     return send_json(c, 200, o);
+}
+
+/* POST /v1/classify: one Classify over the prompts (it takes a generation
+ * slot like any other generation). Each result carries the chosen token, its
+ * probability (softmax of the logits at that token, when the backend returned
+ * logits, else null) and, on request, the raw logits. */
+static enum MHD_Result answer_classify(inf_server *s, struct MHD_Connection *c, srv_request *req)
+{
+    if (!slot_acquire(s)) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "the server is busy: %d generations running and %d waiting; retry later",
+                 s->parallel, s->queue_max);
+        return send_error(s, c, 503, msg);
+    }
+    bool want_logits = req->cfg.logits;
+    inf_generate_config cfg = req->cfg;
+    cfg.logits = true; /* the probability needs them */
+    cfg.max_tokens = 1;
+    inf_classify_result *res = NULL;
+    inf_error e;
+    memset(&e, 0, sizeof e);
+    inf_cancel *cancel = inf_cancel_new(s->shutdown);
+    double t0 = now_seconds();
+    inf_status st = cancel ? inf_classify(s->model, (const char *const *)req->prompts, req->n_prompts, &cfg, cancel,
+                                          &res, &e)
+                           : INF_ERR_NO_MEMORY;
+    inf_cancel_free(cancel);
+    slot_release(s);
+    atomic_fetch_add(&s->gen_usec, (long long)((now_seconds() - t0) * 1e6));
+    if (st != INF_OK || !res)
+        return send_error(s, c, http_status_of(st), e.message[0] ? e.message : "classify failed");
+    atomic_fetch_add(&s->n_generated_tokens, (long long)req->n_prompts);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "object", "list");
+    cJSON_AddStringToObject(o, "model", s->model_name);
+    cJSON *data = cJSON_AddArrayToObject(o, "data");
+    for (size_t i = 0; i < req->n_prompts; i++) {
+        const inf_classify_result *r = &res[i];
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddItemToArray(data, d);
+        cJSON_AddNumberToObject(d, "index", (double)i);
+        cJSON_AddNumberToObject(d, "token", r->token.id);
+        cJSON_AddStringToObject(d, "text", r->token.text ? r->token.text : "");
+        if (r->logits && r->n_logits > 0 && r->token.id >= 0 && (size_t)r->token.id < r->n_logits) {
+            double maxv = -INFINITY, sum = 0;
+            for (size_t k = 0; k < r->n_logits; k++) if (r->logits[k] > maxv) maxv = r->logits[k];
+            for (size_t k = 0; k < r->n_logits; k++) sum += exp((double)r->logits[k] - maxv);
+            cJSON_AddNumberToObject(d, "probability", exp((double)r->logits[r->token.id] - maxv) / sum);
+        } else {
+            cJSON_AddNullToObject(d, "probability");
+        }
+        if (want_logits && r->logits) {
+            cJSON *l = cJSON_AddArrayToObject(d, "logits");
+            for (size_t k = 0; k < r->n_logits && l; k++)
+                cJSON_AddItemToArray(l, cJSON_CreateNumber(isfinite(r->logits[k]) ? r->logits[k] : -1e30));
+        }
+    }
+    inf_classify_results_free(res, req->n_prompts);
+    return send_json(c, 200, o);
+}
+
+/* GET /metrics in Prometheus' text exposition format. */
+static enum MHD_Result answer_metrics(inf_server *s, struct MHD_Connection *c)
+{
+    pthread_mutex_lock(&s->slot_mu);
+    int busy = s->parallel - s->slots_free, waiting = s->waiting;
+    pthread_mutex_unlock(&s->slot_mu);
+    long long gen = atomic_load(&s->n_generated_tokens), usec = atomic_load(&s->gen_usec);
+    double tps = usec > 0 ? (double)gen * 1e6 / (double)usec : 0;
+    char *body = malloc(4096);
+    if (!body) return send_text(c, 500, "application/json", NULL);
+    snprintf(body, 4096,
+             "# HELP infer_requests_total HTTP requests received.\n# TYPE infer_requests_total counter\n"
+             "infer_requests_total %ld\n"
+             "# HELP infer_errors_total Requests answered with an error status.\n# TYPE infer_errors_total counter\n"
+             "infer_errors_total %ld\n"
+             "# HELP infer_rejected_total Requests turned away with 503 because the queue was full.\n"
+             "# TYPE infer_rejected_total counter\ninfer_rejected_total %ld\n"
+             "# HELP infer_prompt_tokens_total Prompt tokens processed.\n# TYPE infer_prompt_tokens_total counter\n"
+             "infer_prompt_tokens_total %lld\n"
+             "# HELP infer_generated_tokens_total Tokens generated.\n# TYPE infer_generated_tokens_total counter\n"
+             "infer_generated_tokens_total %lld\n"
+             "# HELP infer_tokens_per_second Generated tokens per second of generation time (per request, averaged).\n"
+             "# TYPE infer_tokens_per_second gauge\ninfer_tokens_per_second %.3f\n"
+             "# HELP infer_slots_busy Generation slots in use.\n# TYPE infer_slots_busy gauge\ninfer_slots_busy %d\n"
+             "# HELP infer_slots_total Generation slots (--parallel).\n# TYPE infer_slots_total gauge\n"
+             "infer_slots_total %d\n"
+             "# HELP infer_queue_length Requests waiting for a slot.\n# TYPE infer_queue_length gauge\n"
+             "infer_queue_length %d\n"
+             "# HELP infer_queue_capacity Most requests that may wait (--queue).\n# TYPE infer_queue_capacity gauge\n"
+             "infer_queue_capacity %d\n"
+             "# HELP infer_uptime_seconds Seconds since the server started.\n# TYPE infer_uptime_seconds gauge\n"
+             "infer_uptime_seconds %.3f\n",
+             atomic_load(&s->n_requests), atomic_load(&s->n_errors), atomic_load(&s->n_rejected),
+             atomic_load(&s->n_prompt_tokens), gen, tps, busy, s->parallel, waiting, s->queue_max,
+             now_seconds() - s->t_started);
+    return send_text(c, 200, "text/plain; version=0.0.4; charset=utf-8", body);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -963,6 +1097,7 @@ static bool route_post(const char *url, srv_endpoint *ep)
         {"/completion", SRV_EP_NATIVE_COMPLETION},
         {"/tokenize", SRV_EP_TOKENIZE}, {"/detokenize", SRV_EP_DETOKENIZE},
         {"/apply-template", SRV_EP_APPLY_TEMPLATE},
+        {"/v1/classify", SRV_EP_CLASSIFY}, {"/classify", SRV_EP_CLASSIFY},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (strcmp(url, routes[i].url) == 0) { *ep = routes[i].ep; return true; }
@@ -972,7 +1107,7 @@ static bool route_post(const char *url, srv_endpoint *ep)
 static bool is_get_route(const char *url)
 {
     return !strcmp(url, "/health") || !strcmp(url, "/v1/health") || !strcmp(url, "/v1/models") ||
-           !strcmp(url, "/models") || !strcmp(url, "/props");
+           !strcmp(url, "/models") || !strcmp(url, "/props") || !strcmp(url, "/metrics");
 }
 
 static bool authorized(inf_server *s, struct MHD_Connection *c, const char *url)
@@ -985,37 +1120,39 @@ static bool authorized(inf_server *s, struct MHD_Connection *c, const char *url)
 static enum MHD_Result dispatch(inf_server *s, struct MHD_Connection *c, const char *url, const char *method,
                                 srv_upload *up)
 {
-    if (!authorized(s, c, url)) return send_error(c, 401, "invalid or missing API key");
+    if (!authorized(s, c, url)) return send_error(s, c, 401, "invalid or missing API key");
     srv_endpoint ep = SRV_EP_OAI_COMPLETION;
     bool is_post_route = route_post(url, &ep);
     if (!strcmp(method, "GET")) {
         if (!strcmp(url, "/health") || !strcmp(url, "/v1/health")) return answer_health(c);
         if (!strcmp(url, "/v1/models") || !strcmp(url, "/models")) return answer_models(s, c);
         if (!strcmp(url, "/props")) return answer_props(s, c);
-        if (is_post_route) return send_error(c, 405, "this endpoint takes POST");
-        return send_error(c, 404, "no such endpoint");
+        if (!strcmp(url, "/metrics")) return answer_metrics(s, c);
+        if (is_post_route) return send_error(s, c, 405, "this endpoint takes POST");
+        return send_error(s, c, 404, "no such endpoint");
     }
     if (strcmp(method, "POST") != 0) {
-        if (is_post_route || is_get_route(url)) return send_error(c, 405, "method not allowed");
-        return send_error(c, 404, "no such endpoint");
+        if (is_post_route || is_get_route(url)) return send_error(s, c, 405, "method not allowed");
+        return send_error(s, c, 404, "no such endpoint");
     }
     if (!is_post_route) {
-        if (is_get_route(url)) return send_error(c, 405, "this endpoint takes GET");
-        return send_error(c, 404, "no such endpoint");
+        if (is_get_route(url)) return send_error(s, c, 405, "this endpoint takes GET");
+        return send_error(s, c, 404, "no such endpoint");
     }
     if (up->too_big) {
         char msg[96];
         snprintf(msg, sizeof msg, "the request body exceeds the limit of %zu bytes", s->max_body);
-        return send_error(c, 413, msg);
+        return send_error(s, c, 413, msg);
     }
     srv_request req;
     char msg[INF_ERROR_MESSAGE_MAX];
-    if (srv_request_parse(ep, up->body, up->len, &req, msg, sizeof msg) != 0) return send_error(c, 400, msg);
+    if (srv_request_parse(ep, up->body, up->len, &req, msg, sizeof msg) != 0) return send_error(s, c, 400, msg);
     enum MHD_Result rc;
     switch (ep) {
     case SRV_EP_TOKENIZE: rc = answer_tokenize(s, c, &req); break;
     case SRV_EP_DETOKENIZE: rc = answer_detokenize(s, c, &req); break;
     case SRV_EP_APPLY_TEMPLATE: rc = answer_apply_template(s, c, &req); break;
+    case SRV_EP_CLASSIFY: rc = answer_classify(s, c, &req); break;
     default: return answer_generation(s, c, &req); /* consumes req */
     }
     srv_request_free(&req);
@@ -1062,6 +1199,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         up->body[up->len] = '\0';
         return MHD_YES;
     }
+    atomic_fetch_add(&s->n_requests, 1);
     return dispatch(s, c, url, method, up);
 }
 
@@ -1109,6 +1247,8 @@ int inf_server_start(const struct inf_server_options *opts, inf_server **out, ch
     s->model = opts->model;
     s->parallel = opts->parallel > 0 ? opts->parallel : 1;
     s->slots_free = s->parallel;
+    s->queue_max = opts->queue >= 0 ? opts->queue : SRV_DEFAULT_QUEUE;
+    s->t_started = now_seconds();
     s->max_body = opts->max_body ? opts->max_body : SRV_DEFAULT_MAX_BODY;
     const char *path = opts->model_path ? opts->model_path : "";
     s->model_path = dup_str(path);
@@ -1142,7 +1282,7 @@ int inf_server_start(const struct inf_server_options *opts, inf_server **out, ch
     s->daemon = MHD_start_daemon(flags, (uint16_t)opts->port, NULL, NULL, on_request, s,
                                  MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)(s->parallel + 256),
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)(s->parallel + s->queue_max + 256),
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600,
                                  MHD_OPTION_END);
     freeaddrinfo(ai);

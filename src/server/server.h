@@ -6,9 +6,13 @@
  *   POST /completion (llama.cpp's native protocol: n_predict, token ids in
  *        the events, n_probs for one-token completions), /tokenize,
  *        /detokenize, /apply-template
+ *   POST /v1/classify (libinference's Classify: a token and its probability
+ *        per prompt, optionally the logits)
+ *   GET  /metrics (Prometheus text format)
  * Errors are JSON bodies {"error":{"code","message","type"}} as llama.cpp
  * sends them. A client that disconnects cancels its generation; at most
- * `parallel` generations run at once (the others wait their turn).
+ * `parallel` generations run at once; up to `queue` more wait their turn
+ * and any beyond that are answered 503 with Retry-After.
  *
  * Compiled only when libmicrohttpd is found (INF_HAVE_MHD). */
 #ifndef INF_SERVER_H
@@ -25,6 +29,7 @@ struct inf_server_options {
     const char *host;        /* [127.0.0.1] address or name to listen on */
     int port;                /* [8080]; 0 picks a free port (see inf_server_port) */
     int parallel;            /* [1] generations running at once */
+    int queue;               /* [64] more generations that may wait for a slot; beyond, 503 */
     size_t max_body;         /* [1 MiB] largest request body accepted (413 beyond) */
     const char *api_key;     /* [NULL] when set, requests need "Authorization: Bearer KEY" */
     inf_cancel *stop;        /* inf_server_run returns once this fires */

@@ -14,7 +14,22 @@ typedef struct http_answer {
     size_t len;
     int chunks_left;   /* >0: abort the transfer after this many body pieces */
     long timeout_ms;   /* >0: give up after this long */
+    char *headers;     /* the response's header lines, as received */
+    size_t headers_len;
 } http_answer;
+
+static size_t http_header_sink(char *p, size_t s, size_t n, void *u)
+{
+    http_answer *a = u;
+    size_t k = s * n;
+    char *b = realloc(a->headers, a->headers_len + k + 1);
+    if (!b) return 0;
+    a->headers = b;
+    memcpy(a->headers + a->headers_len, p, k);
+    a->headers_len += k;
+    a->headers[a->headers_len] = '\0';
+    return k;
+}
 
 static size_t http_sink(char *p, size_t s, size_t n, void *u)
 {
@@ -43,6 +58,8 @@ static int http_do(int port, const char *path, const char *body, long len, const
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_sink);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, a);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_header_sink);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, a);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, a->timeout_ms > 0 ? a->timeout_ms : 30000L);
     if (body) {
@@ -59,6 +76,7 @@ static int http_do(int port, const char *path, const char *body, long len, const
 static void http_answer_free(http_answer *a)
 {
     free(a->body);
+    free(a->headers);
     memset(a, 0, sizeof *a);
 }
 

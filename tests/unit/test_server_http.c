@@ -2,8 +2,10 @@
  * over real sockets, with the deterministic "srvtest" backend: every
  * endpoint in both protocols (OpenAI and llama.cpp-native), streamed and
  * not; n_probs against the known logits; request errors (malformed JSON,
- * wrong types, body too large, unknown path, wrong method, API key); the
- * --parallel limit; and that a client hanging up cancels its generation. */
+ * wrong types, body too large, unknown path, wrong method, API key);
+ * /v1/classify (probabilities against the known logits) and /metrics (the
+ * Prometheus format, counters moving by what a request did); the --parallel
+ * limit; and that a client hanging up cancels its generation. */
 #include "test_util.h"
 
 #if defined(INF_HAVE_MHD) && defined(INF_HAVE_CURL)
@@ -400,6 +402,124 @@ static void test_disconnect_cancels(void)
     CHECK_MSG(cancelled, "the non-streamed generation was not cancelled after the client hung up");
 }
 
+/* The probability srvtest's classify gives its chosen token: logits are
+ * -(k % 7), with 5 at the chosen id and 4 at the next. */
+static double srvt_expected_prob(int id)
+{
+    double sum = 0;
+    for (int k = 0; k < SRVT_VOCAB; k++) {
+        double l = k == id ? 5.0 : k == (id + 1) % SRVT_VOCAB ? 4.0 : -(double)(k % 7);
+        sum += exp(l);
+    }
+    return exp(5.0) / sum;
+}
+
+static void test_classify(void)
+{
+    long st;
+    cJSON *j = post_json("/v1/classify", "{\"prompts\":[\"ab\",\"xyz\"],\"temperature\":0}", &st);
+    CHECK(st == 200);
+    CHECK_STREQ(jstr(j, "object"), "list");
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "data")) == 2);
+    CHECK(jnum(j, "data.0.token") == 'b');
+    CHECK_STREQ(jstr(j, "data.0.text"), "b");
+    CHECK(jnum(j, "data.1.token") == 'z');
+    CHECK_STREQ(jstr(j, "data.1.text"), "z");
+    CHECK(jnum(j, "data.1.index") == 1);
+    CHECK_MSG(fabs(jnum(j, "data.0.probability") - srvt_expected_prob('b')) < 1e-9, "probability %g, want %g",
+              jnum(j, "data.0.probability"), srvt_expected_prob('b'));
+    CHECK(fabs(jnum(j, "data.1.probability") - srvt_expected_prob('z')) < 1e-9);
+    CHECK(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "data"), 0),
+                                           "logits") == NULL);
+    cJSON_Delete(j);
+
+    j = post_json("/v1/classify", "{\"prompts\":[\"ab\"],\"logits\":true}", &st);
+    CHECK(st == 200);
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "data"), 0), "logits");
+    CHECK(cJSON_GetArraySize(l) == SRVT_VOCAB);
+    CHECK(cJSON_GetArrayItem(l, 'b') && cJSON_GetArrayItem(l, 'b')->valuedouble == 5.0);
+    CHECK(cJSON_GetArrayItem(l, 'c') && cJSON_GetArrayItem(l, 'c')->valuedouble == 4.0);
+    CHECK(cJSON_GetArrayItem(l, 7) && cJSON_GetArrayItem(l, 7)->valuedouble == 0.0);
+    CHECK(cJSON_GetArrayItem(l, 9) && cJSON_GetArrayItem(l, 9)->valuedouble == -2.0);
+    cJSON_Delete(j);
+
+    expect_error("POST /v1/classify", "{\"prompts\":\"ab\"}", 400, "prompts");
+    expect_error("POST /v1/classify", "{\"prompts\":[]}", 400, "empty");
+    expect_error("POST /v1/classify", "{\"prompts\":[\"a\",3]}", 400, "prompts");
+    expect_error("POST /v1/classify", "{\"prompts\":[\"a\"],\"logits\":\"yes\"}", 400, "logits");
+    expect_error("POST /v1/classify", "{\"prompts\":[\"a\"],\"temperature\":\"hot\"}", 400, "temperature");
+    expect_error("GET /v1/classify", NULL, 405, "POST");
+}
+
+/* One sample's value from a Prometheus text body, or NAN. */
+static double prom_value(const char *body, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = body; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, name, n) == 0 && p[n] == ' ') return strtod(p + n + 1, NULL);
+    return NAN;
+}
+
+static double metrics_value(const char *name)
+{
+    http_answer a = {0};
+    http_do(port, "/metrics", NULL, 0, NULL, &a);
+    double v = a.status == 200 ? prom_value(a.body, name) : NAN;
+    http_answer_free(&a);
+    return v;
+}
+
+static void test_metrics(void)
+{
+    http_answer a = {0};
+    http_do(port, "/metrics", NULL, 0, NULL, &a);
+    CHECK(a.status == 200);
+    CHECK(a.headers && strstr(a.headers, "text/plain"));
+    CHECK(a.body && strstr(a.body, "# TYPE infer_requests_total counter\n"));
+    CHECK(a.body && strstr(a.body, "# TYPE infer_slots_busy gauge\n"));
+    const char *names[] = {"infer_requests_total", "infer_errors_total", "infer_prompt_tokens_total",
+                           "infer_generated_tokens_total", "infer_tokens_per_second", "infer_slots_busy",
+                           "infer_queue_length"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        CHECK_MSG(!isnan(prom_value(a.body, names[i])), "/metrics lacks %s", names[i]);
+    /* Every line is a comment or "name value". */
+    int bad = 0;
+    for (const char *p = a.body; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (*p == '#') continue;
+        const char *sp = strchr(p, ' '), *nl = strchr(p, '\n');
+        if (!sp || (nl && sp > nl)) bad++;
+    }
+    CHECK(bad == 0);
+    http_answer_free(&a);
+
+    /* The counters move by what one request did. */
+    double req0 = metrics_value("infer_requests_total"), err0 = metrics_value("infer_errors_total");
+    double gen0 = metrics_value("infer_generated_tokens_total");
+    double prm0 = metrics_value("infer_prompt_tokens_total");
+    long st;
+    cJSON *j = post_json("/v1/completions", "{\"prompt\":\"abcd\"}", &st);
+    CHECK(st == 200);
+    cJSON_Delete(j);
+    j = post_json("/v1/completions", "{\"prompt\":", &st);
+    CHECK(st == 400);
+    cJSON_Delete(j);
+    a = (http_answer){0};
+    http_do(port, "/v1/completions", "{\"prompt\":\"ab\",\"stream\":true}", -1, NULL, &a);
+    CHECK(a.status == 200 && a.body && strstr(a.body, "[DONE]"));
+    http_answer_free(&a);
+    /* 3 GETs after req0's own, 3 POSTs, and the GET that reads the total */
+    double req1 = metrics_value("infer_requests_total");
+    CHECK_MSG(req1 == req0 + 7, "requests %g, before %g", req1, req0);
+    CHECK(metrics_value("infer_errors_total") == err0 + 1);
+    /* "dcba." and, streamed, "ba." */
+    CHECK_MSG(metrics_value("infer_generated_tokens_total") == gen0 + 8, "generated %g, before %g",
+              metrics_value("infer_generated_tokens_total"), gen0);
+    CHECK(metrics_value("infer_prompt_tokens_total") == prm0 + 6);
+    CHECK(metrics_value("infer_tokens_per_second") > 0);
+    CHECK(metrics_value("infer_slots_busy") == 0);
+    CHECK(metrics_value("infer_queue_length") == 0);
+}
+
 static void test_api_key(inf_model *model)
 {
     struct inf_server_options o;
@@ -457,6 +577,8 @@ int main(void)
     test_n_probs();
     test_tokenizer_endpoints();
     test_errors();
+    test_classify();
+    test_metrics();
     test_parallel_limit();
     test_disconnect_cancels();
     test_api_key(model);

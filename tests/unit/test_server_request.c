@@ -111,6 +111,29 @@ static uint64_t rng(void)
     return rng_state;
 }
 
+static void test_classify_fields(void)
+{
+    srv_request r;
+    char err[256];
+    CHECK(parse(SRV_EP_CLASSIFY, "{\"prompts\":[\"a\",\"\",\"bc\"],\"logits\":true,\"temperature\":0.7,\"seed\":3}",
+                &r, err) == 0);
+    CHECK(r.n_prompts == 3);
+    CHECK_STREQ(r.prompts[0], "a");
+    CHECK_STREQ(r.prompts[1], "");
+    CHECK_STREQ(r.prompts[2], "bc");
+    CHECK(r.cfg.logits && r.cfg.temperature == 0.7f && r.cfg.seed == 3);
+    srv_request_free(&r);
+    CHECK(parse(SRV_EP_CLASSIFY, "{\"prompts\":[\"a\"]}", &r, err) == 0);
+    CHECK(!r.cfg.logits && r.cfg.temperature == 0.0f);
+    srv_request_free(&r);
+    expect_fail(SRV_EP_CLASSIFY, "{}", "prompts");
+    expect_fail(SRV_EP_CLASSIFY, "{\"prompts\":\"a\"}", "prompts");
+    expect_fail(SRV_EP_CLASSIFY, "{\"prompts\":[]}", "empty");
+    expect_fail(SRV_EP_CLASSIFY, "{\"prompts\":[\"a\",null]}", "prompts\"[1]");
+    expect_fail(SRV_EP_CLASSIFY, "{\"prompts\":[\"a\"],\"logits\":1}", "logits");
+    expect_fail(SRV_EP_CLASSIFY, "{\"prompts\":[\"a\"],\"stream\":true}", "stream");
+}
+
 static void test_robustness(void)
 {
     static const struct { srv_endpoint ep; const char *body; } seeds[] = {
@@ -120,6 +143,7 @@ static void test_robustness(void)
         {SRV_EP_TOKENIZE, "{\"content\":\"h\\u00e9llo\",\"with_pieces\":true}"},
         {SRV_EP_DETOKENIZE, "{\"tokens\":[1,2,3]}"},
         {SRV_EP_APPLY_TEMPLATE, "{\"messages\":[{\"role\":\"system\",\"content\":\"x\"}]}"},
+        {SRV_EP_CLASSIFY, "{\"prompts\":[\"a\",\"bc\"],\"logits\":true,\"temperature\":0.5}"},
     };
     int parsed = 0, rejected = 0;
     char err[256];
@@ -158,6 +182,7 @@ int main(void)
 {
     test_completion_fields();
     test_errors();
+    test_classify_fields();
     test_robustness();
     return TEST_DONE();
 }

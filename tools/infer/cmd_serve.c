@@ -14,14 +14,16 @@
 static const char SERVE_HELP[] =
     "usage: infer serve [MODEL] [OPTIONS]\n\n"
     "Serve MODEL over HTTP until Ctrl-C (or SIGTERM). Endpoints:\n"
-    "  GET  /health, /v1/models, /props\n"
+    "  GET  /health, /v1/models, /props, /metrics (Prometheus)\n"
     "  POST /v1/completions, /v1/chat/completions   (OpenAI; \"stream\": true for SSE)\n"
     "  POST /completion                             (llama.cpp's native protocol)\n"
+    "  POST /v1/classify                            (a token and its probability per prompt)\n"
     "  POST /tokenize, /detokenize, /apply-template\n\n"
     "Server options:\n"
     "      --host ADDR        address to listen on [127.0.0.1]\n"
     "      --port N           port; 0 picks a free one [8080]\n"
     "      --parallel N       generations served at once [1]\n"
+    "      --queue N          requests that may wait for a slot; beyond, 503 [64]\n"
     "      --max-body BYTES   largest request body accepted [1048576]\n"
     "      --api-key KEY      require \"Authorization: Bearer KEY\" [$INFERENCE_SERVER_API_KEY]\n"
     "      --alias NAME       the model id reported by /v1/models [the file name]\n"
@@ -55,6 +57,11 @@ static int take_server_opt(cli_args *a, struct inf_server_options *o)
     if ((r = args_value(a, "--port", NULL, &v)) != 0) {
         if (r < 0 || args_int(a, "--port", v, 0, 65535, &n)) return -1;
         o->port = n;
+        return 1;
+    }
+    if ((r = args_value(a, "--queue", NULL, &v)) != 0) {
+        if (r < 0 || args_int(a, "--queue", v, 0, 65536, &n)) return -1;
+        o->queue = n;
         return 1;
     }
     if ((r = args_value(a, "--max-body", NULL, &v)) != 0) {

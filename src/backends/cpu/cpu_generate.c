@@ -176,6 +176,7 @@ typedef struct cpu_stream {
     struct tok_utf8_stream utf8;
     char text[PIECE_TEXT_MAX];
     bool flushed;
+    bool recorded_prefill;
     int32_t last_id;
 } cpu_stream;
 
@@ -193,6 +194,15 @@ static int stream_next(void *state, inf_token *tok, inf_error *err)
         tok->id = id;
         tok->text = s->text;
         s->last_id = id;
+        /* Publish the prefill's figures with the first token: a caller that
+         * stops early (a stop string) never reaches the end, and would
+         * otherwise read the previous request's prompt count. */
+        if (!s->recorded_prefill) {
+            s->recorded_prefill = true;
+            struct sched_seq_stats st;
+            sched_stats(s->seq, &st);
+            cpu_record_metrics(s->cm, st.n_prompt, st.n_generated, st.prefill_seconds, st.decode_seconds);
+        }
         return 1;
     }
     /* Bytes of an incomplete character at the very end come out as U+FFFD in
