@@ -311,6 +311,12 @@ INF_API inf_status inf_stream_status(const inf_stream *stream);
 /* The failure's message ("" when none). Valid until inf_stream_free. */
 INF_API const char *inf_stream_error(const inf_stream *stream);
 
+/* The figures of this stream so far (prompt and generated tokens, prefill
+ * and decode time), whatever other operations run on the model meanwhile.
+ * Backends that keep no per-stream figures give the model's (Metrics()).
+ * Same threading rule as inf_stream_next. */
+INF_API inf_status inf_stream_metrics(const inf_stream *stream, inf_metrics *metrics);
+
 /* Finalize: stop the generation if still running, release the stream and its
  * reference to the model. NULL is allowed. */
 INF_API void inf_stream_free(inf_stream *stream);
@@ -584,6 +590,7 @@ typedef struct inf_request {
 typedef struct inf_stream_ops {
     int (*next)(void *state, inf_token *tok, inf_error *err);
     void (*free)(void *state);
+    void (*metrics)(void *state, inf_metrics *metrics); /* optional: this stream's figures so far */
 } inf_stream_ops;
 
 /* A backend's model. Every callback receives the impl pointer given to

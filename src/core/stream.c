@@ -341,6 +341,18 @@ const char *inf_stream_error(const inf_stream *s)
     return s ? s->error.message : "stream is NULL";
 }
 
+inf_status inf_stream_metrics(const inf_stream *s, inf_metrics *metrics)
+{
+    if (!metrics) return INF_ERR_INVALID_ARGUMENT;
+    memset(metrics, 0, sizeof *metrics);
+    if (!s || !s->model) return INF_ERR_INVALID_ARGUMENT;
+    if (s->ops && s->state && s->ops->metrics)
+        s->ops->metrics(s->state, metrics);
+    else
+        inf_model_metrics(s->model, metrics);
+    return INF_OK;
+}
+
 void inf_stream_free(inf_stream *s)
 {
     if (!s) return;

@@ -254,6 +254,8 @@ typedef struct srv_gen {
     inf_server *srv;
     srv_request req;
     inf_stream *stream;
+    inf_metrics stream_figures;   /* the stream's own figures, kept when it is freed */
+    bool has_stream_figures;
     inf_cancel *cancel;
     bool slot_held;
     int max_tokens;          /* the effective limit (-1 resolved) */
@@ -289,10 +291,20 @@ typedef struct srv_gen {
     long created;
 } srv_gen;
 
+/* Keep the stream's figures (usage, timings) before the stream goes: the
+ * model-wide Metrics() may belong to another request by then. */
+static void keep_stream_figures(srv_gen *g)
+{
+    if (!g->stream) return;
+    inf_stream_metrics(g->stream, &g->stream_figures);
+    g->has_stream_figures = true;
+}
+
 static void gen_free(srv_gen *g)
 {
     if (!g) return;
     if (g->cancel) inf_cancel_trigger(g->cancel);
+    keep_stream_figures(g);
     inf_stream_free(g->stream);
     inf_cancel_free(g->cancel);
     if (g->slot_held) slot_release(g->srv);
@@ -525,7 +537,12 @@ static void add_timings(cJSON *obj, srv_gen *g, int64_t *prompt_n_out)
 {
     inf_metrics m;
     memset(&m, 0, sizeof m);
-    inf_model_metrics(g->srv->model, &m);
+    if (g->stream)
+        inf_stream_metrics(g->stream, &m);
+    else if (g->has_stream_figures)
+        m = g->stream_figures;
+    else
+        inf_model_metrics(g->srv->model, &m);
     double end = g->t_end > 0 ? g->t_end : now_seconds();
     double first = g->t_first > 0 ? g->t_first : end;
     double prompt_ms = m.prefill_seconds > 0 ? m.prefill_seconds * 1e3 : (first - g->t_start) * 1e3;
@@ -780,6 +797,7 @@ static void stream_produce(srv_gen *g)
         g->phase = 3;
         /* Release the slot and the stream now: the closing events need only
          * figures, and the next request may start. */
+        keep_stream_figures(g);
         inf_stream_free(g->stream);
         g->stream = NULL;
         if (g->slot_held) { slot_release(g->srv); g->slot_held = false; }

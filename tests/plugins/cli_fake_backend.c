@@ -107,7 +107,7 @@ static void stream_free(void *state)
     free(s);
 }
 
-static const inf_stream_ops fake_stream_ops = {stream_next, stream_free};
+static const inf_stream_ops fake_stream_ops = {.next = stream_next, .free = stream_free};
 
 static inf_status fake_start(void *impl, const inf_request *req, const inf_stream_ops **ops, void **state,
                              inf_error *err)

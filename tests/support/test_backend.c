@@ -81,7 +81,7 @@ static void ts_free(void *state)
     free(s);
 }
 
-static const inf_stream_ops test_stream_ops = {ts_next, ts_free};
+static const inf_stream_ops test_stream_ops = {.next = ts_next, .free = ts_free};
 
 static char *chat_text(const inf_message *m, size_t n)
 {

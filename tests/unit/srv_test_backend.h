@@ -114,7 +114,7 @@ static void srvt_free(void *state)
     free(s);
 }
 
-static const inf_stream_ops srvt_stream_ops = {srvt_next, srvt_free};
+static const inf_stream_ops srvt_stream_ops = {.next = srvt_next, .free = srvt_free};
 
 static char *srvt_render(const inf_message *m, size_t n)
 {

@@ -306,6 +306,25 @@ static void test_options(inf_model *m)
     CHECK(mt.total_seconds > 0 && mt.decode_tokens_per_second > 0 && mt.active_memory_bytes > 0);
     CHECK(mt.peak_memory_bytes >= mt.active_memory_bytes);
 
+    /* Per-stream figures stay the stream's own while another stream runs. */
+    inf_generate_config_default(&cfg);
+    cfg.max_tokens = 6;
+    inf_stream *sa = inf_generate(m, "Once upon a time", &cfg, NULL);
+    inf_stream *sb = inf_generate(m, "Once", &cfg, NULL);
+    int na2 = 0, nb2 = 0;
+    bool more_a = true, more_b = true;
+    while (more_a || more_b) {
+        if (more_a && (more_a = inf_stream_next(sa, &t))) na2++;
+        if (more_b && (more_b = inf_stream_next(sb, &t))) nb2++;
+    }
+    inf_metrics ma, mb;
+    CHECK(inf_stream_metrics(sa, &ma) == INF_OK && inf_stream_metrics(sb, &mb) == INF_OK);
+    CHECK_MSG(ma.prompt_tokens == 5 && mb.prompt_tokens == 2, "prompt tokens %lld and %lld",
+              (long long)ma.prompt_tokens, (long long)mb.prompt_tokens);
+    CHECK(ma.generated_tokens == na2 && mb.generated_tokens == nb2);
+    inf_stream_free(sa);
+    inf_stream_free(sb);
+
     /* Chat without a template: the documented plain format. */
     inf_message msgs[] = {{"user", "Hello"}};
     char *prompt = NULL;

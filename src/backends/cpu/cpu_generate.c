@@ -131,7 +131,24 @@ static inf_status end_status(enum sched_end end, int stop_code, const char *msg,
     }
 }
 
+static void metrics_of(int64_t n_prompt, int64_t n_generated, double prefill_s, double decode_s, inf_metrics *out);
+
+static void fill_metrics(cpu_model *cm, const struct sched_seq_stats *st, inf_metrics *m)
+{
+    (void)cm;
+    metrics_of(st->n_prompt, st->n_generated, st->prefill_seconds, st->decode_seconds, m);
+}
+
 void cpu_record_metrics(cpu_model *cm, int64_t n_prompt, int64_t n_generated, double prefill_s, double decode_s)
+{
+    inf_metrics m;
+    metrics_of(n_prompt, n_generated, prefill_s, decode_s, &m);
+    pthread_mutex_lock(&cm->metrics_mu);
+    cm->last_metrics = m;
+    pthread_mutex_unlock(&cm->metrics_mu);
+}
+
+static void metrics_of(int64_t n_prompt, int64_t n_generated, double prefill_s, double decode_s, inf_metrics *out)
 {
     inf_metrics m = {0};
     m.prompt_tokens = n_prompt;
@@ -146,9 +163,7 @@ void cpu_record_metrics(cpu_model *cm, int64_t n_prompt, int64_t n_generated, do
     m.peak_memory_bytes = inf_process_peak_rss_bytes();
     /* Other threads may grow the process between the two readings. */
     if (m.peak_memory_bytes < m.active_memory_bytes) m.peak_memory_bytes = m.active_memory_bytes;
-    pthread_mutex_lock(&cm->metrics_mu);
-    cm->last_metrics = m;
-    pthread_mutex_unlock(&cm->metrics_mu);
+    *out = m;
 }
 
 /* Longest token piece we render, and the room its text may need: invalid
@@ -230,7 +245,19 @@ static void stream_free(void *state)
     free(s);
 }
 
-static const inf_stream_ops cpu_stream_ops = {stream_next, stream_free};
+static void fill_metrics(cpu_model *cm, const struct sched_seq_stats *st, inf_metrics *m);
+
+static void stream_metrics(void *state, inf_metrics *m)
+{
+    cpu_stream *s = state;
+    memset(m, 0, sizeof *m);
+    if (!s->seq) return;
+    struct sched_seq_stats st;
+    sched_stats(s->seq, &st);
+    fill_metrics(s->cm, &st, m);
+}
+
+static const inf_stream_ops cpu_stream_ops = {stream_next, stream_free, stream_metrics};
 
 inf_status cpu_start(void *impl, const inf_request *req, const inf_stream_ops **ops, void **state, inf_error *err)
 {

@@ -413,7 +413,7 @@ static int lc_stream_next(void *state, inf_token *tok, inf_error *err)
     }
 }
 
-static const inf_stream_ops lc_stream_ops = {lc_stream_next, lc_stream_free};
+static const inf_stream_ops lc_stream_ops = {.next = lc_stream_next, .free = lc_stream_free};
 
 static char *messages_json(const inf_message *messages, size_t n, const char *vars_json)
 {
