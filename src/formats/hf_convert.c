@@ -2,6 +2,8 @@
  * a small GGUF writer, the tensor plan (names, types, value transforms) and
  * the byte-level BPE tokenizer metadata. */
 #include "formats/hf_convert.h"
+#include "formats/gguf.h"
+#include "formats/gguf_writer.h"
 
 #include "formats/hf_config.h"
 #include "formats/hf_tensor_map.h"
@@ -21,8 +23,7 @@
 #define ALIGN 32
 #define MAX_VOCAB (16 << 20)
 
-/* GGUF value types and token types (gguf spec, llama.cpp's llama_token_type). */
-enum { T_UINT32 = 4, T_INT32 = 5, T_FLOAT32 = 6, T_BOOL = 7, T_STRING = 8, T_ARRAY = 9 };
+/* Token types (llama.cpp's llama_token_type). */
 enum { TOK_NORMAL = 1, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, TOK_UNUSED = 5 };
 
 static void set_err(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -33,74 +34,6 @@ static void set_err(char *err, size_t err_size, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, err_size, fmt, ap);
     va_end(ap);
-}
-
-/* ---- a growable byte buffer holding the header ---- */
-
-struct buf {
-    unsigned char *p;
-    size_t n, cap;
-    int oom;
-    uint64_t n_kv;
-};
-
-static void put(struct buf *b, const void *d, size_t n)
-{
-    if (b->oom) return;
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 1 << 16;
-        while (cap < b->n + n) cap *= 2;
-        unsigned char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, d, n);
-    b->n += n;
-}
-
-static void put_u32(struct buf *b, uint32_t v) { put(b, &v, 4); }
-static void put_u64(struct buf *b, uint64_t v) { put(b, &v, 8); }
-static void put_str(struct buf *b, const char *s, size_t n)
-{
-    put_u64(b, n);
-    put(b, s, n);
-}
-static void kv_key(struct buf *b, const char *key, uint32_t type)
-{
-    put_str(b, key, strlen(key));
-    put_u32(b, type);
-    b->n_kv++;
-}
-static void kv_str(struct buf *b, const char *key, const char *v)
-{
-    kv_key(b, key, T_STRING);
-    put_str(b, v, strlen(v));
-}
-static void kv_u32(struct buf *b, const char *key, uint32_t v)
-{
-    kv_key(b, key, T_UINT32);
-    put_u32(b, v);
-}
-static void kv_f32(struct buf *b, const char *key, float v)
-{
-    kv_key(b, key, T_FLOAT32);
-    put(b, &v, 4);
-}
-static void kv_bool(struct buf *b, const char *key, bool v)
-{
-    kv_key(b, key, T_BOOL);
-    unsigned char c = v;
-    put(b, &c, 1);
-}
-static void kv_array(struct buf *b, const char *key, uint32_t elem, uint64_t n)
-{
-    kv_key(b, key, T_ARRAY);
-    put_u32(b, elem);
-    put_u64(b, n);
 }
 
 /* ---- tensors ---- */
@@ -337,41 +270,41 @@ static unsigned char *tensor_bytes(const struct out_tensor *o, const struct hf_c
 
 /* ---- metadata ---- */
 
-static void model_kvs(struct buf *b, const struct hf_config *c, const char *name, int file_type)
+static void model_kvs(struct gguf_wbuf *b, const struct hf_config *c, const char *name, int file_type)
 {
     const char *a = c->engine_arch;
     char key[128];
 #define K(suffix) (snprintf(key, sizeof key, "%s.%s", a, suffix), key)
-    kv_str(b, "general.architecture", a);
-    kv_str(b, "general.type", "model");
-    kv_str(b, "general.name", name);
-    kv_u32(b, "general.file_type", (uint32_t)file_type);
-    kv_u32(b, "general.quantization_version", 2);
-    kv_u32(b, K("block_count"), (uint32_t)c->num_layers);
-    kv_u32(b, K("context_length"), (uint32_t)c->max_position_embeddings);
-    kv_u32(b, K("embedding_length"), (uint32_t)c->hidden_size);
-    kv_u32(b, K("feed_forward_length"), (uint32_t)c->intermediate_size);
-    kv_u32(b, K("attention.head_count"), (uint32_t)c->num_heads);
-    kv_u32(b, K("attention.head_count_kv"), (uint32_t)c->num_kv_heads);
-    kv_f32(b, K("rope.freq_base"), c->rope_theta);
-    kv_f32(b, K("attention.layer_norm_rms_epsilon"), c->rms_norm_eps);
-    kv_u32(b, K("attention.key_length"), (uint32_t)c->head_dim);
-    kv_u32(b, K("attention.value_length"), (uint32_t)c->head_dim);
+    gguf_wbuf_kv_str(b, "general.architecture", a);
+    gguf_wbuf_kv_str(b, "general.type", "model");
+    gguf_wbuf_kv_str(b, "general.name", name);
+    gguf_wbuf_kv_u32(b, "general.file_type", (uint32_t)file_type);
+    gguf_wbuf_kv_u32(b, "general.quantization_version", 2);
+    gguf_wbuf_kv_u32(b, K("block_count"), (uint32_t)c->num_layers);
+    gguf_wbuf_kv_u32(b, K("context_length"), (uint32_t)c->max_position_embeddings);
+    gguf_wbuf_kv_u32(b, K("embedding_length"), (uint32_t)c->hidden_size);
+    gguf_wbuf_kv_u32(b, K("feed_forward_length"), (uint32_t)c->intermediate_size);
+    gguf_wbuf_kv_u32(b, K("attention.head_count"), (uint32_t)c->num_heads);
+    gguf_wbuf_kv_u32(b, K("attention.head_count_kv"), (uint32_t)c->num_kv_heads);
+    gguf_wbuf_kv_f32(b, K("rope.freq_base"), c->rope_theta);
+    gguf_wbuf_kv_f32(b, K("attention.layer_norm_rms_epsilon"), c->rms_norm_eps);
+    gguf_wbuf_kv_u32(b, K("attention.key_length"), (uint32_t)c->head_dim);
+    gguf_wbuf_kv_u32(b, K("attention.value_length"), (uint32_t)c->head_dim);
     if (c->arch == HF_ARCH_LLAMA) {
-        kv_u32(b, K("vocab_size"), (uint32_t)c->vocab_size);
-        kv_u32(b, K("rope.dimension_count"), (uint32_t)c->head_dim);
+        gguf_wbuf_kv_u32(b, K("vocab_size"), (uint32_t)c->vocab_size);
+        gguf_wbuf_kv_u32(b, K("rope.dimension_count"), (uint32_t)c->head_dim);
     }
     if (strcmp(c->rope_scaling_type, "linear") == 0) {
-        kv_str(b, K("rope.scaling.type"), "linear");
-        kv_f32(b, K("rope.scaling.factor"), c->rope_factor);
+        gguf_wbuf_kv_str(b, K("rope.scaling.type"), "linear");
+        gguf_wbuf_kv_f32(b, K("rope.scaling.factor"), c->rope_factor);
     }
     if (c->arch == HF_ARCH_GEMMA3) {
-        kv_u32(b, K("attention.sliding_window"), (uint32_t)c->sliding_window);
-        kv_f32(b, K("rope.freq_base_swa"), c->rope_local_theta);
+        gguf_wbuf_kv_u32(b, K("attention.sliding_window"), (uint32_t)c->sliding_window);
+        gguf_wbuf_kv_f32(b, K("rope.freq_base_swa"), c->rope_local_theta);
         if (c->sliding_window_pattern != 6)
-            kv_u32(b, K("attention.sliding_window_pattern"), (uint32_t)c->sliding_window_pattern);
-        if (c->final_logit_softcapping > 0) kv_f32(b, K("final_logit_softcapping"), c->final_logit_softcapping);
-        if (c->attn_logit_softcapping > 0) kv_f32(b, K("attn_logit_softcapping"), c->attn_logit_softcapping);
+            gguf_wbuf_kv_u32(b, K("attention.sliding_window_pattern"), (uint32_t)c->sliding_window_pattern);
+        if (c->final_logit_softcapping > 0) gguf_wbuf_kv_f32(b, K("final_logit_softcapping"), c->final_logit_softcapping);
+        if (c->attn_logit_softcapping > 0) gguf_wbuf_kv_f32(b, K("attn_logit_softcapping"), c->attn_logit_softcapping);
     }
 #undef K
 }
@@ -494,10 +427,10 @@ static void put_merge_part(char *out, size_t *n, const char *s, size_t len)
     }
 }
 
-static int merges_kv(struct buf *b, const cJSON *merges, const char *path, char *err, size_t es)
+static int merges_kv(struct gguf_wbuf *b, const cJSON *merges, const char *path, char *err, size_t es)
 {
     int n = cJSON_GetArraySize(merges);
-    kv_array(b, "tokenizer.ggml.merges", T_STRING, (uint64_t)n);
+    gguf_wbuf_kv_array(b, "tokenizer.ggml.merges", GGUF_TYPE_STRING, (uint64_t)n);
     int i = 0;
     const cJSON *m;
     cJSON_ArrayForEach(m, merges)
@@ -532,14 +465,14 @@ static int merges_kv(struct buf *b, const cJSON *merges, const char *path, char 
         put_merge_part(tmp, &n_out, a, la);
         tmp[n_out++] = ' ';
         put_merge_part(tmp, &n_out, c, lc);
-        put_str(b, tmp, n_out);
+        gguf_wbuf_str(b, tmp, n_out);
         free(tmp);
         i++;
     }
     return 0;
 }
 
-static int tokenizer_kvs(struct buf *b, const char *dir, int n_vocab, const char *pre_opt, char *err, size_t es)
+static int tokenizer_kvs(struct gguf_wbuf *b, const char *dir, int n_vocab, const char *pre_opt, char *err, size_t es)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
@@ -606,21 +539,21 @@ static int tokenizer_kvs(struct buf *b, const char *dir, int n_vocab, const char
         bool looks = len >= 4 && strncmp(text, "<|", 2) == 0 && strcmp(text + len - 2, "|>") == 0;
         types[id] = (special || looks) ? TOK_CONTROL : TOK_USER_DEFINED;
     }
-    kv_str(b, "tokenizer.ggml.model", "gpt2");
-    kv_str(b, "tokenizer.ggml.pre", pre);
-    kv_array(b, "tokenizer.ggml.tokens", T_STRING, (uint64_t)n);
+    gguf_wbuf_kv_str(b, "tokenizer.ggml.model", "gpt2");
+    gguf_wbuf_kv_str(b, "tokenizer.ggml.pre", pre);
+    gguf_wbuf_kv_array(b, "tokenizer.ggml.tokens", GGUF_TYPE_STRING, (uint64_t)n);
     for (long i = 0; i < n; i++) {
         if (tokens[i]) {
-            put_str(b, tokens[i], strlen(tokens[i]));
+            gguf_wbuf_str(b, tokens[i], strlen(tokens[i]));
         } else {
             char pad[32];
             snprintf(pad, sizeof pad, "[PAD%ld]", i);
-            put_str(b, pad, strlen(pad));
+            gguf_wbuf_str(b, pad, strlen(pad));
             types[i] = TOK_UNUSED;
         }
     }
-    kv_array(b, "tokenizer.ggml.token_type", T_INT32, (uint64_t)n);
-    put(b, types, (size_t)n * sizeof *types);
+    gguf_wbuf_kv_array(b, "tokenizer.ggml.token_type", GGUF_TYPE_INT32, (uint64_t)n);
+    gguf_wbuf_put(b, types, (size_t)n * sizeof *types);
     if (merges_kv(b, cJSON_GetObjectItemCaseSensitive(model, "merges"), path, err, es) != 0) goto done;
     static const char *const typs[][2] = {{"bos", "bos"}, {"eos", "eos"}, {"unk", "unknown"},
                                           {"sep", "seperator"}, {"pad", "padding"}, {"mask", "mask"}};
@@ -629,16 +562,16 @@ static int tokenizer_kvs(struct buf *b, const char *dir, int n_vocab, const char
         if (id >= 0 && id < n) {
             char key[64];
             snprintf(key, sizeof key, "tokenizer.ggml.%s_token_id", typs[i][1]);
-            kv_u32(b, key, (uint32_t)id);
+            gguf_wbuf_kv_u32(b, key, (uint32_t)id);
         }
     }
     int ab = add_bos(tok, tcfg);
-    if (ab >= 0) kv_bool(b, "tokenizer.ggml.add_bos_token", ab);
+    if (ab >= 0) gguf_wbuf_kv_bool(b, "tokenizer.ggml.add_bos_token", ab);
     const cJSON *ae = cJSON_GetObjectItemCaseSensitive(tcfg, "add_eos_token");
-    if (cJSON_IsBool(ae)) kv_bool(b, "tokenizer.ggml.add_eos_token", cJSON_IsTrue(ae));
+    if (cJSON_IsBool(ae)) gguf_wbuf_kv_bool(b, "tokenizer.ggml.add_eos_token", cJSON_IsTrue(ae));
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(tcfg, "chat_template");
     if (cJSON_IsString(ct)) {
-        kv_str(b, "tokenizer.chat_template", ct->valuestring);
+        gguf_wbuf_kv_str(b, "tokenizer.chat_template", ct->valuestring);
     } else if (cJSON_IsArray(ct)) {
         cJSON_ArrayForEach(it, ct)
         {
@@ -648,13 +581,13 @@ static int tokenizer_kvs(struct buf *b, const char *dir, int n_vocab, const char
             char key[256];
             if (strcmp(nm->valuestring, "default") == 0) snprintf(key, sizeof key, "tokenizer.chat_template");
             else snprintf(key, sizeof key, "tokenizer.chat_template.%.200s", nm->valuestring);
-            kv_str(b, key, tp->valuestring);
+            gguf_wbuf_kv_str(b, key, tp->valuestring);
         }
     } else {
         snprintf(path, sizeof path, "%s/chat_template.jinja", dir);
         size_t len;
         char *text = access(path, R_OK) == 0 ? hf_read_file(path, 16u << 20, &len, NULL, 0) : NULL;
-        if (text) kv_str(b, "tokenizer.chat_template", text);
+        if (text) gguf_wbuf_kv_str(b, "tokenizer.chat_template", text);
         free(text);
     }
     rc = b->oom ? -1 : 0;
@@ -670,16 +603,12 @@ done:
 
 /* ---- writing ---- */
 
-static int write_all(FILE *fp, const void *d, size_t n) { return fwrite(d, 1, n, fp) == n ? 0 : -1; }
-
 static int write_padding(FILE *fp, uint64_t at)
 {
-    static const unsigned char zeros[ALIGN];
-    size_t pad = (size_t)((ALIGN - at % ALIGN) % ALIGN);
-    return write_all(fp, zeros, pad);
+    return gguf_write_zeros(fp, (ALIGN - at % ALIGN) % ALIGN);
 }
 
-static int write_file(const char *out_path, struct buf *hdr, const struct plan *p, const struct hf_config *cfg,
+static int write_file(const char *out_path, struct gguf_wbuf *hdr, const struct plan *p, const struct hf_config *cfg,
                       char *err, size_t es)
 {
     size_t plen = strlen(out_path) + 16;
@@ -700,7 +629,7 @@ static int write_file(const char *out_path, struct buf *hdr, const struct plan *
         free(tmp_path);
         return -1;
     }
-    int rc = (write_all(fp, hdr->p, hdr->n) || write_padding(fp, hdr->n)) ? -1 : 0;
+    int rc = (gguf_write_all(fp, hdr->p, hdr->n) || write_padding(fp, hdr->n)) ? -1 : 0;
     for (int i = 0; i < p->n && rc == 0; i++) {
         unsigned char *data = tensor_bytes(&p->t[i], cfg);
         if (!data) {
@@ -708,7 +637,7 @@ static int write_file(const char *out_path, struct buf *hdr, const struct plan *
             rc = -2;
             break;
         }
-        rc = (write_all(fp, data, p->t[i].size) || write_padding(fp, p->t[i].size)) ? -1 : 0;
+        rc = (gguf_write_all(fp, data, p->t[i].size) || write_padding(fp, p->t[i].size)) ? -1 : 0;
         free(data);
     }
     if (fclose(fp) != 0 && rc == 0) rc = -1;
@@ -727,7 +656,7 @@ int hf_convert_to_gguf(const char *dir, const char *out_path, const struct hf_co
     struct hf_config cfg;
     struct safetensors_set *set = NULL;
     struct plan plan = {0};
-    struct buf kvs = {0}, hdr = {0};
+    struct gguf_wbuf kvs = {0}, hdr = {0};
     int rc = -1;
     if (hf_config_load_dir(dir, &cfg, err, err_size) != 0 || safetensors_set_open(dir, &set, err, err_size) != 0)
         goto done;
@@ -749,18 +678,18 @@ int hf_convert_to_gguf(const char *dir, const char *out_path, const struct hf_co
     }
     model_kvs(&kvs, &cfg, name, file_type);
     if (tokenizer_kvs(&kvs, dir, cfg.vocab_size, opts ? opts->pre : NULL, err, err_size) != 0) goto done;
-    put(&hdr, "GGUF", 4);
-    put_u32(&hdr, 3);
-    put_u64(&hdr, (uint64_t)plan.n);
-    put_u64(&hdr, kvs.n_kv);
-    put(&hdr, kvs.p, kvs.n);
+    gguf_wbuf_put(&hdr, "GGUF", 4);
+    gguf_wbuf_u32(&hdr, 3);
+    gguf_wbuf_u64(&hdr, (uint64_t)plan.n);
+    gguf_wbuf_u64(&hdr, kvs.n_kv);
+    gguf_wbuf_put(&hdr, kvs.p, kvs.n);
     for (int i = 0; i < plan.n; i++) {
         const struct out_tensor *o = &plan.t[i];
-        put_str(&hdr, o->name, strlen(o->name));
-        put_u32(&hdr, (uint32_t)o->n_dims);
-        for (int d = 0; d < o->n_dims; d++) put_u64(&hdr, (uint64_t)o->ne[d]);
-        put_u32(&hdr, (uint32_t)o->type);
-        put_u64(&hdr, o->offset);
+        gguf_wbuf_str(&hdr, o->name, strlen(o->name));
+        gguf_wbuf_u32(&hdr, (uint32_t)o->n_dims);
+        for (int d = 0; d < o->n_dims; d++) gguf_wbuf_u64(&hdr, (uint64_t)o->ne[d]);
+        gguf_wbuf_u32(&hdr, (uint32_t)o->type);
+        gguf_wbuf_u64(&hdr, o->offset);
     }
     if (hdr.oom || kvs.oom) {
         set_err(err, err_size, "out of memory");
@@ -768,8 +697,8 @@ int hf_convert_to_gguf(const char *dir, const char *out_path, const struct hf_co
     }
     rc = write_file(out_path, &hdr, &plan, &cfg, err, err_size);
 done:
-    free(kvs.p);
-    free(hdr.p);
+    gguf_wbuf_free(&kvs);
+    gguf_wbuf_free(&hdr);
     plan_free(&plan);
     safetensors_set_close(set);
     return rc;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "formats/gguf.h"
+#include "formats/gguf_writer.h"
 #include "formats/hf_convert.h"
 #include "tensor/tensor_types.h"
 #include "tensor/threadpool.h"
@@ -223,35 +224,7 @@ int model_quant_tensor_type(struct model_quant_ctx *ctx, const char *name, int64
 }
 
 /* ------------------------------------------------------------------ */
-/* GGUF output: a growable byte buffer for the header                  */
-
-struct obuf {
-    unsigned char *p;
-    size_t n, cap;
-    bool oom;
-};
-
-static void put(struct obuf *b, const void *d, size_t n)
-{
-    if (b->oom) return;
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->n + n) cap *= 2;
-        unsigned char *q = realloc(b->p, cap);
-        if (!q) { b->oom = true; return; }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, d, n);
-    b->n += n;
-}
-static void put_u32(struct obuf *b, uint32_t v) { put(b, &v, 4); }
-static void put_u64(struct obuf *b, uint64_t v) { put(b, &v, 8); }
-static void put_str(struct obuf *b, const char *s, size_t n)
-{
-    put_u64(b, n);
-    put(b, s, n);
-}
+/* GGUF output: the header, copied from the input (formats/gguf_writer.h) */
 
 static size_t scalar_size(enum gguf_type t)
 {
@@ -267,7 +240,7 @@ static size_t scalar_size(enum gguf_type t)
 /* Writes one scalar value of type t, read back through the reader's typed
  * getters (little-endian host, so the low bytes of the 64-bit value are the
  * value's own bytes). */
-static int put_scalar(struct obuf *b, const struct gguf_file *f, int64_t i, enum gguf_type t)
+static int put_scalar(struct gguf_wbuf *b, const struct gguf_file *f, int64_t i, enum gguf_type t)
 {
     size_t sz = scalar_size(t);
     if (t == GGUF_TYPE_FLOAT32 || t == GGUF_TYPE_FLOAT64) {
@@ -275,69 +248,63 @@ static int put_scalar(struct obuf *b, const struct gguf_file *f, int64_t i, enum
         if (gguf_kv_get_f64(f, i, &d) != GGUF_OK) return -1;
         if (t == GGUF_TYPE_FLOAT32) {
             float v = (float)d;
-            put(b, &v, 4);
+            gguf_wbuf_put(b, &v, 4);
         } else
-            put(b, &d, 8);
+            gguf_wbuf_put(b, &d, 8);
         return 0;
     }
     if (t == GGUF_TYPE_UINT64) {
         uint64_t v;
         if (gguf_kv_get_u64(f, i, &v) != GGUF_OK) return -1;
-        put(b, &v, 8);
+        gguf_wbuf_put(b, &v, 8);
         return 0;
     }
     int64_t v;
     if (gguf_kv_get_i64(f, i, &v) != GGUF_OK) return -1;
-    put(b, &v, sz);
+    gguf_wbuf_put(b, &v, sz);
     return 0;
 }
 
-static int put_array(struct obuf *b, const struct gguf_file *f, int64_t i)
+static int put_array(struct gguf_wbuf *b, const struct gguf_file *f, int64_t i)
 {
     struct gguf_array a;
     if (gguf_kv_get_array(f, i, &a) != GGUF_OK) return -1;
-    put_u32(b, (uint32_t)a.type);
-    put_u64(b, a.n);
+    gguf_wbuf_u32(b, (uint32_t)a.type);
+    gguf_wbuf_u64(b, a.n);
     if (a.type == GGUF_TYPE_STRING) {
         for (uint64_t k = 0; k < a.n; k++) {
             const char *s;
             size_t len;
             if (gguf_array_string(&a, k, &s, &len) != GGUF_OK) return -1;
-            put_str(b, s, len);
+            gguf_wbuf_str(b, s, len);
         }
         return 0;
     }
     if (a.elem_size != scalar_size(a.type)) return -1;
-    put(b, a.data, (size_t)a.n * a.elem_size);
+    gguf_wbuf_put(b, a.data, (size_t)a.n * a.elem_size);
     return 0;
 }
 
-static void put_kv_u32(struct obuf *b, const char *key, uint32_t v)
-{
-    put_str(b, key, strlen(key));
-    put_u32(b, GGUF_TYPE_UINT32);
-    put_u32(b, v);
-}
 
 /* The metadata of f, then general.quantization_version and
  * general.file_type. Like llama.cpp's gguf_set_val (remove the key, then
  * append it), those two always go last, so our header matches
  * llama-quantize's byte for byte. Returns the number of pairs, or -1. */
-static int64_t put_metadata(struct obuf *b, const struct gguf_file *f, int ftype, char *err, size_t es)
+static int64_t put_metadata(struct gguf_wbuf *b, const struct gguf_file *f, int ftype, char *err, size_t es)
 {
     int64_t n = gguf_n_kv(f), written = 0;
     for (int64_t i = 0; i < n; i++) {
         const char *key = gguf_key_at(f, i);
         enum gguf_type t = gguf_kv_type(f, i);
         if (strcmp(key, "general.file_type") == 0 || strcmp(key, "general.quantization_version") == 0) continue;
-        put_str(b, key, strlen(key));
-        put_u32(b, (uint32_t)t);
+        gguf_wbuf_str(b, key, strlen(key));
+        gguf_wbuf_u32(b, (uint32_t)t);
         int rc;
         if (t == GGUF_TYPE_STRING) {
             const char *s;
             size_t len;
             rc = gguf_kv_get_string(f, i, &s, &len);
-            if (rc == GGUF_OK) put_str(b, s, len);
+            if (rc == GGUF_OK) gguf_wbuf_str(b, s, len);
         } else if (t == GGUF_TYPE_ARRAY)
             rc = put_array(b, f, i);
         else
@@ -348,8 +315,8 @@ static int64_t put_metadata(struct obuf *b, const struct gguf_file *f, int ftype
         }
         written++;
     }
-    put_kv_u32(b, "general.quantization_version", QUANT_VERSION);
-    put_kv_u32(b, "general.file_type", (uint32_t)ftype);
+    gguf_wbuf_kv_u32(b, "general.quantization_version", QUANT_VERSION);
+    gguf_wbuf_kv_u32(b, "general.file_type", (uint32_t)ftype);
     return written + 2;
 }
 
@@ -422,31 +389,31 @@ static int make_plan(const struct gguf_file *f, const struct model_quantize_para
     return 0;
 }
 
-static int put_header(struct obuf *b, const struct gguf_file *f, const struct plan_entry *plan, int ftype,
+static int put_header(struct gguf_wbuf *b, const struct gguf_file *f, const struct plan_entry *plan, int ftype,
                       char *err, size_t es)
 {
-    put(b, GGUF_MAGIC, 4);
-    put_u32(b, 3);
+    gguf_wbuf_put(b, GGUF_MAGIC, 4);
+    gguf_wbuf_u32(b, 3);
     int64_t nt = gguf_n_tensors(f);
-    put_u64(b, (uint64_t)nt);
+    gguf_wbuf_u64(b, (uint64_t)nt);
     size_t n_kv_at = b->n;
-    put_u64(b, 0); /* patched below */
+    gguf_wbuf_u64(b, 0); /* patched below */
     int64_t nkv = put_metadata(b, f, ftype, err, es);
     if (nkv < 0) return -1;
     if (!b->oom) memcpy(b->p + n_kv_at, &nkv, 8);
     for (int64_t i = 0; i < nt; i++) {
         const struct gguf_tensor *t = plan[i].in;
-        put_str(b, t->name, strlen(t->name));
-        put_u32(b, t->n_dims);
-        for (uint32_t d = 0; d < t->n_dims; d++) put_u64(b, (uint64_t)t->ne[d]);
-        put_u32(b, (uint32_t)plan[i].out_type);
-        put_u64(b, plan[i].out_offset);
+        gguf_wbuf_str(b, t->name, strlen(t->name));
+        gguf_wbuf_u32(b, t->n_dims);
+        for (uint32_t d = 0; d < t->n_dims; d++) gguf_wbuf_u64(b, (uint64_t)t->ne[d]);
+        gguf_wbuf_u32(b, (uint32_t)plan[i].out_type);
+        gguf_wbuf_u64(b, plan[i].out_offset);
     }
     uint64_t pad = align_up(b->n, gguf_alignment(f)) - b->n;
     static const unsigned char zeros[64];
     while (pad > 0) {
         size_t k = pad > sizeof zeros ? sizeof zeros : (size_t)pad;
-        put(b, zeros, k);
+        gguf_wbuf_put(b, zeros, k);
         pad -= k;
     }
     if (b->oom) {
@@ -483,19 +450,6 @@ static void chunk_worker(void *arg, int ith, int nth)
             return;
         }
     }
-}
-
-static int write_all(FILE *fp, const void *d, size_t n) { return n == 0 || fwrite(d, 1, n, fp) == n ? 0 : -1; }
-
-static int write_zeros(FILE *fp, uint64_t n)
-{
-    static const unsigned char zeros[64];
-    while (n > 0) {
-        size_t k = n > sizeof zeros ? sizeof zeros : (size_t)n;
-        if (write_all(fp, zeros, k)) return -1;
-        n -= k;
-    }
-    return 0;
 }
 
 struct run_state {
@@ -556,7 +510,7 @@ static int convert_tensor(struct run_state *s, const struct plan_entry *e, char 
                     tensor_type_name((int)t->type), tensor_type_name(e->out_type));
             return -1;
         }
-        if (write_all(s->fp, s->outbuf, need)) {
+        if (gguf_write_all(s->fp, s->outbuf, need)) {
             set_err(err, es, "%s: write failed: %s", s->out_path, strerror(errno));
             return -1;
         }
@@ -590,7 +544,7 @@ static int write_tensors(struct run_state *s, const struct plan_entry *plan, int
         if (e->convert) {
             if (convert_tensor(s, e, err, es)) return -1;
         } else {
-            if (write_all(s->fp, e->in->data, e->out_size)) {
+            if (gguf_write_all(s->fp, e->in->data, e->out_size)) {
                 set_err(err, es, "%s: write failed: %s", s->out_path, strerror(errno));
                 return -1;
             }
@@ -599,7 +553,7 @@ static int write_tensors(struct run_state *s, const struct plan_entry *plan, int
         }
         release_pages(e->in->data, e->in->size);
         uint64_t pad = align_up(e->out_offset + e->out_size, align) - (e->out_offset + e->out_size);
-        if (i + 1 < nt && write_zeros(s->fp, pad)) {
+        if (i + 1 < nt && gguf_write_zeros(s->fp, pad)) {
             set_err(err, es, "%s: write failed: %s", s->out_path, strerror(errno));
             return -1;
         }
@@ -626,7 +580,7 @@ static int quantize_gguf(const struct gguf_file *f, const char *out_path, const 
 {
     int64_t nt = gguf_n_tensors(f);
     struct plan_entry *plan = calloc((size_t)(nt > 0 ? nt : 1), sizeof *plan);
-    struct obuf hdr = {0};
+    struct gguf_wbuf hdr = {0};
     struct run_state s = {.out_path = out_path, .p = p};
     char *tmp = NULL;
     int rc = -1;
@@ -648,7 +602,7 @@ static int quantize_gguf(const struct gguf_file *f, const char *out_path, const 
         set_err(err, es, "%s: cannot create: %s", tmp, strerror(errno));
         goto done;
     }
-    if (write_all(s.fp, hdr.p, hdr.n)) {
+    if (gguf_write_all(s.fp, hdr.p, hdr.n)) {
         set_err(err, es, "%s: write failed: %s", tmp, strerror(errno));
         goto done;
     }
@@ -674,7 +628,7 @@ done:
     free(s.outbuf);
     threadpool_free(s.tp);
     free(tmp);
-    free(hdr.p);
+    gguf_wbuf_free(&hdr);
     free(plan);
     return rc;
 }

@@ -457,12 +457,15 @@ const int32_t *sched_tokens(const struct sched_seq *q, int *n)
 
 void sched_stats(const struct sched_seq *q, struct sched_seq_stats *out)
 {
+    /* The worker updates these while the sequence runs. */
+    pthread_mutex_lock(&q->owner->mu);
     out->n_prompt = q->n_prompt;
     out->n_generated = q->n_generated;
     double end = q->t_end ? q->t_end : now_seconds();
     double first = q->t_first ? q->t_first : end;
     out->prefill_seconds = first - q->t_submit;
     out->decode_seconds = end - first;
+    pthread_mutex_unlock(&q->owner->mu);
 }
 
 const struct kv_cache *sched_cache(const struct sched_seq *q)

@@ -306,6 +306,12 @@ static void test_options(inf_model *m)
     CHECK(mt.total_seconds > 0 && mt.decode_tokens_per_second > 0 && mt.active_memory_bytes > 0);
     CHECK(mt.peak_memory_bytes >= mt.active_memory_bytes);
 
+    /* A stream freed before its end still becomes the last operation. */
+    inf_stream *early = inf_generate(m, "Once", &cfg, NULL);
+    CHECK(inf_stream_next(early, &t));
+    inf_stream_free(early);
+    CHECK(inf_model_metrics(m, &mt) == INF_OK && mt.prompt_tokens == 2);
+
     /* Per-stream figures stay the stream's own while another stream runs. */
     inf_generate_config_default(&cfg);
     cfg.max_tokens = 6;

@@ -133,12 +133,6 @@ static inf_status end_status(enum sched_end end, int stop_code, const char *msg,
 
 static void metrics_of(int64_t n_prompt, int64_t n_generated, double prefill_s, double decode_s, inf_metrics *out);
 
-static void fill_metrics(cpu_model *cm, const struct sched_seq_stats *st, inf_metrics *m)
-{
-    (void)cm;
-    metrics_of(st->n_prompt, st->n_generated, st->prefill_seconds, st->decode_seconds, m);
-}
-
 void cpu_record_metrics(cpu_model *cm, int64_t n_prompt, int64_t n_generated, double prefill_s, double decode_s)
 {
     inf_metrics m;
@@ -191,9 +185,19 @@ typedef struct cpu_stream {
     struct tok_utf8_stream utf8;
     char text[PIECE_TEXT_MAX];
     bool flushed;
-    bool recorded_prefill;
-    int32_t last_id;
+    bool recorded; /* this stream's figures are the model's Metrics() */
 } cpu_stream;
+
+/* Publish the stream's figures as the model's last operation, once: at its
+ * end, or when it is freed early (a stop string, a caller that stops). */
+static void record_once(cpu_stream *s)
+{
+    if (s->recorded || !s->seq) return;
+    s->recorded = true;
+    struct sched_seq_stats st;
+    sched_stats(s->seq, &st);
+    cpu_record_metrics(s->cm, st.n_prompt, st.n_generated, st.prefill_seconds, st.decode_seconds);
+}
 
 static int stream_next(void *state, inf_token *tok, inf_error *err)
 {
@@ -208,25 +212,13 @@ static int stream_next(void *state, inf_token *tok, inf_error *err)
         s->text[n] = '\0';
         tok->id = id;
         tok->text = s->text;
-        s->last_id = id;
-        /* Publish the prefill's figures with the first token: a caller that
-         * stops early (a stop string) never reaches the end, and would
-         * otherwise read the previous request's prompt count. */
-        if (!s->recorded_prefill) {
-            s->recorded_prefill = true;
-            struct sched_seq_stats st;
-            sched_stats(s->seq, &st);
-            cpu_record_metrics(s->cm, st.n_prompt, st.n_generated, st.prefill_seconds, st.decode_seconds);
-        }
         return 1;
     }
+    record_once(s);
     /* Bytes of an incomplete character at the very end come out as U+FFFD in
      * a last token with id -1, so the texts still add up to the decoding. */
     if (!s->flushed) {
         s->flushed = true;
-        struct sched_seq_stats st;
-        sched_stats(s->seq, &st);
-        cpu_record_metrics(s->cm, st.n_prompt, st.n_generated, st.prefill_seconds, st.decode_seconds);
         int n = tok_utf8_stream_flush(&s->utf8, s->text, sizeof s->text - 1);
         if (n > 0) {
             s->text[n] = '\0';
@@ -241,11 +233,10 @@ static int stream_next(void *state, inf_token *tok, inf_error *err)
 static void stream_free(void *state)
 {
     cpu_stream *s = state;
+    record_once(s);
     sched_release(s->seq);
     free(s);
 }
-
-static void fill_metrics(cpu_model *cm, const struct sched_seq_stats *st, inf_metrics *m);
 
 static void stream_metrics(void *state, inf_metrics *m)
 {
@@ -254,7 +245,7 @@ static void stream_metrics(void *state, inf_metrics *m)
     if (!s->seq) return;
     struct sched_seq_stats st;
     sched_stats(s->seq, &st);
-    fill_metrics(s->cm, &st, m);
+    metrics_of(st.n_prompt, st.n_generated, st.prefill_seconds, st.decode_seconds, m);
 }
 
 static const inf_stream_ops cpu_stream_ops = {stream_next, stream_free, stream_metrics};

@@ -1,0 +1,45 @@
+/* gguf_writer.h - the pieces of writing a GGUF file that every writer
+ * shares: a growable little-endian byte buffer for the header (key/value
+ * pairs and tensor infos, counting the pairs it holds) and plain file writes
+ * with zero padding. Used by `infer convert` (formats/hf_convert.c) and
+ * `infer quantize` (model/quantize.c). Layout per the GGUF v3 specification:
+ * strings are a u64 length then bytes; a pair is key, u32 type, value. */
+#ifndef INF_FORMATS_GGUF_WRITER_H
+#define INF_FORMATS_GGUF_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct gguf_wbuf {
+    unsigned char *p;
+    size_t n, cap;
+    bool oom;      /* an allocation failed: later writes are dropped */
+    uint64_t n_kv; /* pairs started with gguf_wbuf_kv_key */
+};
+
+/* Append bytes; on allocation failure set oom and ignore this and later
+ * writes (check oom once at the end). */
+void gguf_wbuf_put(struct gguf_wbuf *b, const void *data, size_t n);
+void gguf_wbuf_u32(struct gguf_wbuf *b, uint32_t v);
+void gguf_wbuf_u64(struct gguf_wbuf *b, uint64_t v);
+void gguf_wbuf_str(struct gguf_wbuf *b, const char *s, size_t n);
+
+/* A key and its value type (enum gguf_type); the value follows. */
+void gguf_wbuf_kv_key(struct gguf_wbuf *b, const char *key, uint32_t type);
+void gguf_wbuf_kv_str(struct gguf_wbuf *b, const char *key, const char *v);
+void gguf_wbuf_kv_u32(struct gguf_wbuf *b, const char *key, uint32_t v);
+void gguf_wbuf_kv_f32(struct gguf_wbuf *b, const char *key, float v);
+void gguf_wbuf_kv_bool(struct gguf_wbuf *b, const char *key, bool v);
+/* An array's key, element type and count; the elements follow. */
+void gguf_wbuf_kv_array(struct gguf_wbuf *b, const char *key, uint32_t elem_type, uint64_t n);
+
+void gguf_wbuf_free(struct gguf_wbuf *b);
+
+/* fwrite all of data (n may be 0); 0 or -1. */
+int gguf_write_all(FILE *fp, const void *data, size_t n);
+/* Write n zero bytes (alignment padding); 0 or -1. */
+int gguf_write_zeros(FILE *fp, uint64_t n);
+
+#endif
