@@ -45,18 +45,7 @@ int tok_mergemap_reserve(struct tok_mergemap *m, size_t n)
 int tok_mergemap_put(struct tok_mergemap *m, int32_t a, int32_t b, int32_t rank, int32_t id, bool first_wins)
 {
     if ((m->count + 1) * 2 > m->mask + 1 || !m->slots) {
-        uint32_t nsz = m->slots ? (m->mask + 1) * 2 : 1024;
-        struct tok_merge_slot *ns = calloc(nsz, sizeof *ns);
-        if (!ns) return -1;
-        for (uint32_t i = 0; m->slots && i <= m->mask; i++) {
-            if (!m->slots[i].key) continue;
-            uint32_t h = (uint32_t)mix64(m->slots[i].key) & (nsz - 1);
-            while (ns[h].key) h = (h + 1) & (nsz - 1);
-            ns[h] = m->slots[i];
-        }
-        free(m->slots);
-        m->slots = ns;
-        m->mask = nsz - 1;
+        if (mergemap_resize(m, m->slots ? (m->mask + 1) * 2 : 1024) != 0) return -1;
     }
     uint64_t k = merge_key(a, b);
     uint32_t h = (uint32_t)mix64(k) & m->mask;
