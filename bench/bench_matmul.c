@@ -4,6 +4,7 @@
  *
  *   bench_matmul [rows k n_prefill threads]   (defaults 4096 4096 64 ncores)
  *   INF_CPU_LEVEL=scalar|avx2|avx512 picks the kernel level.
+ * Types with a packed kernel (packed.h) get a second line, "+pk".
  * Times are the best of several repetitions (robust to a busy machine). */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include "tensor/cpu_features.h"
 #include "tensor/matmul.h"
+#include "tensor/packed.h"
 #include "tensor/tensor_types.h"
 #include "tensor/threadpool.h"
 
@@ -23,6 +25,8 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static const struct packed_matrix *g_pm; /* when set, time the packed kernels instead */
+
 static double best_time(const void *w, int t, int64_t rows, int64_t k, size_t ws, const float *x, int64_t n_x,
                         float *y, struct threadpool *tp, double min_total)
 {
@@ -30,7 +34,8 @@ static double best_time(const void *w, int t, int64_t rows, int64_t k, size_t ws
     int reps = 0;
     while ((total < min_total || reps < 3) && reps < 1000) {
         double t0 = now_s();
-        if (tensor_matmul(w, t, rows, k, ws, x, n_x, y, tp) != 0) { fprintf(stderr, "matmul failed\n"); exit(1); }
+        int rc = g_pm ? tensor_matmul_packed(g_pm, x, k, n_x, y, rows, tp) : tensor_matmul(w, t, rows, k, ws, x, n_x, y, tp);
+        if (rc != 0) { fprintf(stderr, "matmul failed\n"); exit(1); }
         double dt = now_s() - t0;
         if (dt < best) best = dt;
         total += dt;
@@ -76,14 +81,22 @@ int main(int argc, char **argv)
             tensor_quantize_row(t, wf, w + r * ws, k);
         }
         const double bytes = (double)ws * rows, flop1 = 2.0 * rows * k, flopp = flop1 * np;
+        struct packed_matrix *pm = tensor_pack(w, t, rows, k, ws, tp);
+        for (int pass = 0; pass < (pm ? 2 : 1); pass++) {
+        g_pm = pass ? pm : NULL;
         double d1 = best_time(w, t, rows, k, ws, x, 1, y, NULL, 0.3);
         double dn = best_time(w, t, rows, k, ws, x, 1, y, tp, 0.3);
         double p1 = best_time(w, t, rows, k, ws, x, np, y, NULL, 0.5);
         double pn = best_time(w, t, rows, k, ws, x, np, y, tp, 0.5);
-        printf("%-6s | %10.2f %8.2f x%d | %10.2f %8.2f x%d | %10.2f %8.2f x%d\n", tensor_type_name(t), bytes / d1 * 1e-9,
+        char name[32];
+        snprintf(name, sizeof name, "%s%s", tensor_type_name(t), pass ? "+pk" : "");
+        printf("%-9s | %10.2f %8.2f x%d | %10.2f %8.2f x%d | %10.2f %8.2f x%d\n", name, bytes / d1 * 1e-9,
                bytes / dn * 1e-9, nthr, flop1 / d1 * 1e-9, flop1 / dn * 1e-9, nthr, flopp / p1 * 1e-9,
                flopp / pn * 1e-9, nthr);
         fflush(stdout);
+        }
+        g_pm = NULL;
+        packed_free(pm);
         free(w);
     }
     threadpool_free(tp);

@@ -6,8 +6,18 @@
  * of the figures.
  *
  *   llamacpp_bench LIBDIR MODEL.gguf [-p 512] [-n 128] [-r 3] [-t THREADS]
+ *   llamacpp_bench LIBDIR MODEL.gguf --classify IDS_FILE [-r 3] [-t THREADS]
  *
  * Prints one JSON object per test, with the keys `infer bench --json` uses.
+ *
+ * --classify: classification throughput, llama.cpp's way one prompt at a
+ * time. IDS_FILE holds one prompt per line as token ids (space-separated),
+ * as `bench_classify MODEL --write-ids FILE` writes them with our tokenizer
+ * (this program has no tokenizer binding; the ids are the same prompts).
+ * For each prompt: clear the memory, decode its tokens as one batch, read
+ * the last position's logits (llama_get_logits_ith(ctx, -1)) and take their
+ * arg-max. One warm-up pass over all prompts, then -r timed passes; prints
+ * one JSON object with "prompts_per_second", "sd" and "tokens_per_second".
  *
  * We have no llama.h here, so the few structs crossing the boundary are
  * treated as opaque buffers bigger than the real ones (they are passed and
@@ -17,6 +27,7 @@
  * default values. Defaults are checked before use so that a layout change is
  * detected, not guessed. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,20 +80,198 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* The prompts of a --classify file: ids[i] holds len[i] token ids. */
+typedef struct prompt_set {
+    int32_t **ids;
+    int *len;
+    int n, max_len;
+    long tokens;
+} prompt_set;
+
+/* The llama.cpp entry points the classify test calls. */
+typedef struct classify_fns {
+    void *(*get_memory)(void *);
+    void (*memory_clear)(void *, int);
+    opaque_batch (*batch_one)(int32_t *, int32_t);
+    int32_t (*decode)(void *, opaque_batch);
+    float *(*get_logits_ith)(void *, int32_t);
+} classify_fns;
+
+static void print_rate(const char *name, int threads, const char *test, const double *rate, int reps,
+                       const prompt_set *ps)
+{
+    double mean = 0, sd = 0;
+    for (int r = 0; r < reps; r++) mean += rate[r] / reps;
+    for (int r = 0; r < reps && reps > 1; r++) sd += (rate[r] - mean) * (rate[r] - mean) / (reps - 1);
+    printf("{\"engine\": \"llama.cpp\", \"model\": \"%s\", \"threads\": %d, \"test\": \"%s\", "
+           "\"prompts\": %d, \"prompt_tokens\": %ld, \"repetitions\": %d, \"prompts_per_second\": %.3f, "
+           "\"sd\": %.3f, \"tokens_per_second\": %.3f}\n",
+           name, threads, test, ps->n, ps->tokens, reps, mean, sqrt(sd), mean * (double)ps->tokens / ps->n);
+    fflush(stdout);
+}
+
+/* --classify: every prompt on its own, memory cleared before each; the
+ * arg-max of its last logits is summed so that nothing can be skipped (the
+ * sum goes to stderr: bench_classify prints the same sum of its tokens). */
+static int classify(void *ctx, const prompt_set *ps, int reps, int threads, const char *name, int32_t n_vocab,
+                    classify_fns fn)
+{
+    for (int i = 0; i < ps->n; i++)
+        for (int j = 0; j < ps->len[i]; j++)
+            if (ps->ids[i][j] >= n_vocab) {
+                fprintf(stderr, "llamacpp_bench: prompt %d: token id %d is outside the vocabulary (%d)\n", i + 1,
+                        (int)ps->ids[i][j], (int)n_vocab);
+                return 1;
+            }
+    double *rate = calloc((size_t)reps, sizeof *rate);
+    if (!rate) return 1;
+    long check = 0;
+    for (int r = -1; r < reps; r++) { /* r = -1: warm-up, not counted */
+        double t0 = now();
+        check = 0;
+        for (int i = 0; i < ps->n; i++) {
+            fn.memory_clear(fn.get_memory(ctx), 1);
+            if (fn.decode(ctx, fn.batch_one(ps->ids[i], ps->len[i])) != 0) {
+                fprintf(stderr, "llamacpp_bench: llama_decode failed on prompt %d\n", i + 1);
+                free(rate);
+                return 1;
+            }
+            const float *logits = fn.get_logits_ith(ctx, -1);
+            if (!logits) {
+                fprintf(stderr, "llamacpp_bench: no logits for prompt %d\n", i + 1);
+                free(rate);
+                return 1;
+            }
+            int32_t best = 0;
+            for (int32_t k = 1; k < n_vocab; k++)
+                if (logits[k] > logits[best]) best = k;
+            check += best;
+        }
+        double dt = now() - t0;
+        if (r >= 0) rate[r] = ps->n / dt;
+    }
+    char test[32];
+    snprintf(test, sizeof test, "classify%d", ps->n);
+    print_rate(name, threads, test, rate, reps, ps);
+    fprintf(stderr, "llamacpp_bench: arg-max checksum %ld\n", check);
+    free(rate);
+    return 0;
+}
+
+static int usage(const char *argv0, const char *why)
+{
+    if (why) fprintf(stderr, "llamacpp_bench: %s\n", why);
+    fprintf(stderr,
+            "usage: %s LIBDIR MODEL.gguf [-p N] [-n N] [-r N] [-t N]\n"
+            "       %s LIBDIR MODEL.gguf --classify IDS_FILE [-r N] [-t N]\n",
+            argv0, argv0);
+    return 2;
+}
+
+/* A whole number in [min, max] into *out; false (with a message) if not. */
+static int parse_int(const char *opt, const char *s, long min, long max, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || !*s || *end || errno || v < min || v > max) {
+        fprintf(stderr, "llamacpp_bench: %s wants a whole number from %ld to %ld, not '%s'\n", opt, min, max,
+                s ? s : "");
+        return 0;
+    }
+    *out = (int)v;
+    return 1;
+}
+
+static int read_prompts(const char *path, prompt_set *ps)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "llamacpp_bench: cannot read %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    memset(ps, 0, sizeof *ps);
+    char *line = NULL;
+    size_t cap = 0;
+    int cap_prompts = 0, lineno = 0;
+    while (getline(&line, &cap, f) >= 0) {
+        lineno++;
+        int32_t *ids = NULL;
+        int n = 0, ids_cap = 0;
+        for (char *p = line;;) {
+            while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
+            if (!*p) break;
+            char *end;
+            errno = 0;
+            long v = strtol(p, &end, 10);
+            if (end == p || errno || v < 0 || v > INT32_MAX) {
+                int w = (int)strcspn(p, " \t\r\n");
+                fprintf(stderr, "llamacpp_bench: %s:%d: not a token id: '%.*s'\n", path, lineno, w < 20 ? w : 20, p);
+                free(ids);
+                free(line);
+                fclose(f);
+                return -1;
+            }
+            if (n == ids_cap) {
+                ids_cap = ids_cap ? ids_cap * 2 : 32;
+                int32_t *grown = realloc(ids, sizeof *ids * (size_t)ids_cap);
+                if (!grown) exit(1);
+                ids = grown;
+            }
+            ids[n++] = (int32_t)v;
+            p = end;
+        }
+        if (n == 0) { /* blank line: no prompt */
+            free(ids);
+            continue;
+        }
+        if (ps->n == cap_prompts) {
+            cap_prompts = cap_prompts ? cap_prompts * 2 : 256;
+            int32_t **gi = realloc(ps->ids, sizeof *gi * (size_t)cap_prompts);
+            int *gl = gi ? realloc(ps->len, sizeof *gl * (size_t)cap_prompts) : NULL;
+            if (!gi || !gl) exit(1);
+            ps->ids = gi;
+            ps->len = gl;
+        }
+        ps->ids[ps->n] = ids;
+        ps->len[ps->n++] = n;
+        ps->tokens += n;
+        if (n > ps->max_len) ps->max_len = n;
+    }
+    free(line);
+    fclose(f);
+    if (ps->n == 0) {
+        fprintf(stderr, "llamacpp_bench: %s holds no prompts\n", path);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 3) {
-        fprintf(stderr, "usage: %s LIBDIR MODEL.gguf [-p N] [-n N] [-r N] [-t N]\n", argv[0]);
-        return 2;
-    }
-    const char *libdir = argv[1], *model_path = argv[2];
+    if (argc < 3 || argv[1][0] == '-' || argv[2][0] == '-') return usage(argv[0], NULL);
+    const char *libdir = argv[1], *model_path = argv[2], *classify_path = NULL;
     int n_prompt = 512, n_gen = 128, reps = 3, threads = 2;
-    for (int i = 3; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "-p")) n_prompt = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "-n")) n_gen = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "-r")) reps = atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "-t")) threads = atoi(argv[i + 1]);
+    for (int i = 3; i < argc; i += 2) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int ok = 1;
+        if (!strcmp(a, "-p")) ok = parse_int(a, v, 0, 1000000, &n_prompt);
+        else if (!strcmp(a, "-n")) ok = parse_int(a, v, 0, 1000000, &n_gen);
+        else if (!strcmp(a, "-r")) ok = parse_int(a, v, 1, 100000, &reps);
+        else if (!strcmp(a, "-t")) ok = parse_int(a, v, 1, 4096, &threads);
+        else if (!strcmp(a, "--classify")) {
+            if (!v) return usage(argv[0], "--classify wants a file of token ids");
+            classify_path = v;
+        } else {
+            char why[300];
+            snprintf(why, sizeof why, "unexpected argument '%s'", a);
+            return usage(argv[0], why);
+        }
+        if (!ok) return usage(argv[0], NULL);
     }
+    prompt_set ps;
+    memset(&ps, 0, sizeof ps);
+    if (classify_path && read_prompts(classify_path, &ps) != 0) return 1;
     char path[4096];
     snprintf(path, sizeof path, "%s/libggml.v0.4.0.so", libdir);
     void *ggml = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
@@ -105,6 +294,9 @@ int main(int argc, char **argv)
     void (*free_ctx)(void *) = (void (*)(void *))sym(lib, "llama_free");
     void (*free_model)(void *) = (void (*)(void *))sym(lib, "llama_model_free");
     void (*log_set)(void *, void *) = (void (*)(void *, void *))dlsym(lib, "llama_log_set");
+    float *(*get_logits_ith)(void *, int32_t) = (float *(*)(void *, int32_t))sym(lib, "llama_get_logits_ith");
+    const void *(*model_vocab)(const void *) = (const void *(*)(const void *))sym(lib, "llama_model_get_vocab");
+    int32_t (*vocab_n_tokens)(const void *) = (int32_t(*)(const void *))sym(lib, "llama_vocab_n_tokens");
 
     load_all_from_path(libdir);
     backend_init();
@@ -128,8 +320,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "llamacpp_bench: cannot find n_threads in llama_context_params\n");
         return 1;
     }
-    head.n_ctx = (uint32_t)(n_prompt + n_gen + 16);
-    head.n_batch = head.n_ubatch = (uint32_t)(n_prompt > 0 ? n_prompt : 1);
+    if (classify_path) {
+        head.n_ctx = (uint32_t)(ps.max_len + 16);
+        head.n_batch = head.n_ubatch = (uint32_t)ps.max_len;
+    } else {
+        head.n_ctx = (uint32_t)(n_prompt + n_gen + 16);
+        head.n_batch = head.n_ubatch = (uint32_t)(n_prompt > 0 ? n_prompt : 1);
+    }
     memcpy(cp.bytes, &head, sizeof head);
     int32_t thread_fields[2] = {threads, threads};
     memcpy(cp.bytes + at * sizeof(int32_t), thread_fields, sizeof thread_fields);
@@ -138,9 +335,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "llamacpp_bench: cannot create a context\n");
         return 1;
     }
+    const char *name = strrchr(model_path, '/') ? strrchr(model_path, '/') + 1 : model_path;
+    if (classify_path) {
+        int rc = classify(ctx, &ps, reps, threads, name, vocab_n_tokens(model_vocab(model)),
+                          (classify_fns){get_memory, memory_clear, batch_one, decode, get_logits_ith});
+        for (int i = 0; i < ps.n; i++) free(ps.ids[i]);
+        free(ps.ids);
+        free(ps.len);
+        free_ctx(ctx);
+        free_model(model);
+        return rc;
+    }
     int32_t *tokens = malloc(sizeof(int32_t) * (size_t)(n_prompt > n_gen ? n_prompt : n_gen) + 4);
     srand(42);
-    const char *name = strrchr(model_path, '/') ? strrchr(model_path, '/') + 1 : model_path;
 
     for (int test = 0; test < 2; test++) {
         int n = test == 0 ? n_prompt : n_gen;

@@ -197,7 +197,12 @@ typedef struct inf_load_config {
     int gpu_layers;       /* [-1 = all] layers to offload (backends without a GPU ignore it) */
     int parallel_slots;   /* [0 = backend default, typically 1] concurrent generations on one model */
     int threads;          /* [0 = the physical cores] CPU threads for backends that compute */
-    const char *kv_cache_type; /* [NULL = backend default] e.g. "f16", "f32" */
+    /* [NULL = backend default] element type of the KV cache. cpu: "f16"
+     * (default), "f32", or "q8_0" (ggml's 8-bit blocks, 34/64 of the f16
+     * memory; needs a head size that is a multiple of 32, else loading fails
+     * with INF_ERR_UNSUPPORTED naming it); other strings: INF_ERR_UNSUPPORTED.
+     * llama_cpp: passed as -ctk/-ctv to a llama-server it starts. */
+    const char *kv_cache_type;
     const char *chat_template; /* [NULL = the model's own] a Jinja chat template to use instead */
     /* [NULL] called during loading with the fraction done (0 to 1), on the
      * loading thread; for progress bars. */

@@ -895,3 +895,13 @@ const struct gguf_tensor *gguf_get_tensor(const struct gguf_file *f, const char 
 {
     return gguf_tensor_at(f, gguf_find_tensor(f, name));
 }
+
+void gguf_release_range(const struct gguf_file *f, const void *p, uint64_t n)
+{
+    if (!f || !f->mapped || !p) return;
+    const uintptr_t base = (uintptr_t)f->base, lo = (uintptr_t)p;
+    if (lo < base || lo - base > f->size || n > f->size - (lo - base)) return;
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    const uintptr_t start = (lo + page - 1) & ~(page - 1), end = (lo + n) & ~(page - 1);
+    if (end > start) madvise((void *)start, end - start, MADV_DONTNEED);
+}

@@ -115,6 +115,13 @@ const char *gguf_path(const struct gguf_file *f);     /* the path or name given 
 uint32_t gguf_version(const struct gguf_file *f);     /* 2 or 3 */
 uint64_t gguf_file_size(const struct gguf_file *f);
 const void *gguf_file_data(const struct gguf_file *f); /* start of the mapping */
+
+/* Tells the kernel that the mapped bytes [p, p + n) will not be read again
+ * soon (madvise MADV_DONTNEED on the whole pages inside the range), so they
+ * leave this process's resident memory; a later read maps them back from
+ * the page cache. For tensors the engine has copied (repacked weights).
+ * No-op for files opened from memory or ranges outside the mapping. */
+void gguf_release_range(const struct gguf_file *f, const void *p, uint64_t n);
 uint64_t gguf_alignment(const struct gguf_file *f);   /* general.alignment or 32 */
 uint64_t gguf_data_offset(const struct gguf_file *f); /* start of the tensor data section */
 

@@ -3,6 +3,7 @@
 
 #include "model/model_internal.h"
 #include "tensor/matmul.h"
+#include "tensor/packed.h"
 #include "tensor/tensor_types.h"
 #include "tensor/threadpool.h"
 #include "tensor/vec.h"
@@ -41,9 +42,12 @@ static int grow(float **p, size_t n)
 static size_t thread_floats(const struct model_hparams *hp)
 {
     int gq = hp->n_head / hp->n_head_kv;
+    const size_t rows = (size_t)FORWARD_ATTN_TOKENS * (size_t)gq; /* query rows of one item */
     return (size_t)FORWARD_ATTN_BLOCK * (size_t)(hp->head_dim + hp->head_dim_v) /* K, V block in f32 */
-           + (size_t)FORWARD_ATTN_BLOCK                                          /* scores */
-           + (size_t)FORWARD_ATTN_TOKENS * (size_t)gq * (size_t)(hp->head_dim_v + 2); /* softmax state */
+           + tensor_attn_scratch_floats(hp->head_dim)                            /* kernel scratch */
+           + rows * (size_t)(hp->head_dim_v + 2)                                 /* softmax state */
+           + rows * (size_t)hp->head_dim                                         /* gathered queries */
+           + 2 * rows;                                                           /* their ranges (int) */
 }
 
 static int scratch_reserve(struct model *m, int n_tokens, int n_threads)
@@ -175,10 +179,14 @@ struct qkv_job {
     const float *rope_cs;  /* [n][2][n_rot] */
 };
 
+/* One head's key or value row into the cache, in the cache's type. A q8_0
+ * row is ggml's Q8_0 (tensor_quantize_row: round to nearest, as llama.cpp
+ * stores its q8_0 cache); n is whole blocks (kv_cache_check_type). */
 static void store_row(const struct kv_cache *c, void *dst, const float *src, int n)
 {
     if (c->type == TENSOR_TYPE_F32) memcpy(dst, src, (size_t)n * sizeof(float));
-    else tensor_f32_to_f16_row(src, dst, n);
+    else if (c->type == TENSOR_TYPE_F16) tensor_f32_to_f16_row(src, dst, n);
+    else tensor_quantize_row(c->type, src, dst, n);
 }
 
 static void qkv_job_fn(void *arg, int ith, int nth)
@@ -244,6 +252,14 @@ struct attn_job {
     size_t thread_floats;
 };
 
+/* nb consecutive f16 or q8_0 rows of one (layer, head) into f32: the rows
+ * are contiguous and a q8_0 row is whole blocks, so they decode as one run. */
+static void load_block(const struct kv_cache *c, const void *src, float *dst, int64_t n)
+{
+    if (c->type == TENSOR_TYPE_F16) tensor_f16_to_f32_row(src, dst, n);
+    else tensor_dequantize_row(c->type, src, dst, n);
+}
+
 static void attn_job_fn(void *arg, int ith, int nth)
 {
     const struct attn_job *j = arg;
@@ -251,75 +267,63 @@ static void attn_job_fn(void *arg, int ith, int nth)
     const int hd = hp->head_dim, hdv = hp->head_dim_v;
     const int gq = hp->n_head / hp->n_head_kv;
     const int q_dim = hp->n_head * hd, a_dim = hp->n_head * hdv;
-    const float scale = hp->attn_scale, cap = hp->attn_logit_softcap;
+    const size_t max_rows = (size_t)FORWARD_ATTN_TOKENS * (size_t)gq;
     float *buf = j->thread_buf + (size_t)ith * j->thread_floats;
-    float *kblk = buf;                                      /* BLOCK x hd */
-    float *vblk = kblk + (size_t)FORWARD_ATTN_BLOCK * hd;   /* BLOCK x hdv */
-    float *sc = vblk + (size_t)FORWARD_ATTN_BLOCK * hdv;    /* BLOCK */
-    float *state = sc + FORWARD_ATTN_BLOCK;                 /* per (token, q head): max, sum, acc[hdv] */
+    float *kblk = buf;                                        /* BLOCK x hd */
+    float *vblk = kblk + (size_t)FORWARD_ATTN_BLOCK * hd;     /* BLOCK x hdv */
+    float *kscratch = vblk + (size_t)FORWARD_ATTN_BLOCK * hdv;
+    float *state = kscratch + tensor_attn_scratch_floats(hd); /* per query row: max, sum, acc[hdv] */
+    float *qrows = state + max_rows * (size_t)(hdv + 2);      /* the item's query rows, gathered */
+    int *lo = (int *)(qrows + max_rows * (size_t)hd), *hi = lo + max_rows;
     const size_t st_stride = (size_t)hdv + 2;
 
     for (int it = ith; it < j->n_items; it += nth) {
         const struct attn_item *item = &j->items[it];
         const int *tok = j->order + item->first;
         const int kvh = item->kv_head;
+        const int n_rows = item->count * gq; /* row t*gq + g: token t, query head kvh*gq + g */
         const struct kv_cache *c = j->b->caches[j->start + tok[0]];
         /* position range covered by this item */
         int lo_all = INT32_MAX, hi_all = -1;
         for (int t = 0; t < item->count; t++) {
             int p = j->b->pos[j->start + tok[t]];
-            int lo = j->swa ? (p - hp->n_swa + 1 > 0 ? p - hp->n_swa + 1 : 0) : 0;
-            if (lo < lo_all) lo_all = lo;
+            int l = j->swa ? (p - hp->n_swa + 1 > 0 ? p - hp->n_swa + 1 : 0) : 0;
+            if (l < lo_all) lo_all = l;
             if (p > hi_all) hi_all = p;
+            memcpy(qrows + (size_t)t * gq * hd, j->q + (size_t)tok[t] * q_dim + (size_t)kvh * gq * hd,
+                   (size_t)gq * hd * sizeof(float));
         }
-        for (size_t s = 0; s < (size_t)item->count * (size_t)gq; s++) {
-            float *st = state + s * st_stride;
+        for (int r = 0; r < n_rows; r++) {
+            float *st = state + (size_t)r * st_stride;
             st[0] = -INFINITY;
             st[1] = 0.0f;
             memset(st + 2, 0, (size_t)hdv * sizeof(float));
         }
         for (int b0 = lo_all; b0 <= hi_all; b0 += FORWARD_ATTN_BLOCK) {
-            int b1 = b0 + FORWARD_ATTN_BLOCK - 1 < hi_all ? b0 + FORWARD_ATTN_BLOCK - 1 : hi_all;
-            int nb = b1 - b0 + 1;
+            const int b1 = b0 + FORWARD_ATTN_BLOCK - 1 < hi_all ? b0 + FORWARD_ATTN_BLOCK - 1 : hi_all;
+            const int nb = b1 - b0 + 1;
             const float *K, *V;
             if (c->type == TENSOR_TYPE_F32) {
                 K = kv_cache_k_row(c, j->il, kvh, b0);
                 V = kv_cache_v_row(c, j->il, kvh, b0);
             } else {
-                tensor_f16_to_f32_row(kv_cache_k_row(c, j->il, kvh, b0), kblk, (int64_t)nb * hd);
-                tensor_f16_to_f32_row(kv_cache_v_row(c, j->il, kvh, b0), vblk, (int64_t)nb * hdv);
+                load_block(c, kv_cache_k_row(c, j->il, kvh, b0), kblk, (int64_t)nb * hd);
+                load_block(c, kv_cache_v_row(c, j->il, kvh, b0), vblk, (int64_t)nb * hdv);
                 K = kblk;
                 V = vblk;
             }
+            /* each row's visible positions, relative to the block (causal,
+             * and the window on sliding-window layers) */
             for (int t = 0; t < item->count; t++) {
                 const int p = j->b->pos[j->start + tok[t]];
-                const int lo = j->swa ? (p - hp->n_swa + 1 > 0 ? p - hp->n_swa + 1 : 0) : 0;
-                const int s0 = lo > b0 ? lo : b0, s1 = p < b1 ? p : b1;
-                if (s0 > s1) continue;
+                const int l = j->swa ? (p - hp->n_swa + 1 > 0 ? p - hp->n_swa + 1 : 0) : 0;
                 for (int g = 0; g < gq; g++) {
-                    const int h = kvh * gq + g;
-                    const float *qv = j->q + (size_t)tok[t] * q_dim + (size_t)h * hd;
-                    float *st = state + ((size_t)t * gq + g) * st_stride;
-                    float mx = st[0];
-                    for (int pp = s0; pp <= s1; pp++) {
-                        float s = tensor_vec_dot_f32(qv, K + (size_t)(pp - b0) * hd, hd) * scale;
-                        if (cap > 0.0f) s = cap * tanhf(s / cap);
-                        sc[pp - s0] = s;
-                        if (s > mx) mx = s;
-                    }
-                    float corr = st[0] == -INFINITY ? 0.0f : expf(st[0] - mx);
-                    float sum = st[1] * corr;
-                    float *acc = st + 2;
-                    if (corr != 1.0f) tensor_vec_scale_f32(acc, corr, hdv);
-                    for (int pp = s0; pp <= s1; pp++) {
-                        float e = expf(sc[pp - s0] - mx);
-                        sum += e;
-                        tensor_vec_axpy_f32(acc, e, V + (size_t)(pp - b0) * hdv, hdv);
-                    }
-                    st[0] = mx;
-                    st[1] = sum;
+                    lo[t * gq + g] = l - b0;
+                    hi[t * gq + g] = p - b0;
                 }
             }
+            tensor_attn_block(qrows, (size_t)hd, n_rows, K, V, nb, hd, hdv, lo, hi, hp->attn_scale,
+                              hp->attn_logit_softcap, state, st_stride, kscratch);
         }
         for (int t = 0; t < item->count; t++)
             for (int g = 0; g < gq; g++) {
@@ -361,7 +365,9 @@ static void embd_job_fn(void *arg, int ith, int nth)
 static int matmul(const struct model_weight *w, const float *x, int n, float *y, struct threadpool *tp,
                   const char *what, int il, char *err, size_t err_size)
 {
-    if (tensor_matmul(w->data, w->type, w->ne[1], w->ne[0], w->row_stride, x, n, y, tp) != 0)
+    const int rc = w->packed ? tensor_matmul_packed(w->packed, x, w->ne[0], n, y, w->ne[1], tp)
+                             : tensor_matmul(w->data, w->type, w->ne[1], w->ne[0], w->row_stride, x, n, y, tp);
+    if (rc != 0)
         return model_err(err, err_size, "matrix multiplication failed (%s, layer %d, type %s)", what, il,
                          tensor_type_name(w->type));
     return 0;

@@ -6,22 +6,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int type_is_supported(int type)
+{
+    return type == TENSOR_TYPE_F32 || type == TENSOR_TYPE_F16 || type == TENSOR_TYPE_Q8_0;
+}
+
+int kv_cache_check_type(const struct model *m, int type, char *err, size_t err_size)
+{
+    const struct model_hparams *hp = &m->hp;
+    if (!type_is_supported(type))
+        return model_err(err, err_size, "KV cache type %s is not supported (f16, f32 or q8_0)",
+                         tensor_type_name(type));
+    /* Q8_0 rows are whole blocks of 32: a head size must divide into them. */
+    if (type == TENSOR_TYPE_Q8_0 && (hp->head_dim % TENSOR_QK || hp->head_dim_v % TENSOR_QK)) {
+        int bad = hp->head_dim % TENSOR_QK ? hp->head_dim : hp->head_dim_v;
+        return model_err(err, err_size,
+                         "KV cache type q8_0 is not supported for %s head size %d: q8_0 stores blocks of %d, "
+                         "so it needs a multiple of %d (use f16 or f32)",
+                         hp->head_dim % TENSOR_QK ? "key" : "value", bad, TENSOR_QK, TENSOR_QK);
+    }
+    return 0;
+}
+
 struct kv_cache *kv_cache_create_typed(const struct model *m, int n_ctx, int type, char *err, size_t err_size)
 {
     const struct model_hparams *hp = &m->hp;
     if (err && err_size) err[0] = 0;
     if (n_ctx <= 0) n_ctx = hp->n_ctx_train;
-    if (type != TENSOR_TYPE_F32 && type != TENSOR_TYPE_F16) {
-        model_err(err, err_size, "KV cache type %s is not supported (f32 or f16)", tensor_type_name(type));
-        return NULL;
-    }
-    size_t elem = type == TENSOR_TYPE_F32 ? 4 : 2;
-    /* elements per K (and per V) buffer, with overflow checks */
-    unsigned __int128 nk = (unsigned __int128)hp->n_layer * (unsigned)hp->n_head_kv * (unsigned)n_ctx * (unsigned)hp->head_dim;
-    unsigned __int128 nv = (unsigned __int128)hp->n_layer * (unsigned)hp->n_head_kv * (unsigned)n_ctx * (unsigned)hp->head_dim_v;
-    if ((nk + nv) * elem > ((unsigned __int128)1 << 46)) {
+    if (kv_cache_check_type(m, type, err, err_size) != 0) return NULL;
+    /* bytes per row of one head at one position (whole blocks: checked above) */
+    size_t k_row = (size_t)tensor_row_bytes(type, hp->head_dim);
+    size_t v_row = (size_t)tensor_row_bytes(type, hp->head_dim_v);
+    /* rows per K (and per V) buffer, with overflow checks */
+    unsigned __int128 rows = (unsigned __int128)hp->n_layer * (unsigned)hp->n_head_kv * (unsigned)n_ctx;
+    unsigned __int128 total = rows * (k_row + v_row);
+    if (total > ((unsigned __int128)1 << 46)) {
         model_err(err, err_size, "KV cache of %d positions is too large (%.1f GiB)", n_ctx,
-                  (double)((nk + nv) * elem) / (1024.0 * 1024.0 * 1024.0));
+                  (double)total / (1024.0 * 1024.0 * 1024.0));
         return NULL;
     }
     struct kv_cache *c = calloc(1, sizeof *c);
@@ -35,13 +56,14 @@ struct kv_cache *kv_cache_create_typed(const struct model *m, int n_ctx, int typ
     c->head_dim_v = hp->head_dim_v;
     c->n_ctx = n_ctx;
     c->type = type;
-    c->elem = elem;
+    c->k_row = k_row;
+    c->v_row = v_row;
     /* calloc: untouched pages stay unallocated until used */
-    c->k = calloc((size_t)nk, elem);
-    c->v = calloc((size_t)nv, elem);
+    c->k = calloc((size_t)rows, k_row);
+    c->v = calloc((size_t)rows, v_row);
     if (!c->k || !c->v) {
         model_err(err, err_size, "out of memory for a KV cache of %d positions (%.1f MiB)", n_ctx,
-                  (double)((nk + nv) * elem) / (1024.0 * 1024.0));
+                  (double)total / (1024.0 * 1024.0));
         kv_cache_free(c);
         return NULL;
     }
@@ -75,14 +97,14 @@ int kv_cache_type(const struct kv_cache *c) { return c->type; }
 
 size_t kv_cache_bytes(const struct kv_cache *c)
 {
-    return (size_t)c->n_layer * (size_t)c->n_head_kv * (size_t)c->n_ctx *
-           (size_t)(c->head_dim + c->head_dim_v) * c->elem;
+    return (size_t)c->n_layer * (size_t)c->n_head_kv * (size_t)c->n_ctx * (c->k_row + c->v_row);
 }
 
 static void load_row(const struct kv_cache *c, const void *src, float *out, int n)
 {
     if (c->type == TENSOR_TYPE_F32) memcpy(out, src, (size_t)n * sizeof(float));
-    else tensor_f16_to_f32_row(src, out, n);
+    else if (c->type == TENSOR_TYPE_F16) tensor_f16_to_f32_row(src, out, n);
+    else tensor_dequantize_row(c->type, src, out, n); /* Q8_0: n is whole blocks (kv_cache_check_type) */
 }
 
 int kv_cache_get_keys(const struct kv_cache *c, int layer, int head, int pos, float *out)

@@ -348,8 +348,8 @@ int model_load_hf_dir(const char *dir, const struct model_load_params *params, s
     *out = NULL;
     if (err && err_size) err[0] = '\0';
     struct model_load_params p = params ? *params : model_load_params_default();
-    if (p.kv_type != TENSOR_TYPE_F32 && p.kv_type != TENSOR_TYPE_F16)
-        return model_err(err, err_size, "%s: KV cache type %s is not supported (f32 or f16)", dir,
+    if (p.kv_type != TENSOR_TYPE_F32 && p.kv_type != TENSOR_TYPE_F16 && p.kv_type != TENSOR_TYPE_Q8_0)
+        return model_err(err, err_size, "%s: KV cache type %s is not supported (f16, f32 or q8_0)", dir,
                          tensor_type_name(p.kv_type));
     struct hf_owner *o = calloc(1, sizeof *o);
     struct model *m = calloc(1, sizeof *m);

@@ -3,6 +3,7 @@
 
 #include "formats/gguf.h"
 #include "model/load_hf.h"
+#include "tensor/packed.h"
 #include "tensor/tensor_types.h"
 
 #include <stdlib.h>
@@ -19,6 +20,11 @@ struct model_load_params model_load_params_default(void)
 int model_finish_load(struct model *m, char *err, size_t err_size)
 {
     const struct model_hparams *hp = &m->hp;
+    /* Whether the KV type fits the heads (q8_0: multiples of 32) is known
+     * only now, with the hyperparameters. */
+    char msg[256];
+    if (kv_cache_check_type(m, m->kv_type, msg, sizeof msg) != 0)
+        return model_err(err, err_size, "%s: %s", m->path, msg);
     m->layer_swa = calloc((size_t)hp->n_layer, 1);
     if (!m->layer_swa) return model_err(err, err_size, "%s: out of memory", m->path);
     for (int il = 0; il < hp->n_layer; il++)
@@ -33,8 +39,8 @@ int model_load(const char *path, const struct model_load_params *params,
     if (err && err_size) err[0] = 0;
     if (model_hf_is_dir(path)) return model_load_hf_dir(path, params, out, err, err_size);
     struct model_load_params p = params ? *params : model_load_params_default();
-    if (p.kv_type != TENSOR_TYPE_F32 && p.kv_type != TENSOR_TYPE_F16)
-        return model_err(err, err_size, "%s: KV cache type %s is not supported (f32 or f16)", path,
+    if (p.kv_type != TENSOR_TYPE_F32 && p.kv_type != TENSOR_TYPE_F16 && p.kv_type != TENSOR_TYPE_Q8_0)
+        return model_err(err, err_size, "%s: KV cache type %s is not supported (f16, f32 or q8_0)", path,
                          tensor_type_name(p.kv_type));
     struct model *m = calloc(1, sizeof *m);
     if (!m || !(m->path = strdup(path))) {
@@ -130,4 +136,35 @@ int64_t model_n_params(const struct model *m)
         for (int r = 0; r < W_LAYER_COUNT; r++)
             if (m->w.layers[il].w[r].data) n += m->w.layers[il].w[r].ne[0] * m->w.layers[il].w[r].ne[1];
     return n;
+}
+
+/* ---- packed weights ---- */
+
+static size_t pack_one(struct model *m, struct model_weight *w, struct threadpool *tp, bool release)
+{
+    if (!w->data || w->packed) return packed_bytes(w->packed);
+    w->packed = tensor_pack(w->data, w->type, w->ne[1], w->ne[0], w->row_stride, tp);
+    if (w->packed && release && m->gguf)
+        gguf_release_range(m->gguf, w->data, (uint64_t)w->row_stride * (uint64_t)w->ne[1]);
+    return packed_bytes(w->packed);
+}
+
+size_t model_pack_weights(struct model *m, struct threadpool *tp)
+{
+    static const enum model_weight_role roles[] = {W_Q, W_K, W_V, W_O, W_GATE, W_UP, W_DOWN};
+    size_t total = 0;
+    for (int il = 0; il < m->hp.n_layer; il++)
+        for (size_t r = 0; r < sizeof roles / sizeof roles[0]; r++)
+            total += pack_one(m, &m->w.layers[il].w[roles[r] - W_LAYER_FIRST], tp, true);
+    /* a tied output matrix is also the embedding table: keep it mapped */
+    total += pack_one(m, &m->w.global[W_OUTPUT], tp, !m->hp.tied_output);
+    return total;
+}
+
+size_t model_packed_bytes(const struct model *m)
+{
+    size_t total = packed_bytes(m->w.global[W_OUTPUT].packed);
+    for (int il = 0; il < m->hp.n_layer; il++)
+        for (int r = 0; r < W_LAYER_COUNT; r++) total += packed_bytes(m->w.layers[il].w[r].packed);
+    return total;
 }

@@ -34,8 +34,10 @@ struct gguf_file;
 struct threadpool;
 
 struct model_load_params {
-    /* Element type of KV caches made by kv_cache_create(): TENSOR_TYPE_F16
-     * or TENSOR_TYPE_F32. Start from model_load_params_default(). */
+    /* Element type of KV caches made by kv_cache_create(): TENSOR_TYPE_F16,
+     * TENSOR_TYPE_F32 or TENSOR_TYPE_Q8_0 (loading fails when the model's
+     * head sizes are not multiples of 32). Start from
+     * model_load_params_default(). */
     int kv_type;
 };
 
@@ -115,6 +117,18 @@ struct model_type_stat {
 int model_type_stats(const struct model *m, struct model_type_stat *out, int max);
 /* Total number of weight elements. */
 int64_t model_n_params(const struct model *m);
+
+/* Repacks every matrix that goes through a matmul (attention, feed-forward,
+ * output) into the packed GEMM layout of this CPU (tensor/packed.h), using
+ * tp's threads; the mapped originals then leave resident memory (except the
+ * token embedding, still read row by row). Types or CPUs without a packed
+ * kernel keep the mapped weights. Idempotent. Returns the bytes now held
+ * by packed copies (0 when nothing was packed); -1 never: a matrix that
+ * cannot be packed (memory short) simply stays unpacked. */
+size_t model_pack_weights(struct model *m, struct threadpool *tp);
+
+/* Bytes held by packed copies (see model_pack_weights). */
+size_t model_packed_bytes(const struct model *m);
 
 /* Runs the batch through the model. Writes n_vocab floats per wanted token
  * into logits_out, in batch order (logits_out may be NULL when no token

@@ -13,24 +13,25 @@
 struct kv_cache {
     int n_layer, n_head_kv, head_dim, head_dim_v;
     int n_ctx;
-    int type;        /* TENSOR_TYPE_F32 / TENSOR_TYPE_F16 */
-    size_t elem;     /* bytes per element */
+    int type;        /* TENSOR_TYPE_F32 / F16 / Q8_0 */
+    size_t k_row, v_row; /* bytes of one position's key / value row of one head */
     int n_pos;       /* filled positions */
-    void *k, *v;     /* [n_layer][n_head_kv][n_ctx][head_dim(_v)] */
+    void *k, *v;     /* [n_layer][n_head_kv][n_ctx][row], rows of head_dim(_v) */
 };
 
+/* Rows of one (layer, head) are contiguous, so the rows of positions
+ * pos .. pos+n-1 start here and decode as one run of n * head_dim elements
+ * (a Q8_0 row is whole blocks). */
 static inline void *kv_cache_k_row(const struct kv_cache *c, int layer, int head, int pos)
 {
-    size_t idx = (((size_t)layer * (size_t)c->n_head_kv + (size_t)head) * (size_t)c->n_ctx + (size_t)pos) *
-                 (size_t)c->head_dim;
-    return (char *)c->k + idx * c->elem;
+    size_t row = ((size_t)layer * (size_t)c->n_head_kv + (size_t)head) * (size_t)c->n_ctx + (size_t)pos;
+    return (char *)c->k + row * c->k_row;
 }
 
 static inline void *kv_cache_v_row(const struct kv_cache *c, int layer, int head, int pos)
 {
-    size_t idx = (((size_t)layer * (size_t)c->n_head_kv + (size_t)head) * (size_t)c->n_ctx + (size_t)pos) *
-                 (size_t)c->head_dim_v;
-    return (char *)c->v + idx * c->elem;
+    size_t row = ((size_t)layer * (size_t)c->n_head_kv + (size_t)head) * (size_t)c->n_ctx + (size_t)pos;
+    return (char *)c->v + row * c->v_row;
 }
 
 /* Forward-pass scratch, grown on demand, owned by the model. */

@@ -2,6 +2,7 @@
 #include "model/weights.h"
 
 #include "model/model.h"
+#include "tensor/packed.h"
 #include "tensor/tensor_types.h"
 
 #include <inttypes.h>
@@ -147,6 +148,9 @@ void weights_free(struct model_weights *w)
 {
     if (!w) return;
     for (int i = 0; i < w->n_owned; i++) free(w->owned[i]);
+    for (int r = 0; r < W_GLOBAL_COUNT; r++) packed_free(w->global[r].packed);
+    for (int il = 0; w->layers && il < w->n_layer; il++)
+        for (int r = 0; r < W_LAYER_COUNT; r++) packed_free(w->layers[il].w[r].packed);
     free(w->owned);
     free(w->layers);
     memset(w, 0, sizeof *w);

@@ -26,11 +26,16 @@ struct model_hparams;
 /* One weight. A matrix has ne[1] rows of ne[0] elements; row r starts at
  * (const char *)data + r * row_stride. A vector has ne[1] == 1 and (after
  * binding) type TENSOR_TYPE_F32. data == NULL: absent (optional). */
+struct packed_matrix;
+
 struct model_weight {
     const void *data;
     int type;
     int64_t ne[2];
     size_t row_stride;
+    /* A copy in the packed GEMM layout of this CPU (tensor/packed.h), owned
+     * by the weights, or NULL: matmuls then read data directly. */
+    struct packed_matrix *packed;
 };
 
 struct model_layer_weights {

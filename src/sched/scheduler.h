@@ -28,7 +28,7 @@ struct sched_seq;
 struct sched_options {
     int max_active;        /* sequences holding a KV cache at once (>= 1) */
     int max_batch_tokens;  /* tokens per forward pass (>= 1) */
-    int kv_type;           /* TENSOR_TYPE_F16 or TENSOR_TYPE_F32 */
+    int kv_type;           /* TENSOR_TYPE_F16, TENSOR_TYPE_F32 or TENSOR_TYPE_Q8_0 (see kv_cache.h) */
 };
 
 /* Why a sequence stopped (see sched_next). */

@@ -48,6 +48,10 @@ struct kernel_table {
     void (*vec_add_f32)(float *y, const float *a, const float *b, int64_t n);
     void (*vec_mul_f32)(float *y, const float *a, const float *b, int64_t n);
     void (*vec_axpy_f32)(float *y, float a, const float *x, int64_t n);
+    /* attention over one block of cache positions (vec.h, tensor_attn_block) */
+    void (*attn_block)(const float *q, size_t q_stride, int n_q, const float *k, const float *v, int nb, int hd,
+                       int hdv, const int *lo, const int *hi, float scale, float cap, float *st, size_t st_stride,
+                       float *scratch);
 };
 
 static inline int act_format_of(int type)
@@ -82,6 +86,11 @@ const char *kernels_select_ex(int level, unsigned disable);
 void kernels_fill_avx2(struct kernel_table *t);
 void kernels_fill_avxvnni(struct kernel_table *t);
 void kernels_fill_avx512(struct kernel_table *t, int allow_vnni);
+
+/* A per-calling-thread scratch buffer of at least `size` bytes, 64-byte
+ * aligned, reused by the next call on the same thread (matmul.c; freed at
+ * thread exit). NULL when memory is short. */
+void *tensor_thread_scratch(size_t size);
 
 /* Shared scalar helpers (tensor_types.c). */
 void get_scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m);

@@ -15,6 +15,7 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include "cpu_features.h"
+#include <math.h>
 
 void kernels_fill_avx512_q(struct kernel_table *t);
 
@@ -144,6 +145,106 @@ static float k5_vec_dot_f32(const float *a, const float *b, int64_t n)
 
 static float k5_vec_sumsq_f32(const float *a, int64_t n) { return k5_vec_dot_f32(a, a, n); }
 
+/* exp on 16 lanes: 2^n * p(r) with r = x - n*ln2 in [-ln2/2, ln2/2] and p
+ * the degree-6 Taylor polynomial (relative error about 2e-7). Inputs are
+ * clamped to [-87, 88]; callers mask lanes that must be exactly 0. */
+KX_INLINE __m512 k5_exp(__m512 x)
+{
+    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.0f)), _mm512_set1_ps(-87.0f));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x); /* ln2 in two parts (Cody-Waite) */
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 720.0f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+/* Lanes of chunk c (positions 16c..16c+15) inside [s0, s1]. */
+KX_INLINE __mmask16 k5_range_mask(int c, int s0, int s1)
+{
+    int a = s0 - 16 * c, b = s1 - 16 * c + 1;
+    a = a < 0 ? 0 : a > 16 ? 16 : a;
+    b = b < 0 ? 0 : b > 16 ? 16 : b;
+    const uint32_t m = ((1u << b) - 1u) & ~((1u << a) - 1u);
+    return (__mmask16)m;
+}
+
+/* tensor_attn_block (vec.h). Scores: with many queries the block's keys are
+ * transposed once (hd x 64) so a query's 64 scores are 4 FMA chains over
+ * hd; with few, one dot product per position. Softmax weights by k5_exp;
+ * the output is accumulated 16 lanes of hdv at a time over the positions. */
+static void k5_attn_block(const float *q, size_t q_stride, int n_q, const float *k, const float *v, int nb, int hd,
+                          int hdv, const int *lo, const int *hi, float scale, float cap, float *st, size_t st_stride,
+                          float *scratch)
+{
+    if (hd % 16 || hdv % 16 || nb > 64 || nb <= 0 || cap > 0.0f) {
+        kernels_scalar()->attn_block(q, q_stride, n_q, k, v, nb, hd, hdv, lo, hi, scale, cap, st, st_stride,
+                                     scratch);
+        return;
+    }
+    float *kt = scratch, *sc = scratch + (size_t)hd * 64;
+    const int nv = (nb + 15) / 16;
+    const int transposed = n_q >= 8;
+    if (transposed) {
+        for (int p = 0; p < nb; p++)
+            for (int d = 0; d < hd; d++) kt[(size_t)d * 64 + p] = k[(size_t)p * hd + d];
+        for (int p = nb; p < 16 * nv; p++)
+            for (int d = 0; d < hd; d++) kt[(size_t)d * 64 + p] = 0.0f;
+    }
+    const __m512 vscale = _mm512_set1_ps(scale);
+    for (int i = 0; i < n_q; i++) {
+        const int s0 = lo[i] > 0 ? lo[i] : 0, s1 = hi[i] < nb - 1 ? hi[i] : nb - 1;
+        if (s0 > s1) continue;
+        const float *qi = q + (size_t)i * q_stride;
+        float *sti = st + (size_t)i * st_stride;
+        if (transposed) {
+            __m512 a[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int d = 0; d < hd; d++) {
+                const __m512 qd = _mm512_set1_ps(qi[d]);
+                for (int c = 0; c < nv; c++) a[c] = _mm512_fmadd_ps(qd, _mm512_loadu_ps(kt + (size_t)d * 64 + 16 * c), a[c]);
+            }
+            for (int c = 0; c < nv; c++) _mm512_storeu_ps(sc + 16 * c, _mm512_mul_ps(a[c], vscale));
+        } else {
+            for (int p = s0; p <= s1; p++) {
+                __m512 a = _mm512_setzero_ps();
+                for (int d = 0; d < hd; d += 16)
+                    a = _mm512_fmadd_ps(_mm512_loadu_ps(qi + d), _mm512_loadu_ps(k + (size_t)p * hd + d), a);
+                sc[p] = _mm512_reduce_add_ps(a) * scale;
+            }
+        }
+        float mx = sti[0];
+        for (int c = s0 / 16; c <= s1 / 16; c++) {
+            const float m = _mm512_mask_reduce_max_ps(k5_range_mask(c, s0, s1), _mm512_loadu_ps(sc + 16 * c));
+            if (m > mx) mx = m;
+        }
+        const float corr = sti[0] == -INFINITY ? 0.0f : expf(sti[0] - mx);
+        const __m512 vmx = _mm512_set1_ps(mx);
+        __m512 vsum = _mm512_setzero_ps();
+        for (int c = s0 / 16; c <= s1 / 16; c++) {
+            const __m512 e = _mm512_maskz_mov_ps(k5_range_mask(c, s0, s1),
+                                                 k5_exp(_mm512_sub_ps(_mm512_loadu_ps(sc + 16 * c), vmx)));
+            _mm512_storeu_ps(sc + 16 * c, e);
+            vsum = _mm512_add_ps(vsum, e);
+        }
+        sti[0] = mx;
+        sti[1] = sti[1] * corr + _mm512_reduce_add_ps(vsum);
+        const __m512 vcorr = _mm512_set1_ps(corr);
+        float *acc = sti + 2;
+        for (int c = 0; c < hdv; c += 16) {
+            __m512 o = _mm512_mul_ps(_mm512_loadu_ps(acc + c), vcorr);
+            for (int p = s0; p <= s1; p++)
+                o = _mm512_fmadd_ps(_mm512_set1_ps(sc[p]), _mm512_loadu_ps(v + (size_t)p * hdv + c), o);
+            _mm512_storeu_ps(acc + c, o);
+        }
+    }
+}
+
 void kernels_fill_avx512(struct kernel_table *t, int allow_vnni)
 {
     const struct cpu_features *f = cpu_features_get();
@@ -160,5 +261,6 @@ void kernels_fill_avx512(struct kernel_table *t, int allow_vnni)
     t->dot2[TENSOR_TYPE_BF16] = k5_dot2_bf16;
     t->vec_dot_f32 = k5_vec_dot_f32;
     t->vec_sumsq_f32 = k5_vec_sumsq_f32;
+    t->attn_block = k5_attn_block;
 }
 #endif

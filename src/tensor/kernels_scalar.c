@@ -406,6 +406,40 @@ static void vec_mul_f32_scalar(float *y, const float *a, const float *b, int64_t
     for (int64_t i = 0; i < n; i++) y[i] = a[i] * b[i];
 }
 
+/* The reference for every level: plain loops and libm's expf. */
+static void attn_block_scalar(const float *q, size_t q_stride, int n_q, const float *k, const float *v, int nb,
+                              int hd, int hdv, const int *lo, const int *hi, float scale, float cap, float *st,
+                              size_t st_stride, float *scratch)
+{
+    float *sc = scratch;
+    for (int i = 0; i < n_q; i++) {
+        const int s0 = lo[i] > 0 ? lo[i] : 0, s1 = hi[i] < nb - 1 ? hi[i] : nb - 1;
+        if (s0 > s1) continue;
+        const float *qi = q + (size_t)i * q_stride;
+        float *sti = st + (size_t)i * st_stride;
+        float mx = sti[0];
+        for (int p = s0; p <= s1; p++) {
+            float s = 0;
+            for (int d = 0; d < hd; d++) s += qi[d] * k[(size_t)p * hd + d];
+            s *= scale;
+            if (cap > 0.0f) s = cap * tanhf(s / cap);
+            sc[p] = s;
+            if (s > mx) mx = s;
+        }
+        const float corr = sti[0] == -INFINITY ? 0.0f : expf(sti[0] - mx);
+        float sum = sti[1] * corr;
+        float *acc = sti + 2;
+        for (int d = 0; d < hdv; d++) acc[d] *= corr;
+        for (int p = s0; p <= s1; p++) {
+            const float e = expf(sc[p] - mx);
+            sum += e;
+            for (int d = 0; d < hdv; d++) acc[d] += e * v[(size_t)p * hdv + d];
+        }
+        sti[0] = mx;
+        sti[1] = sum;
+    }
+}
+
 static void vec_axpy_f32_scalar(float *y, float a, const float *x, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
@@ -438,6 +472,7 @@ static const struct kernel_table SCALAR = {
     .vec_add_f32 = vec_add_f32_scalar,
     .vec_mul_f32 = vec_mul_f32_scalar,
     .vec_axpy_f32 = vec_axpy_f32_scalar,
+    .attn_block = attn_block_scalar,
 };
 
 const struct kernel_table *kernels_scalar(void) { return &SCALAR; }

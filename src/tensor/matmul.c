@@ -25,7 +25,7 @@ static void scratch_free(void *p)
 }
 static void scratch_key_init(void) { pthread_key_create(&g_scratch_key, scratch_free); }
 
-static void *scratch_get(size_t size)
+void *tensor_thread_scratch(size_t size)
 {
     pthread_once(&g_scratch_once, scratch_key_init);
     struct scratch *s = pthread_getspecific(g_scratch_key);
@@ -134,7 +134,7 @@ static int mm_run(const struct kernel_table *kt, const void *w, int w_type, int6
         m.xa_stride = (size_t)ldx * sizeof(float);
     } else {
         m.xa_stride = m.fmt == ACT_Q8_32 ? act32_row_bytes(k) : actk_row_bytes(k);
-        m.xq = scratch_get(m.xa_stride * (size_t)n_x);
+        m.xq = tensor_thread_scratch(m.xa_stride * (size_t)n_x);
         if (!m.xq) return -1;
         m.xa = m.xq;
     }

@@ -110,3 +110,10 @@ void tensor_geglu_f32(float *y, const float *gate, const float *up, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) y[i] = gelu1(gate[i]) * up[i];
 }
+
+void tensor_attn_block(const float *q, size_t q_stride, int n_q, const float *k, const float *v, int nb, int hd,
+                       int hdv, const int *lo, const int *hi, float scale, float cap, float *st, size_t st_stride,
+                       float *scratch)
+{
+    kernels_get()->attn_block(q, q_stride, n_q, k, v, nb, hd, hdv, lo, hi, scale, cap, st, st_stride, scratch);
+}

@@ -7,6 +7,7 @@
 #ifndef INF_TENSOR_VEC_H
 #define INF_TENSOR_VEC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -41,6 +42,27 @@ void tensor_swiglu_f32(float *y, const float *gate, const float *up, int64_t n);
 void tensor_gelu_f32(float *y, const float *x, int64_t n);
 /* y[i] = gelu(gate[i]) * up[i]  (GeGLU, Gemma) */
 void tensor_geglu_f32(float *y, const float *gate, const float *up, int64_t n);
+
+/* Online-softmax attention of n_q query rows over one block of nb <= 64
+ * cache positions (flash-attention style: a running max, sum and
+ * unnormalised output per query, so blocks can be fed one after another).
+ *   q: query i at q + i*q_stride (hd floats).
+ *   k: nb rows of hd floats; v: nb rows of hdv floats (positions 0..nb-1 of
+ *      the block).
+ *   lo[i]..hi[i]: the block positions query i may attend to (inclusive;
+ *      lo > hi: none). Scores are dot(q, k) * scale, then, when cap > 0,
+ *      cap * tanh(score / cap).
+ *   st: query i's state at st + i*st_stride: [0] running max (start at
+ *      -INFINITY), [1] running sum (start at 0), [2 .. 2+hdv) output sum
+ *      (start at 0). The attention output is st[2..] / st[1] after the
+ *      last block.
+ *   scratch: room for hd * 64 + 64 floats, owned by the calling thread.
+ * Thread-safe for distinct st and scratch. */
+void tensor_attn_block(const float *q, size_t q_stride, int n_q, const float *k, const float *v, int nb, int hd,
+                       int hdv, const int *lo, const int *hi, float scale, float cap, float *st, size_t st_stride,
+                       float *scratch);
+#define TENSOR_ATTN_BLOCK_MAX 64
+static inline size_t tensor_attn_scratch_floats(int hd) { return (size_t)hd * TENSOR_ATTN_BLOCK_MAX + TENSOR_ATTN_BLOCK_MAX; }
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,9 @@
  *   - BatchGenerate equals the sequential results, with per-prompt errors;
  *   - concurrent streams from several threads (batched together) equal the
  *     single-stream results; cancellation, stop strings, seeds, Info,
- *     Metrics, context overflow, chat fallback. */
+ *     Metrics, context overflow, chat fallback;
+ *   - kv_cache_type: unknown names and q8_0 with head size 8 are refused;
+ *     q8_0 on a golden model stays near llama.cpp's logits and greedy ids. */
 #include "inference.h"
 #include "formats/gguf.h"
 #include "test_util.h"
@@ -513,6 +515,73 @@ static void test_template_and_progress(const char *path)
     }
 }
 
+/* The load option kv_cache_type: an unknown name and q8_0 on stories260K
+ * (head size 8, not a multiple of 32) are refused with clear messages; q8_0
+ * on a golden model with head size 128 keeps Classify's logits within
+ * 1.2e-2 of the logit range of llama.cpp's and its first greedy ids (the
+ * figures and why are in test_model_golden.c). */
+static void test_kv_cache_types(const char *stories)
+{
+    inf_load_config lc;
+    inf_load_config_default(&lc);
+    inf_error e;
+    lc.kv_cache_type = "q4_0";
+    CHECK(inf_load_model(stories, &lc, &e) == NULL);
+    CHECK_MSG(e.status == INF_ERR_UNSUPPORTED && strstr(e.message, "\"q4_0\"") && strstr(e.message, "f16, f32 or q8_0"),
+              "%s", e.message);
+    lc.kv_cache_type = "q8_0";
+    CHECK(inf_load_model(stories, &lc, &e) == NULL);
+    CHECK_MSG(e.status == INF_ERR_UNSUPPORTED && strstr(e.message, "head size 8") &&
+                  strstr(e.message, "multiple of 32"), "%s", e.message);
+    printf("stories260K with kv_cache_type q8_0 -> %s\n", e.message);
+
+    const char *found = test_data_path("models/random/qwen3-tiny-f32.gguf");
+    char path[4096];
+    snprintf(path, sizeof path, "%s", found ? found : "");
+    golden g = {0};
+    if (!found || !load_golden("qwen3-tiny-f32", 0, &g) || !g.logits) {
+        printf("SKIP q8_0 KV on qwen3-tiny-f32: data absent\n");
+        free(g.logits);
+        return;
+    }
+    lc.context_len = 256;
+    inf_model *m = inf_load_model(path, &lc, &e);
+    CHECK_MSG(m != NULL, "%s", e.message);
+    if (m) {
+        inf_generate_config cfg;
+        inf_generate_config_default(&cfg);
+        cfg.logits = true;
+        const char *prompts[] = {g.prompt};
+        inf_classify_result *r = NULL;
+        CHECK(inf_classify(m, prompts, 1, &cfg, NULL, &r, NULL) == INF_OK);
+        if (r && r[0].n_logits == g.n_logits) {
+            float lo = g.logits[0], hi = g.logits[0];
+            double max_diff = 0;
+            for (size_t k = 0; k < g.n_logits; k++) {
+                if (g.logits[k] < lo) lo = g.logits[k];
+                if (g.logits[k] > hi) hi = g.logits[k];
+                double d = fabs((double)r[0].logits[k] - g.logits[k]);
+                if (!(d <= max_diff)) max_diff = d;
+            }
+            printf("qwen3-tiny-f32 with q8_0 KV: largest logit difference %.3g (%.2g of the range)\n", max_diff,
+                   max_diff / (hi - lo));
+            CHECK_MSG(max_diff <= 1.2e-2 * (hi - lo), "max diff %g, range %g", max_diff, (double)(hi - lo));
+        } else {
+            CHECK_MSG(0, "classify gave no logits or %zu of them", r ? r[0].n_logits : 0);
+        }
+        inf_classify_results_free(r, 1);
+        int32_t got[MAX_IDS];
+        inf_status st;
+        int n = generate_ids(m, g.prompt, 3, NULL, got, NULL, 0, &st);
+        CHECK(st == INF_OK && n == 3);
+        CHECK_MSG(n == 3 && memcmp(got, g.greedy_ids, 3 * sizeof *got) == 0,
+                  "first greedy ids %d %d %d, llama.cpp's %d %d %d", got[0], got[1], got[2], g.greedy_ids[0],
+                  g.greedy_ids[1], g.greedy_ids[2]);
+        inf_model_close(m);
+    }
+    free(g.logits);
+}
+
 int main(void)
 {
     const char *path = test_data_path("models/stories260K.gguf");
@@ -540,6 +609,7 @@ int main(void)
     inf_model_close(m);
     test_template_and_progress(model_path);
     test_small_context(model_path);
+    test_kv_cache_types(model_path);
 
     /* Loading errors. */
     CHECK(inf_load_model("/nonexistent/model.gguf", NULL, &e) == NULL);

@@ -23,6 +23,7 @@
 #include "tensor/cpu_features.h"
 #include "tensor/kernels.h" /* internal: kernels_select_ex, to reach every ISA variant */
 #include "tensor/matmul.h"
+#include "tensor/packed.h"
 #include "tensor/tensor_types.h"
 #include "tensor/threadpool.h"
 
@@ -116,7 +117,7 @@ static int64_t n_fail_print;
 /* Compares one level's result against the scalar reference and the exact
  * product. */
 static void check_case(int t, int64_t rows, int64_t k, int64_t n_x, int wmode, int xmode,
-                       struct threadpool *tp, int level)
+                       struct threadpool *tp, int level, int packed)
 {
     const int64_t rb = tensor_row_bytes(t, k);
     const size_t ws = (size_t)rb + (rnd32() % 3) * 2; /* odd-ish strides: only 2-byte alignment */
@@ -129,7 +130,25 @@ static void check_case(int t, int64_t rows, int64_t k, int64_t n_x, int wmode, i
     make_weights(t, rows, k, ws, w, wmode);
     make_x(x, k * n_x, xmode);
     for (int64_t i = 0; i < rows * n_x; i++) y[i] = yr[i] = NAN;
-    CHECK(tensor_matmul(w, t, rows, k, ws, x, n_x, y, tp) == 0);
+    if (packed) {
+        /* the 16-row interleaved copy and its kernels (packed.h) */
+        struct packed_matrix *pm = tensor_pack(w, t, rows, k, ws, tp);
+        CHECK_MSG(pm != NULL, "tensor_pack %s rows %lld k %lld", tensor_type_name(t), (long long)rows, (long long)k);
+        if (pm) {
+            CHECK(tensor_matmul_packed(pm, x, k, n_x, y, rows, tp) == 0);
+            /* each token alone gives bit-identically its batched result */
+            float *y1 = malloc((size_t)rows * sizeof(float));
+            for (int64_t tt = 0; tt < n_x; tt++) {
+                CHECK(tensor_matmul_packed(pm, x + tt * k, k, 1, y1, rows, NULL) == 0);
+                CHECK_MSG(!memcmp(y1, y + tt * rows, (size_t)rows * sizeof(float)),
+                          "packed %s: token %lld alone differs from the batch", tensor_type_name(t), (long long)tt);
+            }
+            free(y1);
+            packed_free(pm);
+        }
+    } else {
+        CHECK(tensor_matmul(w, t, rows, k, ws, x, n_x, y, tp) == 0);
+    }
     CHECK(tensor_matmul_ref(w, t, rows, k, ws, x, n_x, yr) == 0);
     const int64_t qb = is_k(t) ? 256 : 32;
     int bad = 0;
@@ -157,14 +176,40 @@ static void check_case(int t, int64_t rows, int64_t k, int64_t n_x, int wmode, i
                 bad = 1;
                 if (n_fail_print++ < 20)
                     fprintf(stderr, "  %s level=%s rows=%lld k=%lld n_x=%lld wmode=%d xmode=%d r=%lld t=%lld: "
-                            "got %.9g ref %.9g exact %.9g (tol_lv %.3g tol_ex %.3g)\n",
+                            "%sgot %.9g ref %.9g exact %.9g (tol_lv %.3g tol_ex %.3g)\n",
                             tensor_type_name(t), cpu_level_name(level), (long long)rows, (long long)k,
-                            (long long)n_x, wmode, xmode, (long long)r, (long long)tt, got, ref, exact, tol_lv, tol_ex);
+                            (long long)n_x, wmode, xmode, (long long)r, (long long)tt, packed ? "packed: " : "", got, ref, exact, tol_lv, tol_ex);
             }
         }
     }
     CHECK_MSG(!bad, "%s at %s", tensor_type_name(t), cpu_level_name(level));
     free(wbuf); free(x); free(y); free(yr); free(wd);
+}
+
+/* The packed (repacked-at-load) kernels against the scalar reference and
+ * the exact product: rows that are not a multiple of the 16-row group, one
+ * token and many, every weight and activation mode. */
+static void test_packed(struct threadpool *tp2)
+{
+    static const int types[] = {TENSOR_TYPE_F16, TENSOR_TYPE_Q8_0, TENSOR_TYPE_Q4_0, TENSOR_TYPE_Q4_K,
+                                TENSOR_TYPE_Q6_K};
+    static const int64_t rows_set[] = {1, 16, 37, 70};
+    static const int64_t nx_set[] = {1, 2, 7, 8, 9, 21};
+    int ran = 0;
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        const int t = types[ti];
+        if (!tensor_pack_supported(t, 512)) {
+            printf("packed %s: no packed kernel on this CPU, not tested here\n", tensor_type_name(t));
+            continue;
+        }
+        ran++;
+        for (size_t ri = 0; ri < sizeof rows_set / sizeof rows_set[0]; ri++)
+            for (size_t ni = 0; ni < sizeof nx_set / sizeof nx_set[0]; ni++)
+                for (int wm = W_QUANT; wm <= W_EXTREME; wm++)
+                    check_case(t, rows_set[ri], (ni & 1) ? 512 : 256, nx_set[ni], wm, (int)((ri + ni + wm) % 4),
+                               (ni & 2) ? tp2 : NULL, cpu_level(), 1);
+    }
+    printf("packed kernels tested for %d types\n", ran);
 }
 
 static void test_level(int level, struct threadpool *tp2)
@@ -176,25 +221,25 @@ static void test_level(int level, struct threadpool *tp2)
         const int t = WTYPES[ti];
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
             int64_t k = shapes[s][1] * 256;
-            check_case(t, shapes[s][0], k, shapes[s][2], W_QUANT, X_GAUSS, s % 2 ? tp2 : NULL, level);
+            check_case(t, shapes[s][0], k, shapes[s][2], W_QUANT, X_GAUSS, s % 2 ? tp2 : NULL, level, 0);
         }
         /* k of one 32-block for the 32-block and float types; odd k for floats */
         if (!is_k(t)) {
-            check_case(t, 9, 32, 3, W_QUANT, X_GAUSS, NULL, level);
-            check_case(t, 9, 64, 6, W_QUANT, X_GAUSS, tp2, level);
+            check_case(t, 9, 32, 3, W_QUANT, X_GAUSS, NULL, level, 0);
+            check_case(t, 9, 64, 6, W_QUANT, X_GAUSS, tp2, level, 0);
         }
         if (is_float(t)) {
-            check_case(t, 11, 1, 2, W_QUANT, X_GAUSS, NULL, level);
-            check_case(t, 11, 47, 5, W_QUANT, X_GAUSS, tp2, level);
-            check_case(t, 3, 1000, 4, W_QUANT, X_GAUSS, NULL, level);
+            check_case(t, 11, 1, 2, W_QUANT, X_GAUSS, NULL, level, 0);
+            check_case(t, 11, 47, 5, W_QUANT, X_GAUSS, tp2, level, 0);
+            check_case(t, 3, 1000, 4, W_QUANT, X_GAUSS, NULL, level, 0);
         }
         /* edge cases */
-        check_case(t, 19, 512, 3, W_RANDBYTES, X_GAUSS, tp2, level);
-        check_case(t, 19, 512, 5, W_RANDBYTES, X_SPIKY, NULL, level);
-        check_case(t, 8, 256, 2, W_ZERO, X_GAUSS, NULL, level);
-        check_case(t, 8, 256, 2, W_QUANT, X_ZERO, tp2, level);
-        check_case(t, 8, 256, 3, W_EXTREME, X_BIG, NULL, level);
-        check_case(t, 8, 256, 6, W_QUANT, X_BIG, tp2, level);
+        check_case(t, 19, 512, 3, W_RANDBYTES, X_GAUSS, tp2, level, 0);
+        check_case(t, 19, 512, 5, W_RANDBYTES, X_SPIKY, NULL, level, 0);
+        check_case(t, 8, 256, 2, W_ZERO, X_GAUSS, NULL, level, 0);
+        check_case(t, 8, 256, 2, W_QUANT, X_ZERO, tp2, level, 0);
+        check_case(t, 8, 256, 3, W_EXTREME, X_BIG, NULL, level, 0);
+        check_case(t, 8, 256, 6, W_QUANT, X_BIG, tp2, level, 0);
     }
 }
 
@@ -282,6 +327,7 @@ int main(void)
         }
     }
     cpu_set_level(max);
+    test_packed(tp2);
     test_ex_and_errors();
     threadpool_free(tp2);
     return TEST_DONE();

@@ -210,7 +210,8 @@ const char LOAD_OPTS_HELP[] =
     "  -c, --ctx N            context length; 0 = the model's own [0]\n"
     "  -t, --threads N        CPU threads; 0 = the physical cores [0]\n"
     "      --parallel N       concurrent sequences on the model [backend default]\n"
-    "      --kv-cache-type T  KV cache element type, e.g. f16, q8_0, f32\n";
+    "      --kv-cache-type T  KV cache element type: f16, f32 or q8_0 (about half of\n"
+    "                         f16's memory; head size a multiple of 32) [f16]\n";
 
 void load_opts_init(cli_load_opts *l)
 {

@@ -4,7 +4,8 @@
  * prompt and reads the prefill rate; tgN generates N tokens from a BOS-only
  * prompt (one word when the model adds no BOS) and reads the decode rate.
  * When a backend reports no metrics, the CLI's own clock is used. Each test runs once to warm up, then -r
- * times; the mean and sample standard deviation are reported. */
+ * times; the mean and sample standard deviation are reported, as a markdown
+ * table (default), JSON lines (--json) or CSV with a header line (--csv). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +26,18 @@ static const char BENCH_HELP[] =
     "and \"sd\" (sample standard deviation), plus \"backend\", \"n_prompt\" and\n"
     "\"n_gen\" (tokens actually processed), \"repetitions\" and \"samples\".\n"
     "\"type\" is the architecture and, for GGUF files, the weight type holding\n"
-    "most bytes (e.g. \"llama q8_0\").\n\n"
+    "most bytes (e.g. \"llama q8_0\").\n"
+    "  infer bench MODEL [-p 512] [-n 128] [-r 5] [--threads N] --csv\n"
+    "prints a header line, then one line per test with the columns model, type,\n"
+    "backend, threads, test, n_prompt, n_gen, repetitions, tokens_per_second,\n"
+    "sd (fields holding a comma or a quote are quoted, RFC 4180).\n\n"
     "Options:\n"
     "  -p, --n-prompt N       prompt tokens of the pp test; 0 skips it [512]\n"
     "  -n, --n-gen N          generated tokens of the tg test; 0 skips it [128]\n"
     "  -r, --repetitions N    measured runs per test (after one warm-up) [5]\n"
-    "      --json             JSON lines on stdout instead of a table\n"
+    "  -o, --output FORMAT    md (markdown table), json or csv [md]\n"
+    "      --json             the same as -o json\n"
+    "      --csv              the same as -o csv\n"
     "  -h, --help             show this help\n"
     "A tg run may end early at an end-of-sequence token; its rate is still the\n"
     "rate of the tokens it decoded.\n";
@@ -78,6 +85,8 @@ static char *make_prompt(inf_model *m, int n_prompt, int *bos_tokens, int64_t *c
     return text;
 }
 
+typedef enum bench_format { FORMAT_MD, FORMAT_JSON, FORMAT_CSV } bench_format;
+
 typedef struct bench_ctx {
     inf_model *model;
     inf_cancel *cancel;
@@ -87,8 +96,26 @@ typedef struct bench_ctx {
     int threads;
     int reps;
     int64_t prompt_tokens; /* of the pp prompt, counted by the tokenizer */
-    bool json;
+    bench_format format;
 } bench_ctx;
+
+/* One CSV field: as is, or quoted (quotes doubled) when it holds a comma,
+ * a quote or a line break. */
+static void csv_field(const char *s, bool last)
+{
+    if (strpbrk(s, ",\"\r\n")) {
+        putchar('"');
+        for (; *s; s++) {
+            if (*s == '"')
+                putchar('"');
+            putchar(*s);
+        }
+        putchar('"');
+    } else {
+        fputs(s, stdout);
+    }
+    putchar(last ? '\n' : ',');
+}
 
 /* Our own clock, used when a backend reports no metrics: the time from the
  * call to the first token (prefill, plus one decode step) and between the
@@ -155,7 +182,7 @@ static void report(const bench_ctx *b, const char *test, int n_prompt, int n_gen
     for (int i = 0; i < b->reps; i++)
         var += (samples[i] - mean) * (samples[i] - mean);
     double sd = b->reps > 1 ? sqrt(var / (b->reps - 1)) : 0;
-    if (b->json) {
+    if (b->format == FORMAT_JSON) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", b->model_name);
         cJSON_AddStringToObject(o, "type", b->type);
@@ -174,6 +201,13 @@ static void report(const bench_ctx *b, const char *test, int n_prompt, int n_gen
             cJSON_free(s);
         }
         cJSON_Delete(o);
+    } else if (b->format == FORMAT_CSV) {
+        csv_field(b->model_name, false);
+        csv_field(b->type, false);
+        csv_field(b->backend, false);
+        printf("%d,", b->threads);
+        csv_field(test, false);
+        printf("%d,%d,%d,%.3f,%.3f\n", n_prompt, n_gen, b->reps, mean, sd);
     } else {
         printf("| %-30s | %-16s | %-8s | %7d | %8s | %10.2f ± %-8.2f |\n", b->model_name, b->type, b->backend,
                b->threads, test, mean, sd);
@@ -220,7 +254,7 @@ int cmd_bench(int argc, char **argv)
     cli_args a;
     cli_load_opts load;
     int n_prompt = 512, n_gen = 128, reps = 5, r;
-    bool json = false;
+    bench_format format = FORMAT_MD;
     const char *v;
     args_init(&a, "bench", argc, argv);
     load_opts_init(&load);
@@ -250,7 +284,24 @@ int cmd_bench(int argc, char **argv)
             continue;
         }
         if (args_flag(&a, "--json", NULL)) {
-            json = true;
+            format = FORMAT_JSON;
+            continue;
+        }
+        if (args_flag(&a, "--csv", NULL)) {
+            format = FORMAT_CSV;
+            continue;
+        }
+        if ((r = args_value(&a, "--output", "-o", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            if (!strcmp(v, "md") || !strcmp(v, "markdown"))
+                format = FORMAT_MD;
+            else if (!strcmp(v, "json"))
+                format = FORMAT_JSON;
+            else if (!strcmp(v, "csv"))
+                format = FORMAT_CSV;
+            else
+                return cli_usage_error("bench", "-o wants md, json or csv, not '%s'", v);
             continue;
         }
         if (args_is_option(&a)) {
@@ -291,8 +342,10 @@ int cmd_bench(int argc, char **argv)
     /* 0 asks the backend for its default, the physical cores: report that. */
     b.threads = load.cfg.threads > 0 ? load.cfg.threads : cpu_physical_cores();
     b.reps = reps;
-    b.json = json;
-    if (!json) {
+    b.format = format;
+    if (format == FORMAT_CSV) {
+        printf("model,type,backend,threads,test,n_prompt,n_gen,repetitions,tokens_per_second,sd\n");
+    } else if (format == FORMAT_MD) {
         printf("| %-30s | %-16s | %-8s | %7s | %8s | %21s |\n", "model", "type", "backend", "threads", "test",
                "t/s");
         printf("|%s|%s|%s|%s|%s|%s|\n", "--------------------------------", "------------------", "----------",

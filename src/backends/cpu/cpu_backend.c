@@ -134,23 +134,28 @@ static uint64_t physical_memory_bytes(void)
     return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : (uint64_t)8 << 30;
 }
 
-/* The context of each sequence: asked for, or the model's capped by memory. */
+/* The context of each sequence: asked for, or the model's capped by memory.
+ * (Loading has checked that kv_type's rows fit the head sizes.) */
 static int choose_context(const struct model_hparams *hp, int asked, int kv_type)
 {
     if (asked > 0) return asked;
     int n_ctx = hp->n_ctx_train > 0 ? hp->n_ctx_train : 4096;
-    uint64_t per_pos = (uint64_t)hp->n_layer * (uint64_t)hp->n_head_kv *
-                       (uint64_t)(hp->head_dim + hp->head_dim_v) * (kv_type == TENSOR_TYPE_F32 ? 4 : 2);
+    int64_t row_bytes = tensor_row_bytes(kv_type, hp->head_dim) + tensor_row_bytes(kv_type, hp->head_dim_v);
+    uint64_t per_pos = (uint64_t)hp->n_layer * (uint64_t)hp->n_head_kv * (uint64_t)(row_bytes > 0 ? row_bytes : 0);
     uint64_t budget = physical_memory_bytes() / CPU_KV_SHARE_OF_RAM;
     if (per_pos && (uint64_t)n_ctx * per_pos > budget) n_ctx = (int)(budget / per_pos);
     return n_ctx > 0 ? n_ctx : 1;
 }
 
+/* The load option kv_cache_type: f16 (default), f32 or q8_0. Whether q8_0
+ * fits the model's head sizes is checked when the model is loaded. */
 static int parse_kv_type(const char *name, inf_error *err)
 {
     if (!name || !name[0] || strcmp(name, "f16") == 0) return TENSOR_TYPE_F16;
     if (strcmp(name, "f32") == 0) return TENSOR_TYPE_F32;
-    inf_error_set(err, INF_ERR_UNSUPPORTED, "cpu: kv_cache_type \"%s\" is not supported (use f16 or f32)", name);
+    if (strcmp(name, "q8_0") == 0) return TENSOR_TYPE_Q8_0;
+    inf_error_set(err, INF_ERR_UNSUPPORTED, "cpu: kv_cache_type \"%s\" is not supported (use f16, f32 or q8_0)",
+                  name);
     return -1;
 }
 
@@ -234,6 +239,9 @@ static inf_model *cpu_load_model(void *user, const char *path, const inf_load_co
 
     int threads = cfg->threads > 0 ? cfg->threads : cpu_physical_cores();
     cm->tp = threadpool_create(threads);
+    /* Repack the matrices for this CPU's GEMM kernels (tensor/packed.h):
+     * a one-off copy at load, with the pool's threads. */
+    if (cm->tp) model_pack_weights(cm->model, cm->tp);
     struct sched_options so = {
         .max_active = cfg->parallel_slots > 0 ? cfg->parallel_slots : CPU_DEFAULT_SLOTS,
         .max_batch_tokens = CPU_MAX_BATCH_TOKENS,

@@ -1,0 +1,338 @@
+/* packed.c - repacking weight matrices into 16-row interleaved layouts, and
+ * the driver of the packed GEMM/GEMV (activation quantisation, work split).
+ * The layouts are described in packed.h; the compute is in
+ * kernels_packed_avx512.c. */
+#include "packed.h"
+
+#include "cpu_features.h"
+#include "kernels.h"
+#include "packed_internal.h"
+#include "quant_blocks.h"
+#include "tensor_types.h"
+#include "threadpool.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t block_bytes_of(int type)
+{
+    switch (type) {
+    case TENSOR_TYPE_Q8_0: return PK_Q8_0_BLOCK;
+    case TENSOR_TYPE_Q4_0: return PK_Q4_0_BLOCK;
+    case TENSOR_TYPE_Q4_K: return PK_Q4_K_BLOCK;
+    case TENSOR_TYPE_Q6_K: return PK_Q6_K_BLOCK;
+    case TENSOR_TYPE_F16: return 2 * PK_ROWS; /* per column */
+    default: return 0;
+    }
+}
+
+static int64_t block_elems_of(int type)
+{
+    switch (type) {
+    case TENSOR_TYPE_Q8_0: case TENSOR_TYPE_Q4_0: return 32;
+    case TENSOR_TYPE_Q4_K: case TENSOR_TYPE_Q6_K: return 256;
+    default: return 1;
+    }
+}
+
+int tensor_pack_supported(int w_type, int64_t k)
+{
+    if (getenv("INF_NO_PACK")) return 0;
+    if (cpu_level() < CPU_LEVEL_AVX512 || !cpu_features_get()->avx512vnni) return 0;
+    if (!block_bytes_of(w_type) || !packed_kernel_avx512(w_type)) return 0;
+    return k > 0 && k % block_elems_of(w_type) == 0;
+}
+
+/* ---- repacking: one group of 16 rows at a time ---- */
+
+struct pack_job {
+    struct packed_matrix *pm;
+    const uint8_t *w;
+    size_t ws;
+    atomic_llong next;
+};
+
+/* Row r of the group, or NULL for a padding row. */
+static const uint8_t *group_row(const struct pack_job *j, int64_t g, int r)
+{
+    int64_t row = g * PK_ROWS + r;
+    return row < j->pm->rows ? j->w + (size_t)row * j->ws : NULL;
+}
+
+static void pack_f16(const struct pack_job *j, int64_t g, uint8_t *dst)
+{
+    uint16_t *out = (uint16_t *)dst;
+    for (int r = 0; r < PK_ROWS; r++) {
+        const uint8_t *src = group_row(j, g, r);
+        for (int64_t c = 0; c < j->pm->k; c++) out[c * PK_ROWS + r] = src ? rd_u16(src + 2 * c) : 0;
+    }
+}
+
+static void pack_q8_0(const struct pack_job *j, int64_t g, uint8_t *dst)
+{
+    const int64_t nb = j->pm->k / 32;
+    for (int r = 0; r < PK_ROWS; r++) {
+        const uint8_t *src = group_row(j, g, r);
+        for (int64_t b = 0; b < nb; b++) {
+            uint8_t *o = dst + (size_t)b * PK_Q8_0_BLOCK;
+            const block_q8_0 *x = src ? (const block_q8_0 *)src + b : NULL;
+            uint16_t d = x ? rd_u16(&x->d) : 0;
+            memcpy(o + 2 * r, &d, 2);
+            for (int i = 0; i < 8; i++)
+                for (int e = 0; e < 4; e++) o[32 + 64 * i + 4 * r + e] = x ? (uint8_t)(x->qs[4 * i + e] + 128) : 0;
+        }
+    }
+}
+
+static void pack_q4_0(const struct pack_job *j, int64_t g, uint8_t *dst)
+{
+    const int64_t nb = j->pm->k / 32;
+    for (int r = 0; r < PK_ROWS; r++) {
+        const uint8_t *src = group_row(j, g, r);
+        for (int64_t b = 0; b < nb; b++) {
+            uint8_t *o = dst + (size_t)b * PK_Q4_0_BLOCK;
+            const block_q4_0 *x = src ? (const block_q4_0 *)src + b : NULL;
+            uint16_t d = x ? rd_u16(&x->d) : 0;
+            memcpy(o + 2 * r, &d, 2);
+            for (int p = 0; p < 4; p++)
+                for (int e = 0; e < 4; e++) o[32 + 64 * p + 4 * r + e] = x ? x->qs[4 * p + e] : 0;
+        }
+    }
+}
+
+static void pack_q4_k(const struct pack_job *j, int64_t g, uint8_t *dst)
+{
+    const int64_t nb = j->pm->k / 256;
+    for (int r = 0; r < PK_ROWS; r++) {
+        const uint8_t *src = group_row(j, g, r);
+        for (int64_t b = 0; b < nb; b++) {
+            uint8_t *o = dst + (size_t)b * PK_Q4_K_BLOCK;
+            const block_q4_K *x = src ? (const block_q4_K *)src + b : NULL;
+            uint16_t d = x ? rd_u16(&x->d) : 0, dmin = x ? rd_u16(&x->dmin) : 0;
+            memcpy(o + 2 * r, &d, 2);
+            memcpy(o + 32 + 2 * r, &dmin, 2);
+            for (int s = 0; s < 8; s++) {
+                uint8_t sc = 0, mn = 0;
+                if (x) get_scale_min_k4(s, x->scales, &sc, &mn);
+                o[64 + 16 * s + r] = sc;
+                o[192 + 32 * (s / 2) + 2 * r + (s & 1)] = mn;
+            }
+            for (int c = 0; c < 4; c++)
+                for (int p = 0; p < 8; p++)
+                    for (int e = 0; e < 4; e++)
+                        o[320 + (c * 8 + p) * 64 + 4 * r + e] = x ? x->qs[32 * c + 4 * p + e] : 0;
+        }
+    }
+}
+
+/* Q6_K: the 256 unsigned 6-bit values of a block in element order. */
+static void q6_k_values(const block_q6_K *x, uint8_t u[256])
+{
+    for (int n = 0; n < 2; n++)
+        for (int l = 0; l < 32; l++) {
+            const uint8_t ql0 = x->ql[64 * n + l], ql1 = x->ql[64 * n + l + 32], qh = x->qh[32 * n + l];
+            u[128 * n + l] = (uint8_t)((ql0 & 0xF) | ((qh & 3) << 4));
+            u[128 * n + l + 32] = (uint8_t)((ql1 & 0xF) | (((qh >> 2) & 3) << 4));
+            u[128 * n + l + 64] = (uint8_t)((ql0 >> 4) | (((qh >> 4) & 3) << 4));
+            u[128 * n + l + 96] = (uint8_t)((ql1 >> 4) | (((qh >> 6) & 3) << 4));
+        }
+}
+
+static void pack_q6_k(const struct pack_job *j, int64_t g, uint8_t *dst)
+{
+    const int64_t nb = j->pm->k / 256;
+    uint8_t u[256];
+    for (int r = 0; r < PK_ROWS; r++) {
+        const uint8_t *src = group_row(j, g, r);
+        for (int64_t b = 0; b < nb; b++) {
+            uint8_t *o = dst + (size_t)b * PK_Q6_K_BLOCK;
+            const block_q6_K *x = src ? (const block_q6_K *)src + b : NULL;
+            uint16_t d = x ? rd_u16(&x->d) : 0;
+            memcpy(o + 2 * r, &d, 2);
+            if (x) q6_k_values(x, u);
+            else memset(u, 0, sizeof u);
+            for (int s = 0; s < 16; s++) o[32 + 32 * (s / 2) + 2 * r + (s & 1)] = x ? (uint8_t)x->scales[s] : 0;
+            for (int gi = 0; gi < 16; gi++) {
+                const uint8_t *v = u + 16 * gi;
+                uint8_t *q = o + 288 + (size_t)gi * 192;
+                for (int e = 0; e < 4; e++) {
+                    q[4 * r + e] = (uint8_t)((v[e] & 0xF) | (v[4 + e] & 0xF) << 4);
+                    q[64 + 4 * r + e] = (uint8_t)((v[8 + e] & 0xF) | (v[12 + e] & 0xF) << 4);
+                    q[128 + 4 * r + e] =
+                        (uint8_t)((v[e] >> 4) | (v[4 + e] >> 4) << 2 | (v[8 + e] >> 4) << 4 | (v[12 + e] >> 4) << 6);
+                }
+            }
+        }
+    }
+}
+
+static void pack_worker(void *arg, int ith, int nth)
+{
+    (void)ith;
+    (void)nth;
+    struct pack_job *j = arg;
+    struct packed_matrix *pm = j->pm;
+    for (;;) {
+        const int64_t g = atomic_fetch_add(&j->next, 1);
+        if (g >= pm->n_groups) break;
+        uint8_t *dst = pm->data + (size_t)g * pm->group_bytes;
+        switch (pm->type) {
+        case TENSOR_TYPE_F16: pack_f16(j, g, dst); break;
+        case TENSOR_TYPE_Q8_0: pack_q8_0(j, g, dst); break;
+        case TENSOR_TYPE_Q4_0: pack_q4_0(j, g, dst); break;
+        case TENSOR_TYPE_Q4_K: pack_q4_k(j, g, dst); break;
+        case TENSOR_TYPE_Q6_K: pack_q6_k(j, g, dst); break;
+        default: break;
+        }
+    }
+}
+
+struct packed_matrix *tensor_pack(const void *w, int w_type, int64_t rows, int64_t k, size_t w_row_stride,
+                                  struct threadpool *tp)
+{
+    if (!w || rows <= 0 || !tensor_pack_supported(w_type, k)) return NULL;
+    int64_t rb = tensor_row_bytes(w_type, k);
+    if (rb < 0 || w_row_stride < (size_t)rb) return NULL;
+    struct packed_matrix *pm = calloc(1, sizeof *pm);
+    if (!pm) return NULL;
+    pm->type = w_type;
+    pm->rows = rows;
+    pm->k = k;
+    pm->n_groups = (rows + PK_ROWS - 1) / PK_ROWS;
+    pm->group_bytes = (size_t)(k / block_elems_of(w_type)) * block_bytes_of(w_type);
+    size_t total = ((size_t)pm->n_groups * pm->group_bytes + 63) & ~(size_t)63;
+    pm->data = aligned_alloc(64, total);
+    if (!pm->data) {
+        free(pm);
+        return NULL;
+    }
+    struct pack_job j = {pm, w, w_row_stride, 0};
+    threadpool_run(tp, pack_worker, &j);
+    return pm;
+}
+
+void packed_free(struct packed_matrix *pm)
+{
+    if (!pm) return;
+    free(pm->data);
+    free(pm);
+}
+
+size_t packed_bytes(const struct packed_matrix *pm)
+{
+    return pm ? (size_t)pm->n_groups * pm->group_bytes + sizeof *pm : 0;
+}
+
+/* ---- the multiplication ---- */
+
+struct pk_run {
+    const struct packed_matrix *pm;
+    packed_kernel_fn kernel;
+    const float *x;
+    int64_t ldx, n_x;
+    float *y;
+    int64_t ldy;
+    int fmt;              /* ACT_F32, ACT_Q8_32 or ACT_Q8_K */
+    char *xq;             /* quantised activations (scratch) */
+    const char *xa;
+    size_t xs, extra_off;
+    int64_t groups_per_item, tokens_per_item, n_tok_items, n_items;
+    struct threadpool *tp;
+    atomic_llong next;
+};
+
+/* Quantises activation row t and appends the kernels' extra sums. */
+static void pk_quantise_row(const struct pk_run *p, int64_t t)
+{
+    const struct kernel_table *kt = kernels_get();
+    const int64_t k = p->pm->k;
+    char *row = p->xq + (size_t)t * p->xs;
+    if (p->fmt == ACT_Q8_32) {
+        kt->quant_act32(p->x + t * p->ldx, row, k);
+        int32_t *sq = (int32_t *)(row + p->extra_off);
+        const int8_t *qs = ACT32_QS(row);
+        for (int64_t b = 0; b < k / 32; b++) {
+            int s = 0;
+            for (int i = 0; i < 32; i++) s += qs[32 * b + i];
+            sq[b] = s;
+        }
+    } else {
+        kt->quant_actk(p->x + t * p->ldx, row, k);
+        int16_t *bp = (int16_t *)(row + p->extra_off);
+        const int16_t *bs = ACTK_BS(row, k);
+        for (int64_t i = 0; i < k / 32; i++) bp[i] = (int16_t)(bs[2 * i] + bs[2 * i + 1]);
+    }
+}
+
+static void pk_worker(void *arg, int ith, int nth)
+{
+    struct pk_run *p = arg;
+    if (p->fmt != ACT_F32) {
+        for (int64_t t = ith; t < p->n_x; t += nth) pk_quantise_row(p, t);
+        threadpool_barrier(nth > 1 ? p->tp : NULL);
+    }
+    /* Items are taken from a shared counter, so a thread slowed down by
+     * another process simply takes fewer of them. Consecutive items share a
+     * row chunk (its weights stay in cache) and differ in token chunk. */
+    for (;;) {
+        const int64_t it = atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed);
+        if (it >= p->n_items) break;
+        const int64_t rc = it / p->n_tok_items, tc = it % p->n_tok_items;
+        const int64_t g0 = rc * p->groups_per_item;
+        const int64_t g1 = g0 + p->groups_per_item < p->pm->n_groups ? g0 + p->groups_per_item : p->pm->n_groups;
+        const int64_t t0 = tc * p->tokens_per_item;
+        const int64_t nt = t0 + p->tokens_per_item < p->n_x ? p->tokens_per_item : p->n_x - t0;
+        p->kernel(p->pm, g0, g1, p->xa + (size_t)t0 * p->xs, p->xs, p->extra_off, nt, p->y + t0 * p->ldy, p->ldy);
+    }
+}
+
+int tensor_matmul_packed(const struct packed_matrix *pm, const float *x, int64_t ldx, int64_t n_x, float *y,
+                         int64_t ldy, struct threadpool *tp)
+{
+    if (!pm || n_x < 0 || !x || !y || ldx < pm->k || ldy < pm->rows) return -1;
+    if (n_x == 0) return 0;
+    struct pk_run p;
+    memset(&p, 0, sizeof p);
+    p.pm = pm;
+    p.kernel = packed_kernel_avx512(pm->type);
+    if (!p.kernel) return -1;
+    p.x = x;
+    p.ldx = ldx;
+    p.n_x = n_x;
+    p.y = y;
+    p.ldy = ldy;
+    p.fmt = act_format_of(pm->type);
+    const int64_t k = pm->k;
+    if (p.fmt == ACT_F32) {
+        p.xa = (const char *)x;
+        p.xs = (size_t)ldx * sizeof(float);
+    } else {
+        p.extra_off = p.fmt == ACT_Q8_32 ? act32_row_bytes(k) : actk_row_bytes(k);
+        p.xs = (p.extra_off + (p.fmt == ACT_Q8_32 ? pk_act32_extra(k) : pk_actk_extra(k)) + 63) & ~(size_t)63;
+        p.xq = tensor_thread_scratch(p.xs * (size_t)n_x);
+        if (!p.xq) return -1;
+        p.xa = p.xq;
+    }
+    if ((double)pm->rows * (double)k * (double)n_x < (double)(1 << 17)) tp = NULL;
+    p.tp = tp;
+    const int nth = threadpool_n_threads(tp);
+    /* Token chunks: the activations of one chunk (<= 256 KiB) stay in L2
+     * while a chunk of weight groups passes over them. */
+    int64_t tb = (int64_t)((256 * 1024) / p.xs);
+    tb = tb < 8 ? 8 : tb / 8 * 8;
+    p.tokens_per_item = n_x < tb ? n_x : tb;
+    /* Row chunks: enough items for every thread to take several (a busy
+     * core then takes fewer), but at least one group. */
+    const int64_t n_tc = (n_x + p.tokens_per_item - 1) / p.tokens_per_item;
+    int64_t gpi = pm->n_groups * n_tc / (8 * (int64_t)nth);
+    if (gpi > 16) gpi = 16;
+    if (gpi < 1) gpi = 1;
+    p.groups_per_item = gpi;
+    p.n_tok_items = n_tc;
+    p.n_items = (pm->n_groups + gpi - 1) / gpi * n_tc;
+    atomic_init(&p.next, 0);
+    if (nth > 1) threadpool_run(tp, pk_worker, &p);
+    else pk_worker(&p, 0, 1);
+    return 0;
+}
