@@ -306,7 +306,10 @@ INF_API inf_stream *inf_chat(inf_model *model, const inf_message *messages, size
 /* Step: produce the next token. Returns true and fills *tok (tok->text stays
  * valid until the next call on this stream or its free), or false when the
  * stream has ended; then inf_stream_status tells end-of-sequence (INF_OK) from
- * failure. Calling again after false keeps returning false. */
+ * failure. Calling again after false keeps returning false. Once the
+ * stream's cancel (or a parent of it) has fired or its deadline has passed,
+ * the next call returns false with INF_ERR_CANCELLED (or
+ * INF_ERR_DEADLINE_EXCEEDED), even if the backend had already computed more tokens. */
 INF_API bool inf_stream_next(inf_stream *stream, inf_token *tok);
 
 /* INF_OK while running and after a normal end (end-of-sequence token,

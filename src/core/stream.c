@@ -285,9 +285,13 @@ static void pop_releasable(inf_stream *s, inf_token *tok)
 
 /* --- stepping --------------------------------------------------------------- */
 
+/* 1 token, 0 end, -1 error (e set). A cancelled stream ends here even when
+ * the backend has tokens generated ahead of the reader: after a cancel
+ * (or deadline) no further token is delivered. */
 static int pull(inf_stream *s, inf_token *tok, inf_error *e)
 {
     inf_error_clear(e);
+    if (inf_cancel_error(s->cancel, e) != INF_OK) return -1;
     int r = s->ops->next(s->state, tok, e);
     if (r < 0 && e->status == INF_OK) inf_error_set(e, INF_ERR_BACKEND, "generate: backend failed");
     return r;

@@ -9,6 +9,7 @@
 #include "tensor/vec.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -250,6 +251,7 @@ struct attn_job {
     int n_items;
     float *thread_buf;
     size_t thread_floats;
+    atomic_int next_item;      /* items are claimed from this counter */
 };
 
 /* nb consecutive f16 or q8_0 rows of one (layer, head) into f32: the rows
@@ -262,7 +264,7 @@ static void load_block(const struct kv_cache *c, const void *src, float *dst, in
 
 static void attn_job_fn(void *arg, int ith, int nth)
 {
-    const struct attn_job *j = arg;
+    struct attn_job *j = arg;
     const struct model_hparams *hp = &j->m->hp;
     const int hd = hp->head_dim, hdv = hp->head_dim_v;
     const int gq = hp->n_head / hp->n_head_kv;
@@ -277,7 +279,10 @@ static void attn_job_fn(void *arg, int ith, int nth)
     int *lo = (int *)(qrows + max_rows * (size_t)hd), *hi = lo + max_rows;
     const size_t st_stride = (size_t)hdv + 2;
 
-    for (int it = ith; it < j->n_items; it += nth) {
+    (void)nth;
+    for (;;) {
+        const int it = atomic_fetch_add_explicit(&j->next_item, 1, memory_order_relaxed);
+        if (it >= j->n_items) break;
         const struct attn_item *item = &j->items[it];
         const int *tok = j->order + item->first;
         const int kvh = item->kv_head;
@@ -451,7 +456,7 @@ static int forward_ubatch(struct model *m, const struct model_batch *b, int star
         else qkv_job_fn(&qj, 0, 1);
 
         struct attn_job aj = { m, b, start, il, swa, fs->q, fs->attn, order, items, n_items,
-                               fs->thread_buf, fs->cap_thread_floats };
+                               fs->thread_buf, fs->cap_thread_floats, 0 };
         if (tp && n_items > 1) threadpool_run(tp, attn_job_fn, &aj);
         else attn_job_fn(&aj, 0, 1);
 

@@ -48,6 +48,8 @@ struct kernel_table {
     void (*vec_add_f32)(float *y, const float *a, const float *b, int64_t n);
     void (*vec_mul_f32)(float *y, const float *a, const float *b, int64_t n);
     void (*vec_axpy_f32)(float *y, float a, const float *x, int64_t n);
+    /* y[i] = silu(gate[i]) * up[i] (vec.h, tensor_swiglu_f32) */
+    void (*swiglu_f32)(float *y, const float *gate, const float *up, int64_t n);
     /* attention over one block of cache positions (vec.h, tensor_attn_block) */
     void (*attn_block)(const float *q, size_t q_stride, int n_q, const float *k, const float *v, int nb, int hd,
                        int hdv, const int *lo, const int *hi, float scale, float cap, float *st, size_t st_stride,

@@ -175,6 +175,21 @@ KX_INLINE __mmask16 k5_range_mask(int c, int s0, int s1)
     return (__mmask16)m;
 }
 
+/* acc = acc * corr + sum_p w[p] * v[p] for NC x 16 lanes of the output, kept
+ * in registers while the positions stream by. */
+KX_INLINE void k5_attn_pv(int NC, float *acc, float corr, const float *w, const float *v, int s0, int s1, int hdv)
+{
+    __m512 o[16];
+    const __m512 vc = _mm512_set1_ps(corr);
+    for (int c = 0; c < NC; c++) o[c] = _mm512_mul_ps(_mm512_loadu_ps(acc + 16 * c), vc);
+    for (int p = s0; p <= s1; p++) {
+        const __m512 wp = _mm512_set1_ps(w[p]);
+        const float *vp = v + (size_t)p * hdv;
+        for (int c = 0; c < NC; c++) o[c] = _mm512_fmadd_ps(wp, _mm512_loadu_ps(vp + 16 * c), o[c]);
+    }
+    for (int c = 0; c < NC; c++) _mm512_storeu_ps(acc + 16 * c, o[c]);
+}
+
 /* tensor_attn_block (vec.h). Scores: with many queries the block's keys are
  * transposed once (hd x 64) so a query's 64 scores are 4 FMA chains over
  * hd; with few, one dot product per position. Softmax weights by k5_exp;
@@ -234,15 +249,32 @@ static void k5_attn_block(const float *q, size_t q_stride, int n_q, const float 
         }
         sti[0] = mx;
         sti[1] = sti[1] * corr + _mm512_reduce_add_ps(vsum);
-        const __m512 vcorr = _mm512_set1_ps(corr);
         float *acc = sti + 2;
-        for (int c = 0; c < hdv; c += 16) {
-            __m512 o = _mm512_mul_ps(_mm512_loadu_ps(acc + c), vcorr);
-            for (int p = s0; p <= s1; p++)
-                o = _mm512_fmadd_ps(_mm512_set1_ps(sc[p]), _mm512_loadu_ps(v + (size_t)p * hdv + c), o);
-            _mm512_storeu_ps(acc + c, o);
+        switch (hdv) {
+        case 64: k5_attn_pv(4, acc, corr, sc, v, s0, s1, hdv); break;
+        case 128: k5_attn_pv(8, acc, corr, sc, v, s0, s1, hdv); break;
+        case 256: k5_attn_pv(16, acc, corr, sc, v, s0, s1, hdv); break;
+        default:
+            for (int c = 0; c < hdv; c += 16) {
+                __m512 o = _mm512_mul_ps(_mm512_loadu_ps(acc + c), _mm512_set1_ps(corr));
+                for (int p = s0; p <= s1; p++)
+                    o = _mm512_fmadd_ps(_mm512_set1_ps(sc[p]), _mm512_loadu_ps(v + (size_t)p * hdv + c), o);
+                _mm512_storeu_ps(acc + c, o);
+            }
         }
     }
+}
+
+static void k5_swiglu_f32(float *y, const float *gate, const float *up, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 g = _mm512_loadu_ps(gate + i);
+        const __m512 e = k5_exp(_mm512_sub_ps(_mm512_setzero_ps(), g));
+        const __m512 silu = _mm512_div_ps(g, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+        _mm512_storeu_ps(y + i, _mm512_mul_ps(silu, _mm512_loadu_ps(up + i)));
+    }
+    for (; i < n; i++) y[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
 }
 
 void kernels_fill_avx512(struct kernel_table *t, int allow_vnni)
@@ -262,5 +294,6 @@ void kernels_fill_avx512(struct kernel_table *t, int allow_vnni)
     t->vec_dot_f32 = k5_vec_dot_f32;
     t->vec_sumsq_f32 = k5_vec_sumsq_f32;
     t->attn_block = k5_attn_block;
+    t->swiglu_f32 = k5_swiglu_f32;
 }
 #endif

@@ -406,6 +406,11 @@ static void vec_mul_f32_scalar(float *y, const float *a, const float *b, int64_t
     for (int64_t i = 0; i < n; i++) y[i] = a[i] * b[i];
 }
 
+static void swiglu_f32_scalar(float *y, const float *gate, const float *up, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) y[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
+}
+
 /* The reference for every level: plain loops and libm's expf. */
 static void attn_block_scalar(const float *q, size_t q_stride, int n_q, const float *k, const float *v, int nb,
                               int hd, int hdv, const int *lo, const int *hi, float scale, float cap, float *st,
@@ -473,6 +478,7 @@ static const struct kernel_table SCALAR = {
     .vec_mul_f32 = vec_mul_f32_scalar,
     .vec_axpy_f32 = vec_axpy_f32_scalar,
     .attn_block = attn_block_scalar,
+    .swiglu_f32 = swiglu_f32_scalar,
 };
 
 const struct kernel_table *kernels_scalar(void) { return &SCALAR; }

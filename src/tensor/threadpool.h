@@ -3,12 +3,31 @@
  * Owner: tensor/kernels area.
  *
  * Model: threadpool_run(tp, fn, arg) calls fn(arg, ith, nth) once on each of
- * nth = threadpool_n_threads(tp) threads, ith = 0..nth-1, and returns when
- * all have returned. The calling thread is ith 0; the nth-1 workers are
- * created once by threadpool_create and reused. Between runs the workers
- * spin briefly (a few microseconds, so back-to-back runs such as the
- * matmuls of one layer start fast) and then sleep on a futex, so an idle
- * pool costs no CPU and an oversubscribed machine does not collapse.
+ * the nth threads of the run, ith = 0..nth-1, and returns when all have
+ * returned. The calling thread is ith 0; the workers are created once by
+ * threadpool_create and reused. Between runs the workers spin briefly (a few
+ * tens of microseconds, so back-to-back runs such as the matmuls of one layer
+ * start fast) and then sleep on a futex, so an idle pool costs no CPU and an
+ * oversubscribed machine does not collapse.
+ *
+ * Adaptation: nth is the run's *active* count, 1 <= nth <=
+ * threadpool_n_threads(tp); fn must split its work by the (ith, nth) it is
+ * given, never by the pool size. The pool watches how long the caller waits
+ * for the others (after its own share, at in-run barriers, and while it is
+ * itself preempted, seen with the thread CPU clock). When, over a window of
+ * a few milliseconds of runs, that waiting shows the late threads cost more
+ * than they add (another process busy on their core, or two of ours sharing
+ * one), it leaves the worker it waited for longest out of the following
+ * runs; left-out workers sleep. It tries the full count again
+ * after 150 ms and keeps it if the lag is gone (each failed try doubles the
+ * wait, up to 1.2 s). Runs under 10 microseconds in all are not judged (one
+ * with a tiny share that waited long is). Cost: one clock read per run, and
+ * on at most one run per 100 us two reads of the thread CPU clock and two of
+ * the wall clock. The estimate assumes thread 0 gets at least as much work
+ * as any other (threadpool_split and ith-strided loops both do this).
+ * threadpool_set_adaptive(tp, 0), or INF_THREADPOOL_ADAPT=0 in the
+ * environment at creation, turns it off: every run then uses every thread
+ * (threadpool_set_active: a fixed count).
  *
  * A NULL pool is valid everywhere and means "single-threaded": run calls
  * fn(arg, 0, 1) directly, n_threads is 1, barrier is a no-op.
@@ -16,7 +35,9 @@
  * Thread-safety: one pool serves one caller at a time. threadpool_run must
  * not be called concurrently on the same pool, nor from inside fn (nested
  * runs on the same pool deadlock; fn may use a *different* pool or NULL).
- * Different pools are independent. threadpool_free must not race with run.
+ * Different pools are independent. threadpool_free, set_adaptive,
+ * set_active, get_stats and adapt_feed must not race with run (call them
+ * from the caller's thread between runs).
  *
  * Memory: the pool owns its threads; threadpool_free joins them. */
 #ifndef INF_TENSOR_THREADPOOL_H
@@ -39,20 +60,59 @@ struct threadpool *threadpool_create(int n_threads);
 /* Joins the workers and frees the pool. NULL is a no-op. */
 void threadpool_free(struct threadpool *tp);
 
-/* Total threads of a run (workers + caller); 1 for NULL. */
+/* Size of the pool (workers + caller), the most threads a run can have:
+ * size per-thread scratch with it. 1 for NULL. */
 int threadpool_n_threads(const struct threadpool *tp);
 
-/* Runs fn(arg, ith, nth) on every thread of the pool and waits for all.
- * Memory written by any thread before it returns from fn is visible to the
- * caller after threadpool_run returns (and vice versa for what the caller
- * wrote before calling). */
+/* Threads the next run will use as things stand (a probe of the full count
+ * may still raise it at the start of that run); with adaptation off, the
+ * fixed count (n_threads, or what threadpool_set_active set); 1 for NULL. */
+int threadpool_active_threads(const struct threadpool *tp);
+
+/* Runs fn(arg, ith, nth) on the nth active threads (the caller and nth-1
+ * workers) and waits for all. Memory written by any thread before it
+ * returns from fn is visible to the caller after threadpool_run returns
+ * (and vice versa for what the caller wrote before calling). */
 void threadpool_run(struct threadpool *tp, threadpool_fn fn, void *arg);
 
 /* A barrier among the nth threads of the current run: every thread of the
  * run must call it the same number of times (from inside fn). Memory
  * written before the barrier by any thread is visible after it to all.
- * NULL pool: no-op. */
+ * NULL pool, or a run of one thread: no-op. */
 void threadpool_barrier(struct threadpool *tp);
+
+/* Turns adaptation on (1, the default) or off (0). Either way the pool
+ * starts again from its full count, with its workers in creation order and
+ * a clean record. NULL: no-op. */
+void threadpool_set_adaptive(struct threadpool *tp, int on);
+
+/* Turns adaptation off and makes every run use n threads (clamped to
+ * 1..n_threads): the caller and the first n-1 workers of the pool's order,
+ * which keeps whatever adaptation decided (left-out workers last). For
+ * tests and for callers that know better. NULL: no-op. */
+void threadpool_set_active(struct threadpool *tp, int n);
+
+/* What adaptation has done since creation (or the last set_adaptive). */
+struct threadpool_stats {
+    long long runs;        /* threadpool_run calls with a pool of 2+ threads */
+    long long reduced;     /* of those, runs on fewer threads than the pool */
+    long long judged;      /* runs measured and counted into a window */
+    long long drops;       /* times a worker was left out */
+    long long probes;      /* tries of the full count after a drop */
+    long long probe_fails; /* tries that ended in a drop again */
+};
+void threadpool_get_stats(const struct threadpool *tp, struct threadpool_stats *st);
+
+/* For tests of the policy alone: accounts one run as if it had started at
+ * now_ns (monotonic nanoseconds, the pool's own clock or a made-up one),
+ * taken run_ns in all of which the caller's own share was own_ns, the rest
+ * lost to worker late_worker (1..n_threads-1, numbered in creation order;
+ * 0: unknown). Nothing is executed. Returns the count the run would have
+ * used; threadpool_active_threads() then gives the decision. A run the
+ * pool would not judge (one thread, under 10 us in all, adaptation off)
+ * only moves the clock. */
+int threadpool_adapt_feed(struct threadpool *tp, unsigned long long now_ns, unsigned long long run_ns,
+                          unsigned long long own_ns, int late_worker);
 
 /* Number of physical CPU cores available to this process (hyper-threads of
  * one core count once; respects the affinity mask / cgroup CPU set as far

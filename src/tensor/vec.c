@@ -98,7 +98,7 @@ void tensor_silu_f32(float *y, const float *x, int64_t n)
 
 void tensor_swiglu_f32(float *y, const float *gate, const float *up, int64_t n)
 {
-    for (int64_t i = 0; i < n; i++) y[i] = silu1(gate[i]) * up[i];
+    kernels_get()->swiglu_f32(y, gate, up, n);
 }
 
 void tensor_gelu_f32(float *y, const float *x, int64_t n)

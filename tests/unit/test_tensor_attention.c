@@ -2,7 +2,9 @@
  * against an exact softmax-attention computed in double precision over the
  * same keys and values, fed block by block as the forward pass feeds it:
  * few and many queries (the two score paths), causal and windowed ranges,
- * empty ranges, large scores (the running-max rescale), soft-capping. */
+ * empty ranges, large scores (the running-max rescale), soft-capping.
+ * Also the SwiGLU kernel (the other user of the vector exp) against double
+ * precision. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -91,12 +93,38 @@ static void check_case(int n_q, int n_pos, int hd, int hdv, float qscale, float 
     free(q); free(k); free(v); free(st); free(scratch); free(first); free(last); free(lo); free(hi);
 }
 
+static void check_swiglu(void)
+{
+    enum { N = 203 };
+    float g[N], u[N], y[N];
+    int bad = 0;
+    for (int rep = 0; rep < 20; rep++) {
+        const float mag = rep < 10 ? 4.0f : 100.0f;
+        for (int i = 0; i < N; i++) {
+            g[i] = frand() * mag;
+            u[i] = frand();
+        }
+        const int n = 1 + rep * 10;
+        tensor_swiglu_f32(y, g, u, n);
+        for (int i = 0; i < n && !bad; i++) {
+            const double exact = (double)g[i] / (1.0 + exp(-(double)g[i])) * u[i];
+            if (!(fabs(y[i] - exact) <= 1e-6 * fabs(exact) + 1e-30 || fabs(y[i] - exact) <= 1e-37)) {
+                bad = 1;
+                fprintf(stderr, "  swiglu level %s: g %.9g u %.9g got %.9g exact %.9g\n", cpu_level_name(cpu_level()),
+                        g[i], u[i], y[i], exact);
+            }
+        }
+    }
+    CHECK_MSG(!bad, "swiglu at %s", cpu_level_name(cpu_level()));
+}
+
 int main(void)
 {
     printf("cpu: %s\n", cpu_features_string());
     for (int level = CPU_LEVEL_SCALAR; level <= cpu_level_max(); level++) {
         cpu_set_level(level);
         printf("level %s: kernels %s\n", cpu_level_name(level), kernels_get()->name);
+        check_swiglu();
         static const int nq[] = {1, 3, 8, 20};
         static const int npos[] = {1, 17, 64, 65, 200};
         for (size_t a = 0; a < sizeof nq / sizeof nq[0]; a++)
