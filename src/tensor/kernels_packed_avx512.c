@@ -11,7 +11,7 @@
  * converted at once and FMA'd with a broadcast activation.
  *
  * A tile is 1 group x up to 8 tokens (integer types; the decoded weights
- * are shared by the tokens) or up to 4 groups x up to 8 tokens (F16). Each
+ * are shared by the tokens) or up to 2 groups x up to 8 tokens (F16). Each
  * output lane accumulates its blocks in k order whatever the tile, so the
  * result of a token does not depend on how many tokens share its tile. */
 #if defined(__x86_64__) || defined(__i386__)
@@ -74,15 +74,15 @@ KP_INLINE void kp_f16_tile(int NG, int NT, const struct packed_matrix *pm, int64
                            float *y, int64_t ldy)
 {
     const int64_t k = pm->k;
-    __m512 acc[4][8];
-    const uint8_t *w[4];
+    __m512 acc[2][8];
+    const uint8_t *w[2];
     const float *x[8];
     for (int gi = 0; gi < NG; gi++) w[gi] = pm->data + (size_t)(g + gi) * pm->group_bytes;
     for (int t = 0; t < NT; t++) x[t] = (const float *)(xa + (size_t)t * xs);
     for (int gi = 0; gi < NG; gi++)
         for (int t = 0; t < NT; t++) acc[gi][t] = _mm512_setzero_ps();
     for (int64_t j = 0; j < k; j++) {
-        __m512 wv[4];
+        __m512 wv[2];
         if (!(j & 1))
             for (int gi = 0; gi < NG; gi++) _mm_prefetch((const char *)w[gi] + j * 32 + KP_PREFETCH_BYTES, _MM_HINT_T0);
         for (int gi = 0; gi < NG; gi++) wv[gi] = kp_h16(w[gi] + (size_t)j * 32);
@@ -101,17 +101,16 @@ static void kp_f16(const struct packed_matrix *pm, int64_t g0, int64_t g1, const
 {
     (void)extra_off;
     for (int64_t g = g0; g < g1;) {
-        /* one token: 4 groups give 4 independent FMA chains; more tokens
-         * give the chains themselves */
-        const int ng = nt == 1 && g1 - g >= 4 ? 4 : g1 - g >= 2 ? 2 : 1;
+        /* two groups: two weight streams per tile, and with one token still
+         * two independent FMA chains (4 measured no faster in decode) */
+        const int ng = g1 - g >= 2 ? 2 : 1;
         for (int64_t t0 = 0; t0 < nt; t0 += 8) {
             const int n = nt - t0 < 8 ? (int)(nt - t0) : 8;
             const char *x = xa + (size_t)t0 * xs;
             float *yt = y + t0 * ldy;
 #define KP_F16_1(N) kp_f16_tile(1, N, pm, g, x, xs, yt, ldy)
 #define KP_F16_2(N) kp_f16_tile(2, N, pm, g, x, xs, yt, ldy)
-            if (ng == 4) kp_f16_tile(4, 1, pm, g, x, xs, yt, ldy);
-            else if (ng == 2) { KP_NT_SWITCH(n, KP_F16_2) }
+            if (ng == 2) { KP_NT_SWITCH(n, KP_F16_2) }
             else { KP_NT_SWITCH(n, KP_F16_1) }
 #undef KP_F16_1
 #undef KP_F16_2

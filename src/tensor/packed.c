@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static size_t block_bytes_of(int type)
 {
@@ -188,6 +189,29 @@ static void pack_worker(void *arg, int ith, int nth)
     }
 }
 
+/* Memory for a packed copy, 64-byte aligned. Large copies get their own
+ * mapping with transparent huge pages requested: decode streams through
+ * every byte once per token, and 2 MiB pages spare it most TLB misses
+ * (worth a few per cent of bandwidth here). *mapped: bytes to munmap, or 0
+ * when the block came from malloc. */
+#define PK_HUGE (2u << 20)
+static uint8_t *packed_alloc(size_t size, size_t *mapped)
+{
+    *mapped = 0;
+    if (size >= 2 * PK_HUGE) {
+        const size_t len = (size + PK_HUGE - 1) & ~(size_t)(PK_HUGE - 1);
+        void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED) {
+#ifdef MADV_HUGEPAGE
+            madvise(p, len, MADV_HUGEPAGE);
+#endif
+            *mapped = len;
+            return p;
+        }
+    }
+    return aligned_alloc(64, (size + 63) & ~(size_t)63);
+}
+
 struct packed_matrix *tensor_pack(const void *w, int w_type, int64_t rows, int64_t k, size_t w_row_stride,
                                   struct threadpool *tp)
 {
@@ -201,8 +225,7 @@ struct packed_matrix *tensor_pack(const void *w, int w_type, int64_t rows, int64
     pm->k = k;
     pm->n_groups = (rows + PK_ROWS - 1) / PK_ROWS;
     pm->group_bytes = (size_t)(k / block_elems_of(w_type)) * block_bytes_of(w_type);
-    size_t total = ((size_t)pm->n_groups * pm->group_bytes + 63) & ~(size_t)63;
-    pm->data = aligned_alloc(64, total);
+    pm->data = packed_alloc((size_t)pm->n_groups * pm->group_bytes, &pm->mapped_bytes);
     if (!pm->data) {
         free(pm);
         return NULL;
@@ -215,7 +238,8 @@ struct packed_matrix *tensor_pack(const void *w, int w_type, int64_t rows, int64
 void packed_free(struct packed_matrix *pm)
 {
     if (!pm) return;
-    free(pm->data);
+    if (pm->mapped_bytes) munmap(pm->data, pm->mapped_bytes);
+    else free(pm->data);
     free(pm);
 }
 

@@ -15,6 +15,7 @@ struct packed_matrix {
     int64_t n_groups;     /* ceil(rows / 16) */
     size_t group_bytes;   /* bytes of one group */
     uint8_t *data;        /* n_groups * group_bytes, 64-byte aligned */
+    size_t mapped_bytes;  /* > 0: data is an mmap of this length */
 };
 
 /* Bytes per group and per block of each layout. */
