@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -24,13 +25,16 @@ static const char BENCH_HELP[] =
     "prints one JSON object per line per test, with keys \"model\", \"type\",\n"
     "\"threads\", \"test\" (\"pp512\", \"tg128\"...), \"tokens_per_second\" (mean)\n"
     "and \"sd\" (sample standard deviation), plus \"backend\", \"n_prompt\" and\n"
-    "\"n_gen\" (tokens actually processed), \"repetitions\" and \"samples\".\n"
+    "\"n_gen\" (tokens actually processed), \"repetitions\", \"samples\",\n"
+    "\"load_seconds\" (the load, weight repacking included) and \"resident_mib\"\n"
+    "(the process's resident memory right after loading).\n"
     "\"type\" is the architecture and, for GGUF files, the weight type holding\n"
     "most bytes (e.g. \"llama q8_0\").\n"
     "  infer bench MODEL [-p 512] [-n 128] [-r 5] [--threads N] --csv\n"
     "prints a header line, then one line per test with the columns model, type,\n"
     "backend, threads, test, n_prompt, n_gen, repetitions, tokens_per_second,\n"
-    "sd (fields holding a comma or a quote are quoted, RFC 4180).\n\n"
+    "sd, load_seconds, resident_mib (fields holding a comma or a quote are\n"
+    "quoted, RFC 4180).\n\n"
     "Options:\n"
     "  -p, --n-prompt N       prompt tokens of the pp test; 0 skips it [512]\n"
     "  -n, --n-gen N          generated tokens of the tg test; 0 skips it [128]\n"
@@ -97,7 +101,22 @@ typedef struct bench_ctx {
     int reps;
     int64_t prompt_tokens; /* of the pp prompt, counted by the tokenizer */
     bench_format format;
+    double load_seconds;   /* inf_load_model's wall time */
+    double resident_mib;   /* the process's resident memory right after loading */
 } bench_ctx;
+
+/* Resident set size of this process in MiB (Linux /proc), or -1. */
+static double resident_mib(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long long pages_total = 0, pages_resident = -1;
+    if (!f)
+        return -1;
+    if (fscanf(f, "%lld %lld", &pages_total, &pages_resident) != 2)
+        pages_resident = -1;
+    fclose(f);
+    return pages_resident < 0 ? -1 : (double)pages_resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
+}
 
 /* One CSV field: as is, or quoted (quotes doubled) when it holds a comma,
  * a quote or a line break. */
@@ -195,6 +214,8 @@ static void report(const bench_ctx *b, const char *test, int n_prompt, int n_gen
         cJSON_AddNumberToObject(o, "tokens_per_second", mean);
         cJSON_AddNumberToObject(o, "sd", sd);
         cJSON_AddItemToObject(o, "samples", cJSON_CreateDoubleArray(samples, b->reps));
+        cJSON_AddNumberToObject(o, "load_seconds", b->load_seconds);
+        cJSON_AddNumberToObject(o, "resident_mib", b->resident_mib);
         char *s = cJSON_PrintUnformatted(o);
         if (s) {
             puts(s);
@@ -207,7 +228,8 @@ static void report(const bench_ctx *b, const char *test, int n_prompt, int n_gen
         csv_field(b->backend, false);
         printf("%d,", b->threads);
         csv_field(test, false);
-        printf("%d,%d,%d,%.3f,%.3f\n", n_prompt, n_gen, b->reps, mean, sd);
+        printf("%d,%d,%d,%.3f,%.3f,%.3f,%.1f\n", n_prompt, n_gen, b->reps, mean, sd, b->load_seconds,
+               b->resident_mib);
     } else {
         printf("| %-30s | %-16s | %-8s | %7d | %8s | %10.2f ± %-8.2f |\n", b->model_name, b->type, b->backend,
                b->threads, test, mean, sd);
@@ -321,9 +343,12 @@ int cmd_bench(int argc, char **argv)
     cli_interrupt_install(false);
     bench_ctx b;
     memset(&b, 0, sizeof b);
+    const double t_load = cli_now();
     b.model = cli_load_model(path, &load.cfg);
     if (!b.model)
         return CLI_EXIT_RUNTIME;
+    b.load_seconds = cli_now() - t_load;
+    b.resident_mib = resident_mib();
     b.cancel = inf_cancel_new(NULL);
     cli_interrupt_target(b.cancel);
     const char *slash = strrchr(path, '/');
@@ -344,7 +369,8 @@ int cmd_bench(int argc, char **argv)
     b.reps = reps;
     b.format = format;
     if (format == FORMAT_CSV) {
-        printf("model,type,backend,threads,test,n_prompt,n_gen,repetitions,tokens_per_second,sd\n");
+        printf("model,type,backend,threads,test,n_prompt,n_gen,repetitions,tokens_per_second,sd,load_seconds,"
+               "resident_mib\n");
     } else if (format == FORMAT_MD) {
         printf("| %-30s | %-16s | %-8s | %7s | %8s | %21s |\n", "model", "type", "backend", "threads", "test",
                "t/s");
