@@ -61,23 +61,26 @@ static const uint8_t *group_row(const struct pack_job *j, int64_t g, int r)
     return row < j->pm->rows ? j->w + (size_t)row * j->ws : NULL;
 }
 
+/* The packers walk the destination in order (block by block, the 16 rows
+ * inside each), reading the 16 source rows side by side. */
 static void pack_f16(const struct pack_job *j, int64_t g, uint8_t *dst)
 {
     uint16_t *out = (uint16_t *)dst;
-    for (int r = 0; r < PK_ROWS; r++) {
-        const uint8_t *src = group_row(j, g, r);
-        for (int64_t c = 0; c < j->pm->k; c++) out[c * PK_ROWS + r] = src ? rd_u16(src + 2 * c) : 0;
-    }
+    const uint8_t *src[PK_ROWS];
+    for (int r = 0; r < PK_ROWS; r++) src[r] = group_row(j, g, r);
+    for (int64_t c = 0; c < j->pm->k; c++)
+        for (int r = 0; r < PK_ROWS; r++) out[c * PK_ROWS + r] = src[r] ? rd_u16(src[r] + 2 * c) : 0;
 }
 
 static void pack_q8_0(const struct pack_job *j, int64_t g, uint8_t *dst)
 {
     const int64_t nb = j->pm->k / 32;
-    for (int r = 0; r < PK_ROWS; r++) {
-        const uint8_t *src = group_row(j, g, r);
-        for (int64_t b = 0; b < nb; b++) {
+    const uint8_t *rows[PK_ROWS];
+    for (int r = 0; r < PK_ROWS; r++) rows[r] = group_row(j, g, r);
+    for (int64_t b = 0; b < nb; b++) {
+        for (int r = 0; r < PK_ROWS; r++) {
             uint8_t *o = dst + (size_t)b * PK_Q8_0_BLOCK;
-            const block_q8_0 *x = src ? (const block_q8_0 *)src + b : NULL;
+            const block_q8_0 *x = rows[r] ? (const block_q8_0 *)rows[r] + b : NULL;
             uint16_t d = x ? rd_u16(&x->d) : 0;
             memcpy(o + 2 * r, &d, 2);
             for (int i = 0; i < 8; i++)
@@ -89,11 +92,12 @@ static void pack_q8_0(const struct pack_job *j, int64_t g, uint8_t *dst)
 static void pack_q4_0(const struct pack_job *j, int64_t g, uint8_t *dst)
 {
     const int64_t nb = j->pm->k / 32;
-    for (int r = 0; r < PK_ROWS; r++) {
-        const uint8_t *src = group_row(j, g, r);
-        for (int64_t b = 0; b < nb; b++) {
+    const uint8_t *rows[PK_ROWS];
+    for (int r = 0; r < PK_ROWS; r++) rows[r] = group_row(j, g, r);
+    for (int64_t b = 0; b < nb; b++) {
+        for (int r = 0; r < PK_ROWS; r++) {
             uint8_t *o = dst + (size_t)b * PK_Q4_0_BLOCK;
-            const block_q4_0 *x = src ? (const block_q4_0 *)src + b : NULL;
+            const block_q4_0 *x = rows[r] ? (const block_q4_0 *)rows[r] + b : NULL;
             uint16_t d = x ? rd_u16(&x->d) : 0;
             memcpy(o + 2 * r, &d, 2);
             for (int p = 0; p < 4; p++)
@@ -105,11 +109,12 @@ static void pack_q4_0(const struct pack_job *j, int64_t g, uint8_t *dst)
 static void pack_q4_k(const struct pack_job *j, int64_t g, uint8_t *dst)
 {
     const int64_t nb = j->pm->k / 256;
-    for (int r = 0; r < PK_ROWS; r++) {
-        const uint8_t *src = group_row(j, g, r);
-        for (int64_t b = 0; b < nb; b++) {
+    const uint8_t *rows[PK_ROWS];
+    for (int r = 0; r < PK_ROWS; r++) rows[r] = group_row(j, g, r);
+    for (int64_t b = 0; b < nb; b++) {
+        for (int r = 0; r < PK_ROWS; r++) {
             uint8_t *o = dst + (size_t)b * PK_Q4_K_BLOCK;
-            const block_q4_K *x = src ? (const block_q4_K *)src + b : NULL;
+            const block_q4_K *x = rows[r] ? (const block_q4_K *)rows[r] + b : NULL;
             uint16_t d = x ? rd_u16(&x->d) : 0, dmin = x ? rd_u16(&x->dmin) : 0;
             memcpy(o + 2 * r, &d, 2);
             memcpy(o + 32 + 2 * r, &dmin, 2);
@@ -144,11 +149,12 @@ static void pack_q6_k(const struct pack_job *j, int64_t g, uint8_t *dst)
 {
     const int64_t nb = j->pm->k / 256;
     uint8_t u[256];
-    for (int r = 0; r < PK_ROWS; r++) {
-        const uint8_t *src = group_row(j, g, r);
-        for (int64_t b = 0; b < nb; b++) {
+    const uint8_t *rows[PK_ROWS];
+    for (int r = 0; r < PK_ROWS; r++) rows[r] = group_row(j, g, r);
+    for (int64_t b = 0; b < nb; b++) {
+        for (int r = 0; r < PK_ROWS; r++) {
             uint8_t *o = dst + (size_t)b * PK_Q6_K_BLOCK;
-            const block_q6_K *x = src ? (const block_q6_K *)src + b : NULL;
+            const block_q6_K *x = rows[r] ? (const block_q6_K *)rows[r] + b : NULL;
             uint16_t d = x ? rd_u16(&x->d) : 0;
             memcpy(o + 2 * r, &d, 2);
             if (x) q6_k_values(x, u);
