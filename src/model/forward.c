@@ -355,12 +355,17 @@ static void embd_job_fn(void *arg, int ith, int nth)
 {
     struct embd_job *j = arg;
     const struct model_weight *te = &j->m->w.global[W_TOK_EMBD];
+    /* a tied output matrix that was packed also serves the lookups (its
+     * mapped original has been released, see model_pack_weights) */
+    const struct packed_matrix *pk = j->m->hp.tied_output ? j->m->w.global[W_OUTPUT].packed : NULL;
     const int64_t d = j->m->hp.n_embd;
     long long s, e;
     threadpool_split(j->n, ith, nth, &s, &e);
     for (long long i = s; i < e; i++) {
         const char *row = (const char *)te->data + (size_t)j->tokens[i] * te->row_stride;
-        if (tensor_dequantize_row(te->type, row, j->x + i * d, d) != 0) j->failed = 1;
+        if (pk ? packed_get_row(pk, j->tokens[i], j->x + i * d) != 0
+               : tensor_dequantize_row(te->type, row, j->x + i * d, d) != 0)
+            j->failed = 1;
         if (j->m->hp.embd_scale != 1.0f) tensor_vec_scale_f32(j->x + i * d, j->m->hp.embd_scale, d);
     }
 }

@@ -156,8 +156,9 @@ size_t model_pack_weights(struct model *m, struct threadpool *tp)
     for (int il = 0; il < m->hp.n_layer; il++)
         for (size_t r = 0; r < sizeof roles / sizeof roles[0]; r++)
             total += pack_one(m, &m->w.layers[il].w[roles[r] - W_LAYER_FIRST], tp, true);
-    /* a tied output matrix is also the embedding table: keep it mapped */
-    total += pack_one(m, &m->w.global[W_OUTPUT], tp, !m->hp.tied_output);
+    /* a tied output matrix is also the embedding table: once packed, the
+     * lookups read the packed copy (forward.c), so the original goes too */
+    total += pack_one(m, &m->w.global[W_OUTPUT], tp, true);
     return total;
 }
 

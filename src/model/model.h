@@ -120,8 +120,9 @@ int64_t model_n_params(const struct model *m);
 
 /* Repacks every matrix that goes through a matmul (attention, feed-forward,
  * output) into the packed GEMM layout of this CPU (tensor/packed.h), using
- * tp's threads; the mapped originals then leave resident memory (except the
- * token embedding, still read row by row). Types or CPUs without a packed
+ * tp's threads; the mapped originals then leave resident memory (the token
+ * embedding stays mapped for row lookups, unless it is the tied output
+ * matrix: then lookups read the packed copy). Types or CPUs without a packed
  * kernel keep the mapped weights. Idempotent. Returns the bytes now held
  * by packed copies (0 when nothing was packed); -1 never: a matrix that
  * cannot be packed (memory short) simply stays unpacked. */

@@ -254,6 +254,79 @@ size_t packed_bytes(const struct packed_matrix *pm)
     return pm ? (size_t)pm->n_groups * pm->group_bytes + sizeof *pm : 0;
 }
 
+/* ---- one row back out (embedding lookups) ---- */
+
+static float h2f(const uint8_t *p) { return tensor_f16_to_f32(rd_u16(p)); }
+
+int packed_get_row(const struct packed_matrix *pm, int64_t r, float *out)
+{
+    if (!pm || r < 0 || r >= pm->rows) return -1;
+    const uint8_t *g = pm->data + (size_t)(r / PK_ROWS) * pm->group_bytes;
+    const int rr = (int)(r % PK_ROWS);
+    const int64_t k = pm->k;
+    switch (pm->type) {
+    case TENSOR_TYPE_F16:
+        for (int64_t c = 0; c < k; c++) out[c] = h2f(g + (size_t)(c * PK_ROWS + rr) * 2);
+        break;
+    case TENSOR_TYPE_Q8_0:
+        for (int64_t b = 0; b < k / 32; b++) {
+            const uint8_t *blk = g + (size_t)b * PK_Q8_0_BLOCK;
+            const float d = h2f(blk + 2 * rr);
+            for (int i = 0; i < 8; i++)
+                for (int e = 0; e < 4; e++) out[32 * b + 4 * i + e] = (float)(blk[32 + 64 * i + 4 * rr + e] - 128) * d;
+        }
+        break;
+    case TENSOR_TYPE_Q4_0:
+        for (int64_t b = 0; b < k / 32; b++) {
+            const uint8_t *blk = g + (size_t)b * PK_Q4_0_BLOCK;
+            const float d = h2f(blk + 2 * rr);
+            for (int p = 0; p < 4; p++)
+                for (int e = 0; e < 4; e++) {
+                    const uint8_t v = blk[32 + 64 * p + 4 * rr + e];
+                    out[32 * b + 4 * p + e] = (float)((v & 0xF) - 8) * d;
+                    out[32 * b + 16 + 4 * p + e] = (float)((v >> 4) - 8) * d;
+                }
+        }
+        break;
+    case TENSOR_TYPE_Q4_K:
+        for (int64_t b = 0; b < k / 256; b++) {
+            const uint8_t *blk = g + (size_t)b * PK_Q4_K_BLOCK;
+            const float d = h2f(blk + 2 * rr), dmin = h2f(blk + 32 + 2 * rr);
+            for (int s = 0; s < 8; s++) {
+                const float d1 = d * blk[64 + 16 * s + rr], m1 = dmin * blk[192 + 32 * (s / 2) + 2 * rr + (s & 1)];
+                const int c = s / 2, hi = s & 1;
+                for (int p = 0; p < 8; p++)
+                    for (int e = 0; e < 4; e++) {
+                        const uint8_t v = blk[320 + (c * 8 + p) * 64 + 4 * rr + e];
+                        out[256 * b + 64 * c + 32 * hi + 4 * p + e] = d1 * (hi ? v >> 4 : v & 0xF) - m1;
+                    }
+            }
+        }
+        break;
+    case TENSOR_TYPE_Q6_K:
+        for (int64_t b = 0; b < k / 256; b++) {
+            const uint8_t *blk = g + (size_t)b * PK_Q6_K_BLOCK;
+            const float d = h2f(blk + 2 * rr);
+            for (int gi = 0; gi < 16; gi++) {
+                const float ds = d * (float)(int8_t)blk[32 + 32 * (gi / 2) + 2 * rr + (gi & 1)];
+                const uint8_t *q = blk + 288 + (size_t)gi * 192;
+                for (int e = 0; e < 4; e++) {
+                    const uint8_t n0 = q[4 * rr + e], n1 = q[64 + 4 * rr + e], h = q[128 + 4 * rr + e];
+                    float *o = out + 256 * b + 16 * gi + e;
+                    o[0] = ds * (float)(((n0 & 0xF) | ((h & 3) << 4)) - 32);
+                    o[4] = ds * (float)(((n0 >> 4) | (((h >> 2) & 3) << 4)) - 32);
+                    o[8] = ds * (float)(((n1 & 0xF) | (((h >> 4) & 3) << 4)) - 32);
+                    o[12] = ds * (float)(((n1 >> 4) | (((h >> 6) & 3) << 4)) - 32);
+                }
+            }
+        }
+        break;
+    default:
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- the multiplication ---- */
 
 struct pk_run {

@@ -61,6 +61,12 @@ struct packed_matrix *tensor_pack(const void *w, int w_type, int64_t rows, int64
                                   struct threadpool *tp);
 
 void packed_free(struct packed_matrix *pm);          /* NULL is a no-op */
+
+/* Row r (< rows) of the packed matrix as k floats, bit-identical to
+ * tensor_dequantize_row on the original row: lets a tied output matrix
+ * also serve the token-embedding lookups, so its mapped original can be
+ * released. Returns 0, or -1 when r is out of range. */
+int packed_get_row(const struct packed_matrix *pm, int64_t r, float *out);
 size_t packed_bytes(const struct packed_matrix *pm); /* memory it holds */
 
 /* y[t*ldy + r] = sum_j W[r][j] * x[t*ldx + j] for t < n_x, r < rows, as

@@ -144,6 +144,17 @@ static void check_case(int t, int64_t rows, int64_t k, int64_t n_x, int wmode, i
                           "packed %s: token %lld alone differs from the batch", tensor_type_name(t), (long long)tt);
             }
             free(y1);
+            /* a row read back from the packed copy is the dequantised row */
+            float *ra = malloc((size_t)k * sizeof(float)), *rb2 = malloc((size_t)k * sizeof(float));
+            for (int64_t r = 0; r < rows; r++) {
+                CHECK(packed_get_row(pm, r, ra) == 0);
+                CHECK(tensor_dequantize_row(t, w + r * ws, rb2, k) == 0);
+                CHECK_MSG(!memcmp(ra, rb2, (size_t)k * sizeof(float)), "packed %s: row %lld read back differs",
+                          tensor_type_name(t), (long long)r);
+            }
+            CHECK(packed_get_row(pm, rows, ra) == -1);
+            free(ra);
+            free(rb2);
             packed_free(pm);
         }
     } else {
