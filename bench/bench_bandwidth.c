@@ -38,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
+
 typedef uint64_t (*read_fn)(const unsigned char *p, size_t n);
 
 /* Plain sum of 64-bit words: the compiler may vectorise it as it likes. */
@@ -135,13 +137,6 @@ static void *reader_main(void *arg)
     return NULL;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int usage(const char *argv0, const char *why)
 {
     if (why) fprintf(stderr, "bench_bandwidth: %s\n", why);
@@ -150,20 +145,6 @@ static int usage(const char *argv0, const char *why)
             "[--json]\n",
             argv0);
     return 2;
-}
-
-/* A whole number in [min, max], or -1 (with a message). */
-static long parse_num(const char *opt, const char *s, long min, long max)
-{
-    char *end;
-    errno = 0;
-    long v = s ? strtol(s, &end, 10) : 0;
-    if (!s || !*s || *end || errno || v < min || v > max) {
-        fprintf(stderr, "bench_bandwidth: %s wants a whole number from %ld to %ld, not '%s'\n", opt, min, max,
-                s ? s : "");
-        return -1;
-    }
-    return v;
 }
 
 /* Run `threads` readers over the buffer: one warm-up pass, then reps timed
@@ -193,9 +174,9 @@ static int measure(shared_state *s, int threads, int reps, double *rates)
     }
     for (int pass = 0; pass <= reps; pass++) {
         pthread_barrier_wait(&s->start);
-        double t0 = now();
+        double t0 = bench_now();
         pthread_barrier_wait(&s->done);
-        double dt = now() - t0;
+        double dt = bench_now() - t0;
         if (pass > 0) rates[pass - 1] = (double)s->size / dt / 1e9;
     }
     uint64_t total = 0;
@@ -212,7 +193,7 @@ static int measure(shared_state *s, int threads, int reps, double *rates)
 
 int main(int argc, char **argv)
 {
-    long size_mib = 1024, max_threads = sysconf(_SC_NPROCESSORS_ONLN), only = 0, reps = 5;
+    int size_mib = 1024, max_threads = (int)sysconf(_SC_NPROCESSORS_ONLN), only = 0, reps = 5;
     bool json = false, pin = false, huge = true;
     const char *kernel = NULL;
     if (max_threads < 1) max_threads = 1;
@@ -220,13 +201,13 @@ int main(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool takes = true;
         if (!strcmp(a, "-s") || !strcmp(a, "--size")) {
-            if ((size_mib = parse_num(a, v, 1, 1L << 20)) < 0) return usage(argv[0], NULL);
+            if (!bench_parse_int("bench_bandwidth", a, v, 1, 1L << 20, &size_mib)) return usage(argv[0], NULL);
         } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
-            if ((max_threads = parse_num(a, v, 1, 512)) < 0) return usage(argv[0], NULL);
+            if (!bench_parse_int("bench_bandwidth", a, v, 1, 512, &max_threads)) return usage(argv[0], NULL);
         } else if (!strcmp(a, "-T") || !strcmp(a, "--only")) {
-            if ((only = parse_num(a, v, 1, 512)) < 0) return usage(argv[0], NULL);
+            if (!bench_parse_int("bench_bandwidth", a, v, 1, 512, &only)) return usage(argv[0], NULL);
         } else if (!strcmp(a, "-r") || !strcmp(a, "--reps")) {
-            if ((reps = parse_num(a, v, 1, 100000)) < 0) return usage(argv[0], NULL);
+            if (!bench_parse_int("bench_bandwidth", a, v, 1, 100000, &reps)) return usage(argv[0], NULL);
         } else if (!strcmp(a, "--kernel")) {
             if (!v) return usage(argv[0], "--kernel wants avx512, avx2 or scalar");
             kernel = v;
@@ -263,7 +244,7 @@ int main(int argc, char **argv)
     unsigned char *buf = NULL;
     size_t align = (size_t)2 << 20; /* huge-page aligned */
     if (posix_memalign((void **)&buf, align, size) != 0) {
-        fprintf(stderr, "bench_bandwidth: cannot allocate %ld MiB\n", size_mib);
+        fprintf(stderr, "bench_bandwidth: cannot allocate %d MiB\n", size_mib);
         return 1;
     }
 #ifdef MADV_HUGEPAGE
@@ -284,25 +265,22 @@ int main(int argc, char **argv)
         printf("| threads | best GB/s | mean GB/s | sd |\n");
         printf("|---|---|---|---|\n");
     }
-    long first = only ? only : 1, last = only ? only : max_threads;
-    for (long t = first; t <= last; t++) {
-        if (measure(&s, (int)t, (int)reps, rates) != 0) {
-            fprintf(stderr, "bench_bandwidth: the measurement at %ld threads failed\n", t);
+    int first = only ? only : 1, last = only ? only : max_threads;
+    for (int t = first; t <= last; t++) {
+        if (measure(&s, t, reps, rates) != 0) {
+            fprintf(stderr, "bench_bandwidth: the measurement at %d threads failed\n", t);
             return 1;
         }
-        double best = 0, mean = 0, var = 0;
-        for (long r = 0; r < reps; r++) {
-            mean += rates[r] / (double)reps;
+        double best = 0, mean, sd;
+        for (int r = 0; r < reps; r++)
             if (rates[r] > best) best = rates[r];
-        }
-        for (long r = 0; r < reps; r++) var += (rates[r] - mean) * (rates[r] - mean);
-        double sd = reps > 1 ? sqrt(var / (double)(reps - 1)) : 0;
+        bench_mean_sd(rates, reps, &mean, &sd);
         if (json)
-            printf("{\"threads\": %ld, \"size_bytes\": %zu, \"repetitions\": %ld, \"kernel\": \"%s\", "
+            printf("{\"threads\": %d, \"size_bytes\": %zu, \"repetitions\": %d, \"kernel\": \"%s\", "
                    "\"best_gbps\": %.3f, \"mean_gbps\": %.3f, \"sd_gbps\": %.3f}\n",
                    t, size, reps, kernel, best, mean, sd);
         else
-            printf("| %ld | %.1f | %.1f | %.1f |\n", t, best, mean, sd);
+            printf("| %d | %.1f | %.1f | %.1f |\n", t, best, mean, sd);
         fflush(stdout);
     }
     free(rates);

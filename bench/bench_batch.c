@@ -34,6 +34,8 @@
 
 #include <inference.h>
 
+#include "bench_common.h"
+
 #define N_PROMPTS 8
 
 static const char *const PROMPTS[N_PROMPTS] = {
@@ -47,33 +49,11 @@ static const char *const PROMPTS[N_PROMPTS] = {
     "A tiny robot woke up in a toy shop and looked around.",
 };
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int usage(const char *argv0, const char *why)
 {
     if (why) fprintf(stderr, "bench_batch: %s\n", why);
     fprintf(stderr, "usage: %s MODEL [-t THREADS] [-n MAX_TOKENS] [-r REPS] [-c CTX] [--slots N] [--json]\n", argv0);
     return 2;
-}
-
-/* A whole number in [min, max] into *out; false (with a message) if not. */
-static bool parse_int(const char *opt, const char *s, long min, long max, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = s ? strtol(s, &end, 10) : 0;
-    if (!s || !*s || *end || errno || v < min || v > max) {
-        fprintf(stderr, "bench_batch: %s wants a whole number from %ld to %ld, not '%s'\n", opt, min, max,
-                s ? s : "");
-        return false;
-    }
-    *out = (int)v;
-    return true;
 }
 
 /* The ids one sequential generation produced. */
@@ -102,9 +82,9 @@ static long run_batch(inf_model *m, const inf_generate_config *cfg, double *seco
 {
     inf_batch_result *res = NULL;
     inf_error err;
-    double t0 = now();
+    double t0 = bench_now();
     inf_status st = inf_batch_generate(m, PROMPTS, N_PROMPTS, cfg, NULL, &res, &err);
-    *seconds = now() - t0;
+    *seconds = bench_now() - t0;
     if (st != INF_OK) {
         fprintf(stderr, "bench_batch: inf_batch_generate: %s\n", err.message);
         return -1;
@@ -129,7 +109,7 @@ static long run_sequential(inf_model *m, const inf_generate_config *cfg, double 
     inf_error err;
     long tokens = 0;
     for (int i = 0; i < N_PROMPTS; i++) outs[i].n = 0;
-    double t0 = now();
+    double t0 = bench_now();
     for (int i = 0; i < N_PROMPTS; i++) {
         if (inf_generate_each(m, PROMPTS[i], cfg, NULL, collect, &outs[i], &err) != INF_OK) {
             fprintf(stderr, "bench_batch: inf_generate_each, prompt %d: %s\n", i, err.message);
@@ -137,17 +117,8 @@ static long run_sequential(inf_model *m, const inf_generate_config *cfg, double 
         }
         tokens += (long)outs[i].n;
     }
-    *seconds = now() - t0;
+    *seconds = bench_now() - t0;
     return tokens;
-}
-
-static void mean_sd(const double *x, int n, double *mean, double *sd)
-{
-    double m = 0, v = 0;
-    for (int i = 0; i < n; i++) m += x[i] / n;
-    for (int i = 0; i < n; i++) v += (x[i] - m) * (x[i] - m);
-    *mean = m;
-    *sd = n > 1 ? sqrt(v / (n - 1)) : 0;
 }
 
 static void print_samples(const double *x, int n)
@@ -183,7 +154,7 @@ int main(int argc, char **argv)
             model_path = a;
         }
         if (num) {
-            if (!parse_int(a, v, min, max, num)) return usage(argv[0], NULL);
+            if (!bench_parse_int("bench_batch", a, v, min, max, num)) return usage(argv[0], NULL);
             i++;
         }
     }
@@ -233,8 +204,8 @@ int main(int argc, char **argv)
         for (size_t k = 0; same && k < outs[i].n; k++) same = last[i].tokens[k].id == outs[i].ids[k];
         identical += same;
     }
-    mean_sd(batch_rate, reps, &bm, &bsd);
-    mean_sd(seq_rate, reps, &sm, &ssd);
+    bench_mean_sd(batch_rate, reps, &bm, &bsd);
+    bench_mean_sd(seq_rate, reps, &sm, &ssd);
     ratio = sm > 0 ? bm / sm : 0;
     if (json) {
         /* The model's file name goes out as given, with " and \ escaped. */

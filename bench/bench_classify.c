@@ -35,6 +35,8 @@
 
 #include <inference.h>
 
+#include "bench_common.h"
+
 static const char *const WORDS[] = {
     "the",    "a",      "little", "big",    "happy",  "sad",    "dog",    "cat",    "bird",   "tree",
     "house",  "river",  "girl",   "boy",    "mother", "friend", "played", "saw",    "found",  "wanted",
@@ -46,13 +48,6 @@ static const char *const WORDS[] = {
 };
 #define N_WORDS (sizeof WORDS / sizeof WORDS[0])
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static int usage(const char *argv0, const char *why)
 {
     if (why) fprintf(stderr, "bench_classify: %s\n", why);
@@ -61,20 +56,6 @@ static int usage(const char *argv0, const char *why)
             "       [--write-ids FILE] [--json]\n",
             argv0);
     return 2;
-}
-
-static bool parse_int(const char *opt, const char *s, long min, long max, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = s ? strtol(s, &end, 10) : 0;
-    if (!s || !*s || *end || errno || v < min || v > max) {
-        fprintf(stderr, "bench_classify: %s wants a whole number from %ld to %ld, not '%s'\n", opt, min, max,
-                s ? s : "");
-        return false;
-    }
-    *out = (int)v;
-    return true;
 }
 
 /* The tokens inf_classify would see for text, or -1 without a tokenizer. */
@@ -148,9 +129,9 @@ static double run_classify(inf_model *m, char **prompts, int n, long *checksum)
     cfg.temperature = 0;
     inf_classify_result *res = NULL;
     inf_error err;
-    double t0 = now();
+    double t0 = bench_now();
     inf_status st = inf_classify(m, (const char *const *)prompts, (size_t)n, &cfg, NULL, &res, &err);
-    double dt = now() - t0;
+    double dt = bench_now() - t0;
     if (st != INF_OK) {
         fprintf(stderr, "bench_classify: inf_classify: %s\n", err.message);
         return -1;
@@ -192,7 +173,7 @@ int main(int argc, char **argv)
             model_path = a;
         }
         if (num) {
-            if (!parse_int(a, v, min, max, num)) return usage(argv[0], NULL);
+            if (!bench_parse_int("bench_classify", a, v, min, max, num)) return usage(argv[0], NULL);
             i++;
         }
     }
@@ -228,10 +209,8 @@ int main(int argc, char **argv)
         if (dt < 0) goto done;
         rate[r] = n_prompts / dt;
     }
-    double mean = 0, var = 0;
-    for (int r = 0; r < reps; r++) mean += rate[r] / reps;
-    for (int r = 0; r < reps; r++) var += (rate[r] - mean) * (rate[r] - mean);
-    double sd = reps > 1 ? sqrt(var / (reps - 1)) : 0;
+    double mean, sd;
+    bench_mean_sd(rate, reps, &mean, &sd);
     double tok_rate = mean * (double)tokens / n_prompts;
     const char *name = strrchr(model_path, '/') ? strrchr(model_path, '/') + 1 : model_path;
     if (json) {

@@ -35,6 +35,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_common.h"
+
 typedef struct { unsigned char bytes[1024]; } opaque_params;
 typedef struct { unsigned char bytes[256]; } opaque_batch;
 
@@ -73,13 +75,6 @@ static void *sym(void *lib, const char *name)
     return p;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* The prompts of a --classify file: ids[i] holds len[i] token ids. */
 typedef struct prompt_set {
     int32_t **ids;
@@ -100,13 +95,12 @@ typedef struct classify_fns {
 static void print_rate(const char *name, int threads, const char *test, const double *rate, int reps,
                        const prompt_set *ps)
 {
-    double mean = 0, sd = 0;
-    for (int r = 0; r < reps; r++) mean += rate[r] / reps;
-    for (int r = 0; r < reps && reps > 1; r++) sd += (rate[r] - mean) * (rate[r] - mean) / (reps - 1);
+    double mean, sd;
+    bench_mean_sd(rate, reps, &mean, &sd);
     printf("{\"engine\": \"llama.cpp\", \"model\": \"%s\", \"threads\": %d, \"test\": \"%s\", "
            "\"prompts\": %d, \"prompt_tokens\": %ld, \"repetitions\": %d, \"prompts_per_second\": %.3f, "
            "\"sd\": %.3f, \"tokens_per_second\": %.3f}\n",
-           name, threads, test, ps->n, ps->tokens, reps, mean, sqrt(sd), mean * (double)ps->tokens / ps->n);
+           name, threads, test, ps->n, ps->tokens, reps, mean, sd, mean * (double)ps->tokens / ps->n);
     fflush(stdout);
 }
 
@@ -127,7 +121,7 @@ static int classify(void *ctx, const prompt_set *ps, int reps, int threads, cons
     if (!rate) return 1;
     long check = 0;
     for (int r = -1; r < reps; r++) { /* r = -1: warm-up, not counted */
-        double t0 = now();
+        double t0 = bench_now();
         check = 0;
         for (int i = 0; i < ps->n; i++) {
             fn.memory_clear(fn.get_memory(ctx), 1);
@@ -147,7 +141,7 @@ static int classify(void *ctx, const prompt_set *ps, int reps, int threads, cons
                 if (logits[k] > logits[best]) best = k;
             check += best;
         }
-        double dt = now() - t0;
+        double dt = bench_now() - t0;
         if (r >= 0) rate[r] = ps->n / dt;
     }
     char test[32];
@@ -166,21 +160,6 @@ static int usage(const char *argv0, const char *why)
             "       %s LIBDIR MODEL.gguf --classify IDS_FILE [-r N] [-t N]\n",
             argv0, argv0);
     return 2;
-}
-
-/* A whole number in [min, max] into *out; false (with a message) if not. */
-static int parse_int(const char *opt, const char *s, long min, long max, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = s ? strtol(s, &end, 10) : 0;
-    if (!s || !*s || *end || errno || v < min || v > max) {
-        fprintf(stderr, "llamacpp_bench: %s wants a whole number from %ld to %ld, not '%s'\n", opt, min, max,
-                s ? s : "");
-        return 0;
-    }
-    *out = (int)v;
-    return 1;
 }
 
 static int read_prompts(const char *path, prompt_set *ps)
@@ -255,10 +234,10 @@ int main(int argc, char **argv)
     for (int i = 3; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int ok = 1;
-        if (!strcmp(a, "-p")) ok = parse_int(a, v, 0, 1000000, &n_prompt);
-        else if (!strcmp(a, "-n")) ok = parse_int(a, v, 0, 1000000, &n_gen);
-        else if (!strcmp(a, "-r")) ok = parse_int(a, v, 1, 100000, &reps);
-        else if (!strcmp(a, "-t")) ok = parse_int(a, v, 1, 4096, &threads);
+        if (!strcmp(a, "-p")) ok = bench_parse_int("llamacpp_bench", a, v, 0, 1000000, &n_prompt);
+        else if (!strcmp(a, "-n")) ok = bench_parse_int("llamacpp_bench", a, v, 0, 1000000, &n_gen);
+        else if (!strcmp(a, "-r")) ok = bench_parse_int("llamacpp_bench", a, v, 1, 100000, &reps);
+        else if (!strcmp(a, "-t")) ok = bench_parse_int("llamacpp_bench", a, v, 1, 4096, &threads);
         else if (!strcmp(a, "--classify")) {
             if (!v) return usage(argv[0], "--classify wants a file of token ids");
             classify_path = v;
@@ -356,22 +335,21 @@ int main(int argc, char **argv)
         for (int r = -1; r < reps; r++) { /* r = -1: warm-up, not counted */
             memory_clear(get_memory(ctx), 1);
             for (int i = 0; i < n; i++) tokens[i] = 1 + rand() % 100;
-            double t0 = now();
+            double t0 = bench_now();
             if (test == 0) {
                 if (decode(ctx, batch_one(tokens, n)) != 0) return 1;
             } else {
                 for (int i = 0; i < n; i++)
                     if (decode(ctx, batch_one(&tokens[i], 1)) != 0) return 1;
             }
-            double dt = now() - t0;
+            double dt = bench_now() - t0;
             if (r >= 0) rate[r] = n / dt;
         }
-        double mean = 0, sd = 0;
-        for (int r = 0; r < reps; r++) mean += rate[r] / reps;
-        for (int r = 0; r < reps && reps > 1; r++) sd += (rate[r] - mean) * (rate[r] - mean) / (reps - 1);
+        double mean, sd;
+        bench_mean_sd(rate, reps, &mean, &sd);
         printf("{\"engine\": \"llama.cpp\", \"model\": \"%s\", \"threads\": %d, \"test\": \"%s%d\", "
                "\"tokens_per_second\": %.3f, \"sd\": %.3f}\n",
-               name, threads, test == 0 ? "pp" : "tg", n, mean, sqrt(sd));
+               name, threads, test == 0 ? "pp" : "tg", n, mean, sd);
         fflush(stdout);
         free(rate);
     }
