@@ -108,15 +108,24 @@ static void softmax(candidate *cand, size_t n, float temperature)
 int32_t sampler_sample(struct sampler *s, const float *logits, const int32_t *recent, size_t n_recent)
 {
     int n = s->n_vocab;
-    memcpy(s->work, logits, (size_t)n * sizeof *logits);
-    apply_repeat_penalty(s, recent, n_recent);
+    const float penalty = s->params.repeat_penalty;
+    const bool penalised = penalty != 0.0f && penalty != 1.0f && s->params.repeat_last_n > 0 && n_recent > 0;
+    const bool greedy = s->params.temperature <= 0.0f;
+    /* Greedy without a penalty reads the logits as they are: no copy of the
+     * whole row per token. */
+    const float *work = logits;
+    if (penalised || !greedy) {
+        memcpy(s->work, logits, (size_t)n * sizeof *logits);
+        apply_repeat_penalty(s, recent, n_recent);
+        work = s->work;
+    }
 
     int32_t best = 0;
     for (int i = 0; i < n; i++) {
-        if (isnan(s->work[i])) return -1;
-        if (s->work[i] > s->work[best]) best = i;
+        if (isnan(work[i])) return -1;
+        if (work[i] > work[best]) best = i;
     }
-    if (s->params.temperature <= 0.0f) return best;
+    if (greedy) return best;
 
     /* Tokens more than 30 (in temperature-scaled logits) below the best have
      * relative probability under 1e-13: dropping them before the sort changes
