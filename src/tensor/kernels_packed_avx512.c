@@ -8,10 +8,11 @@
  * the 16 rows by one multiply and one FMA. Unsigned weights carry an offset
  * (Q8_0: +128, Q4_0: +8, Q6_K: +32) that is taken out exactly in integers
  * through the activation block sums. F16: 16 rows of one column are
- * converted at once and FMA'd with a broadcast activation.
+ * converted at once and FMA'd with a broadcast activation. BF16: one
+ * vdpbf16ps takes two columns of 16 rows against a broadcast bf16 pair.
  *
  * A tile is 1 group x up to 8 tokens (integer types; the decoded weights
- * are shared by the tokens) or up to 2 groups x up to 8 tokens (F16). Each
+ * are shared by the tokens) or up to 2 groups x up to 8 tokens (F16, BF16). Each
  * output lane accumulates its blocks in k order whatever the tile, so the
  * result of a token does not depend on how many tokens share its tile. */
 #if defined(__x86_64__) || defined(__i386__)
@@ -118,6 +119,58 @@ static void kp_f16(const struct packed_matrix *pm, int64_t g0, int64_t g1, const
             else { KP_NT_SWITCH(n, KP_F16_1) }
 #undef KP_F16_1
 #undef KP_F16_2
+        }
+        g += ng;
+    }
+}
+
+/* ---------------------------------------------------------------- BF16 */
+
+/* Lane r of acc[gi][t] gets w[r][2p] x[2p] + w[r][2p+1] x[2p+1] per pair p
+ * (vdpbf16ps), with x the token's bf16 activation row. */
+KP_INLINE void kp_bf16_tile(int NG, int NT, const struct packed_matrix *pm, int64_t g, const char *xa, size_t xs,
+                            float *y, int64_t ldy)
+{
+    const int64_t np = pm->k / 2;
+    __m512 acc[2][8];
+    const uint8_t *w[2];
+    const uint32_t *x[8];
+    for (int gi = 0; gi < NG; gi++) w[gi] = pm->data + (size_t)(g + gi) * pm->group_bytes;
+    for (int t = 0; t < NT; t++) x[t] = (const uint32_t *)(xa + (size_t)t * xs);
+    for (int gi = 0; gi < NG; gi++)
+        for (int t = 0; t < NT; t++) acc[gi][t] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < np; p++) {
+        __m512bh wv[2];
+        for (int gi = 0; gi < NG; gi++) {
+            _mm_prefetch((const char *)w[gi] + p * 64 + KP_PREFETCH_BYTES, _MM_HINT_T0);
+            wv[gi] = (__m512bh)_mm512_load_si512(w[gi] + (size_t)p * 64);
+        }
+        for (int t = 0; t < NT; t++) {
+            const __m512bh xb = (__m512bh)_mm512_set1_epi32((int)x[t][p]);
+            for (int gi = 0; gi < NG; gi++) acc[gi][t] = _mm512_dpbf16_ps(acc[gi][t], wv[gi], xb);
+        }
+    }
+    for (int gi = 0; gi < NG; gi++)
+        for (int t = 0; t < NT; t++)
+            kp_store(y + t * ldy + (g + gi) * PK_ROWS, acc[gi][t], kp_valid(pm, g + gi));
+}
+
+static void kp_bf16(const struct packed_matrix *pm, int64_t g0, int64_t g1, const char *xa, size_t xs,
+                    size_t extra_off, int64_t nt, float *y, int64_t ldy)
+{
+    (void)extra_off;
+    for (int64_t g = g0; g < g1;) {
+        const int ng = g1 - g >= 2 ? 2 : 1;
+        for (int64_t t0 = 0; t0 < nt; t0 += 8) {
+            const int n = nt - t0 < 8 ? (int)(nt - t0) : 8;
+            const char *x = xa + (size_t)t0 * xs;
+            float *yt = y + t0 * ldy;
+#define KP_BF16_1(N) kp_bf16_tile(1, N, pm, g, x, xs, yt, ldy)
+#define KP_BF16_2(N) kp_bf16_tile(2, N, pm, g, x, xs, yt, ldy)
+            if (ng == 2) { KP_NT_SWITCH(n, KP_BF16_2) }
+            else { KP_NT_SWITCH(n, KP_BF16_1) }
+#undef KP_BF16_1
+#undef KP_BF16_2
         }
         g += ng;
     }
@@ -330,6 +383,7 @@ packed_kernel_fn packed_kernel_avx512(int type)
 {
     switch (type) {
     case TENSOR_TYPE_F16: return kp_f16;
+    case TENSOR_TYPE_BF16: return kp_bf16;
     case TENSOR_TYPE_Q8_0: return kp_q8_0;
     case TENSOR_TYPE_Q4_0: return kp_q4_0;
     case TENSOR_TYPE_Q4_K: return kp_q4_k;

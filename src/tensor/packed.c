@@ -24,6 +24,7 @@ static size_t block_bytes_of(int type)
     case TENSOR_TYPE_Q4_K: return PK_Q4_K_BLOCK;
     case TENSOR_TYPE_Q6_K: return PK_Q6_K_BLOCK;
     case TENSOR_TYPE_F16: return 2 * PK_ROWS; /* per column */
+    case TENSOR_TYPE_BF16: return 4 * PK_ROWS; /* per pair of columns */
     default: return 0;
     }
 }
@@ -33,6 +34,7 @@ static int64_t block_elems_of(int type)
     switch (type) {
     case TENSOR_TYPE_Q8_0: case TENSOR_TYPE_Q4_0: return 32;
     case TENSOR_TYPE_Q4_K: case TENSOR_TYPE_Q6_K: return 256;
+    case TENSOR_TYPE_BF16: return 2;
     default: return 1;
     }
 }
@@ -41,6 +43,7 @@ int tensor_pack_supported(int w_type, int64_t k)
 {
     if (getenv("INF_NO_PACK")) return 0;
     if (cpu_level() < CPU_LEVEL_AVX512 || !cpu_features_get()->avx512vnni) return 0;
+    if (w_type == TENSOR_TYPE_BF16 && !cpu_features_get()->avx512bf16) return 0;
     if (!block_bytes_of(w_type) || !packed_kernel_avx512(w_type)) return 0;
     return k > 0 && k % block_elems_of(w_type) == 0;
 }
@@ -70,6 +73,20 @@ static void pack_f16(const struct pack_job *j, int64_t g, uint8_t *dst)
     for (int r = 0; r < PK_ROWS; r++) src[r] = group_row(j, g, r);
     for (int64_t c = 0; c < j->pm->k; c++)
         for (int r = 0; r < PK_ROWS; r++) out[c * PK_ROWS + r] = src[r] ? rd_u16(src[r] + 2 * c) : 0;
+}
+
+/* BF16: per pair of columns, the 16 rows' two values side by side (one
+ * 32-bit lane per row, the even column in the low half), as vdpbf16ps
+ * pairs them. */
+static void pack_bf16(const struct pack_job *j, int64_t g, uint8_t *dst)
+{
+    uint16_t *out = (uint16_t *)dst;
+    const uint8_t *src[PK_ROWS];
+    for (int r = 0; r < PK_ROWS; r++) src[r] = group_row(j, g, r);
+    for (int64_t p = 0; p < j->pm->k / 2; p++)
+        for (int r = 0; r < PK_ROWS; r++)
+            for (int e = 0; e < 2; e++)
+                out[(p * PK_ROWS + r) * 2 + e] = src[r] ? rd_u16(src[r] + 2 * (2 * p + e)) : 0;
 }
 
 static void pack_q8_0(const struct pack_job *j, int64_t g, uint8_t *dst)
@@ -186,6 +203,7 @@ static void pack_worker(void *arg, int ith, int nth)
         uint8_t *dst = pm->data + (size_t)g * pm->group_bytes;
         switch (pm->type) {
         case TENSOR_TYPE_F16: pack_f16(j, g, dst); break;
+        case TENSOR_TYPE_BF16: pack_bf16(j, g, dst); break;
         case TENSOR_TYPE_Q8_0: pack_q8_0(j, g, dst); break;
         case TENSOR_TYPE_Q4_0: pack_q4_0(j, g, dst); break;
         case TENSOR_TYPE_Q4_K: pack_q4_k(j, g, dst); break;
@@ -268,6 +286,10 @@ int packed_get_row(const struct packed_matrix *pm, int64_t r, float *out)
     case TENSOR_TYPE_F16:
         for (int64_t c = 0; c < k; c++) out[c] = h2f(g + (size_t)(c * PK_ROWS + rr) * 2);
         break;
+    case TENSOR_TYPE_BF16:
+        for (int64_t c = 0; c < k; c++)
+            out[c] = tensor_bf16_to_f32(rd_u16(g + (size_t)(((c / 2) * PK_ROWS + rr) * 2 + (c & 1)) * 2));
+        break;
     case TENSOR_TYPE_Q8_0:
         for (int64_t b = 0; b < k / 32; b++) {
             const uint8_t *blk = g + (size_t)b * PK_Q8_0_BLOCK;
@@ -336,7 +358,7 @@ struct pk_run {
     int64_t ldx, n_x;
     float *y;
     int64_t ldy;
-    int fmt;              /* ACT_F32, ACT_Q8_32 or ACT_Q8_K */
+    int fmt;              /* ACT_F32, ACT_Q8_32, ACT_Q8_K or PK_ACT_BF16 */
     char *xq;             /* quantised activations (scratch) */
     const char *xa;
     size_t xs, extra_off;
@@ -345,13 +367,19 @@ struct pk_run {
     atomic_llong next;
 };
 
+/* BF16 weights take their activations rounded to bf16 (as llama.cpp does
+ * for vdpbf16ps): a row of k uint16. */
+#define PK_ACT_BF16 100
+
 /* Quantises activation row t and appends the kernels' extra sums. */
 static void pk_quantise_row(const struct pk_run *p, int64_t t)
 {
     const struct kernel_table *kt = kernels_get();
     const int64_t k = p->pm->k;
     char *row = p->xq + (size_t)t * p->xs;
-    if (p->fmt == ACT_Q8_32) {
+    if (p->fmt == PK_ACT_BF16) {
+        tensor_f32_to_bf16_row(p->x + t * p->ldx, (uint16_t *)row, k);
+    } else if (p->fmt == ACT_Q8_32) {
         kt->quant_act32(p->x + t * p->ldx, row, k);
         int32_t *sq = (int32_t *)(row + p->extra_off);
         const int8_t *qs = ACT32_QS(row);
@@ -405,11 +433,16 @@ int tensor_matmul_packed(const struct packed_matrix *pm, const float *x, int64_t
     p.n_x = n_x;
     p.y = y;
     p.ldy = ldy;
-    p.fmt = act_format_of(pm->type);
+    p.fmt = pm->type == TENSOR_TYPE_BF16 ? PK_ACT_BF16 : act_format_of(pm->type);
     const int64_t k = pm->k;
     if (p.fmt == ACT_F32) {
         p.xa = (const char *)x;
         p.xs = (size_t)ldx * sizeof(float);
+    } else if (p.fmt == PK_ACT_BF16) {
+        p.xs = ((size_t)k * 2 + 63) & ~(size_t)63;
+        p.xq = tensor_thread_scratch(p.xs * (size_t)n_x);
+        if (!p.xq) return -1;
+        p.xa = p.xq;
     } else {
         p.extra_off = p.fmt == ACT_Q8_32 ? act32_row_bytes(k) : actk_row_bytes(k);
         p.xs = (p.extra_off + (p.fmt == ACT_Q8_32 ? pk_act32_extra(k) : pk_actk_extra(k)) + 63) & ~(size_t)63;

@@ -2,6 +2,8 @@
  *
  * Owner: tensor/kernels area.
  *
+ * Types: F16, BF16 (AVX-512-BF16), Q8_0, Q4_0, Q4_K, Q6_K.
+ *
  * Why: a plain row-major weight matrix forces a dot-product kernel (one
  * weight row against a few activation rows, a horizontal sum at the end,
  * block scales applied one row at a time). Interleaving 16 rows lets one
@@ -14,6 +16,9 @@
  *
  * Layouts (rows padded with zeros to a multiple of 16; "group" = 16 rows):
  *  F16   per group, per column j: the 16 rows' f16 values (32 bytes).
+ *  BF16  per group, per pair of columns: the 16 rows' two bf16 values side
+ *        by side (64 bytes), for vdpbf16ps (AVX-512-BF16); the activations
+ *        are rounded to bf16 for it, as llama.cpp does for BF16 weights.
  *  Q8_0  per group, per 32-block: 16 f16 scales, then 8 x 64 bytes; chunk i
  *        holds, row by row, bytes 4i..4i+3 of the block as q + 128 (u8).
  *  Q4_0  per group, per 32-block: 16 f16 scales, then 4 x 64 bytes; chunk p
