@@ -731,3 +731,17 @@ const struct safetensors_tensor *safetensors_set_find(const struct safetensors_s
     if (file) *file = NULL;
     return NULL;
 }
+
+void safetensors_set_release_range(const struct safetensors_set *s, const void *p, uint64_t n)
+{
+    if (!s || !p) return;
+    const uintptr_t lo = (uintptr_t)p, page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < safetensors_set_n_files(s); i++) {
+        const struct safetensors_file *f = safetensors_set_file(s, i);
+        const uintptr_t base = (uintptr_t)f->base;
+        if (!f->map || lo < base || lo - base > f->size || n > f->size - (lo - base)) continue;
+        const uintptr_t start = (lo + page - 1) & ~(page - 1), end = (lo + n) & ~(page - 1);
+        if (end > start) madvise((void *)start, end - start, MADV_DONTNEED);
+        return;
+    }
+}

@@ -110,6 +110,11 @@ int safetensors_set_n_files(const struct safetensors_set *s);
 const struct safetensors_file *safetensors_set_file(const struct safetensors_set *s, int i);
 /* Total tensors over all files. */
 int64_t safetensors_set_n_tensors(const struct safetensors_set *s);
+
+/* As gguf_release_range: the whole pages of [p, p + n) inside one of the
+ * set's mapped files leave resident memory (madvise MADV_DONTNEED); a later
+ * read maps them back. No-op for ranges outside every mapping. */
+void safetensors_set_release_range(const struct safetensors_set *s, const void *p, uint64_t n);
 /* The i-th tensor over all files (file order, then name order). */
 const struct safetensors_tensor *safetensors_set_tensor_at(const struct safetensors_set *s, int64_t i);
 /* By name over all shards, or NULL; *file (may be NULL) gets its file. */

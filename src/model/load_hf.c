@@ -319,6 +319,17 @@ const struct hf_config *model_hf_config(const struct model *m)
     return c;
 }
 
+void model_hf_release_range(const struct model *m, const void *p, uint64_t n)
+{
+    pthread_mutex_lock(&owner_lock);
+    for (struct owner_link *l = owner_list; l; l = l->next)
+        if (l->m == m) {
+            safetensors_set_release_range(l->o->set, p, n);
+            break;
+        }
+    pthread_mutex_unlock(&owner_lock);
+}
+
 void model_hf_release(struct model *m)
 {
     struct hf_owner *o = NULL;

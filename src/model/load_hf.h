@@ -28,6 +28,7 @@
 #define INF_MODEL_LOAD_HF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,6 +52,10 @@ const struct hf_config *model_hf_config(const struct model *m);
  * weights, converted norms). No-op for other models. To be called by
  * model_free() before it frees m; safe to call twice. */
 void model_hf_release(struct model *m);
+
+/* Releases the mapped pages of [p, p + n) when they belong to m's
+ * safetensors files (see safetensors_set_release_range). */
+void model_hf_release_range(const struct model *m, const void *p, uint64_t n);
 
 /* 1 when path is a directory with config.json (what LoadModel routes to
  * model_load_hf_dir), else 0. */

@@ -144,8 +144,11 @@ static size_t pack_one(struct model *m, struct model_weight *w, struct threadpoo
 {
     if (!w->data || w->packed) return packed_bytes(w->packed);
     w->packed = tensor_pack(w->data, w->type, w->ne[1], w->ne[0], w->row_stride, tp);
-    if (w->packed && release && m->gguf)
-        gguf_release_range(m->gguf, w->data, (uint64_t)w->row_stride * (uint64_t)w->ne[1]);
+    if (w->packed && release) {
+        const uint64_t n = (uint64_t)w->row_stride * (uint64_t)w->ne[1];
+        if (m->gguf) gguf_release_range(m->gguf, w->data, n);
+        else model_hf_release_range(m, w->data, n);
+    }
     return packed_bytes(w->packed);
 }
 
