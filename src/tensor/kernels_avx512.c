@@ -190,10 +190,101 @@ KX_INLINE void k5_attn_pv(int NC, float *acc, float corr, const float *w, const 
     for (int c = 0; c < NC; c++) _mm512_storeu_ps(acc + 16 * c, o[c]);
 }
 
+/* Two rows at once: the same positions' values feed both, so each V load
+ * serves two FMA chains (one row alone leaves the FMA latency exposed). */
+KX_INLINE void k5_attn_pv2(int NC, float *acc0, float corr0, const float *w0, float *acc1, float corr1,
+                           const float *w1, const float *v, int p0, int p1, int hdv)
+{
+    __m512 o0[8], o1[8];
+    const __m512 c0 = _mm512_set1_ps(corr0), c1 = _mm512_set1_ps(corr1);
+    for (int c = 0; c < NC; c++) {
+        o0[c] = _mm512_mul_ps(_mm512_loadu_ps(acc0 + 16 * c), c0);
+        o1[c] = _mm512_mul_ps(_mm512_loadu_ps(acc1 + 16 * c), c1);
+    }
+    for (int p = p0; p <= p1; p++) {
+        const __m512 wa = _mm512_set1_ps(w0[p]), wb = _mm512_set1_ps(w1[p]);
+        const float *vp = v + (size_t)p * hdv;
+        for (int c = 0; c < NC; c++) {
+            const __m512 vv = _mm512_loadu_ps(vp + 16 * c);
+            o0[c] = _mm512_fmadd_ps(wa, vv, o0[c]);
+            o1[c] = _mm512_fmadd_ps(wb, vv, o1[c]);
+        }
+    }
+    for (int c = 0; c < NC; c++) {
+        _mm512_storeu_ps(acc0 + 16 * c, o0[c]);
+        _mm512_storeu_ps(acc1 + 16 * c, o1[c]);
+    }
+}
+
+/* The online-softmax step of one row: its scores sc[0 .. 16*nv) (valid in
+ * [s0, s1]) become weights exp(score - new max), zero outside the range;
+ * the row's running max and sum are updated. Returns the factor its output
+ * sum must be scaled by. */
+KX_INLINE float k5_softmax_step(float *sc, int nv, int s0, int s1, float *sti)
+{
+    float mx = sti[0];
+    for (int c = s0 / 16; c <= s1 / 16; c++) {
+        const float m = _mm512_mask_reduce_max_ps(k5_range_mask(c, s0, s1), _mm512_loadu_ps(sc + 16 * c));
+        if (m > mx) mx = m;
+    }
+    const float corr = sti[0] == -INFINITY ? 0.0f : expf(sti[0] - mx);
+    const __m512 vmx = _mm512_set1_ps(mx);
+    __m512 vsum = _mm512_setzero_ps();
+    for (int c = 0; c < nv; c++) {
+        const __m512 e =
+            _mm512_maskz_mov_ps(k5_range_mask(c, s0, s1), k5_exp(_mm512_sub_ps(_mm512_loadu_ps(sc + 16 * c), vmx)));
+        _mm512_storeu_ps(sc + 16 * c, e);
+        vsum = _mm512_add_ps(vsum, e);
+    }
+    sti[0] = mx;
+    sti[1] = sti[1] * corr + _mm512_reduce_add_ps(vsum);
+    return corr;
+}
+
+/* One row's output update, acc = acc * corr + sum_p w[p] v[p]. */
+static void k5_attn_pv1(float *acc, float corr, const float *w, const float *v, int s0, int s1, int hdv)
+{
+    switch (hdv) {
+    case 64: k5_attn_pv(4, acc, corr, w, v, s0, s1, hdv); break;
+    case 128: k5_attn_pv(8, acc, corr, w, v, s0, s1, hdv); break;
+    case 256: k5_attn_pv(16, acc, corr, w, v, s0, s1, hdv); break;
+    default:
+        for (int c = 0; c < hdv; c += 16) {
+            __m512 o = _mm512_mul_ps(_mm512_loadu_ps(acc + c), _mm512_set1_ps(corr));
+            for (int p = s0; p <= s1; p++)
+                o = _mm512_fmadd_ps(_mm512_set1_ps(w[p]), _mm512_loadu_ps(v + (size_t)p * hdv + c), o);
+            _mm512_storeu_ps(acc + c, o);
+        }
+    }
+}
+
+/* Scores of one or two rows against the transposed keys kt (hd x 64). */
+KX_INLINE void k5_scores_t(int NR, const float *q0, const float *q1, const float *kt, int hd, int nv, __m512 vscale,
+                           float *sc0, float *sc1)
+{
+    __m512 a[2][4];
+    for (int r = 0; r < NR; r++)
+        for (int c = 0; c < 4; c++) a[r][c] = _mm512_setzero_ps();
+    for (int d = 0; d < hd; d++) {
+        const __m512 qa = _mm512_set1_ps(q0[d]);
+        const __m512 qb = NR > 1 ? _mm512_set1_ps(q1[d]) : qa;
+        for (int c = 0; c < nv; c++) {
+            const __m512 kv = _mm512_loadu_ps(kt + (size_t)d * 64 + 16 * c);
+            a[0][c] = _mm512_fmadd_ps(qa, kv, a[0][c]);
+            if (NR > 1) a[1][c] = _mm512_fmadd_ps(qb, kv, a[1][c]);
+        }
+    }
+    for (int c = 0; c < nv; c++) {
+        _mm512_storeu_ps(sc0 + 16 * c, _mm512_mul_ps(a[0][c], vscale));
+        if (NR > 1) _mm512_storeu_ps(sc1 + 16 * c, _mm512_mul_ps(a[1][c], vscale));
+    }
+}
+
 /* tensor_attn_block (vec.h). Scores: with many queries the block's keys are
- * transposed once (hd x 64) so a query's 64 scores are 4 FMA chains over
- * hd; with few, one dot product per position. Softmax weights by k5_exp;
- * the output is accumulated 16 lanes of hdv at a time over the positions. */
+ * transposed once (hd x 64) and rows go two at a time (8 FMA chains over
+ * hd); with few, one dot product per position. Softmax weights by k5_exp;
+ * outputs are accumulated 16 lanes of hdv at a time over the positions,
+ * two rows sharing each value load where they can. */
 static void k5_attn_block(const float *q, size_t q_stride, int n_q, const float *k, const float *v, int nb, int hd,
                           int hdv, const int *lo, const int *hi, float scale, float cap, float *st, size_t st_stride,
                           float *scratch)
@@ -203,63 +294,63 @@ static void k5_attn_block(const float *q, size_t q_stride, int n_q, const float 
                                      scratch);
         return;
     }
-    float *kt = scratch, *sc = scratch + (size_t)hd * 64;
+    float *kt = scratch, *sc0 = scratch + (size_t)hd * 64, *sc1 = sc0 + 64;
     const int nv = (nb + 15) / 16;
-    const int transposed = n_q >= 8;
-    if (transposed) {
-        for (int p = 0; p < nb; p++)
-            for (int d = 0; d < hd; d++) kt[(size_t)d * 64 + p] = k[(size_t)p * hd + d];
-        for (int p = nb; p < 16 * nv; p++)
-            for (int d = 0; d < hd; d++) kt[(size_t)d * 64 + p] = 0.0f;
-    }
     const __m512 vscale = _mm512_set1_ps(scale);
-    for (int i = 0; i < n_q; i++) {
-        const int s0 = lo[i] > 0 ? lo[i] : 0, s1 = hi[i] < nb - 1 ? hi[i] : nb - 1;
-        if (s0 > s1) continue;
-        const float *qi = q + (size_t)i * q_stride;
-        float *sti = st + (size_t)i * st_stride;
-        if (transposed) {
-            __m512 a[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-            for (int d = 0; d < hd; d++) {
-                const __m512 qd = _mm512_set1_ps(qi[d]);
-                for (int c = 0; c < nv; c++) a[c] = _mm512_fmadd_ps(qd, _mm512_loadu_ps(kt + (size_t)d * 64 + 16 * c), a[c]);
-            }
-            for (int c = 0; c < nv; c++) _mm512_storeu_ps(sc + 16 * c, _mm512_mul_ps(a[c], vscale));
-        } else {
+    if (n_q < 8) { /* few rows (decode): a dot product per position */
+        for (int i = 0; i < n_q; i++) {
+            const int s0 = lo[i] > 0 ? lo[i] : 0, s1 = hi[i] < nb - 1 ? hi[i] : nb - 1;
+            if (s0 > s1) continue;
+            const float *qi = q + (size_t)i * q_stride;
+            float *sti = st + (size_t)i * st_stride;
             for (int p = s0; p <= s1; p++) {
                 __m512 a = _mm512_setzero_ps();
                 for (int d = 0; d < hd; d += 16)
                     a = _mm512_fmadd_ps(_mm512_loadu_ps(qi + d), _mm512_loadu_ps(k + (size_t)p * hd + d), a);
-                sc[p] = _mm512_reduce_add_ps(a) * scale;
+                sc0[p] = _mm512_reduce_add_ps(a) * scale;
             }
+            const float corr = k5_softmax_step(sc0, nv, s0, s1, sti);
+            k5_attn_pv1(sti + 2, corr, sc0, v, s0, s1, hdv);
         }
-        float mx = sti[0];
-        for (int c = s0 / 16; c <= s1 / 16; c++) {
-            const float m = _mm512_mask_reduce_max_ps(k5_range_mask(c, s0, s1), _mm512_loadu_ps(sc + 16 * c));
-            if (m > mx) mx = m;
+        return;
+    }
+    for (int p = 0; p < nb; p++)
+        for (int d = 0; d < hd; d++) kt[(size_t)d * 64 + p] = k[(size_t)p * hd + d];
+    for (int p = nb; p < 16 * nv; p++)
+        for (int d = 0; d < hd; d++) kt[(size_t)d * 64 + p] = 0.0f;
+    for (int i = 0; i < n_q;) {
+        /* the next one or two rows with a non-empty range */
+        int rows[2], n = 0;
+        for (; i < n_q && n < 2; i++)
+            if ((lo[i] > 0 ? lo[i] : 0) <= (hi[i] < nb - 1 ? hi[i] : nb - 1)) rows[n++] = i;
+        if (n == 0) break;
+        int s0[2], s1[2];
+        for (int r = 0; r < n; r++) {
+            s0[r] = lo[rows[r]] > 0 ? lo[rows[r]] : 0;
+            s1[r] = hi[rows[r]] < nb - 1 ? hi[rows[r]] : nb - 1;
         }
-        const float corr = sti[0] == -INFINITY ? 0.0f : expf(sti[0] - mx);
-        const __m512 vmx = _mm512_set1_ps(mx);
-        __m512 vsum = _mm512_setzero_ps();
-        for (int c = s0 / 16; c <= s1 / 16; c++) {
-            const __m512 e = _mm512_maskz_mov_ps(k5_range_mask(c, s0, s1),
-                                                 k5_exp(_mm512_sub_ps(_mm512_loadu_ps(sc + 16 * c), vmx)));
-            _mm512_storeu_ps(sc + 16 * c, e);
-            vsum = _mm512_add_ps(vsum, e);
-        }
-        sti[0] = mx;
-        sti[1] = sti[1] * corr + _mm512_reduce_add_ps(vsum);
-        float *acc = sti + 2;
-        switch (hdv) {
-        case 64: k5_attn_pv(4, acc, corr, sc, v, s0, s1, hdv); break;
-        case 128: k5_attn_pv(8, acc, corr, sc, v, s0, s1, hdv); break;
-        case 256: k5_attn_pv(16, acc, corr, sc, v, s0, s1, hdv); break;
-        default:
-            for (int c = 0; c < hdv; c += 16) {
-                __m512 o = _mm512_mul_ps(_mm512_loadu_ps(acc + c), _mm512_set1_ps(corr));
-                for (int p = s0; p <= s1; p++)
-                    o = _mm512_fmadd_ps(_mm512_set1_ps(sc[p]), _mm512_loadu_ps(v + (size_t)p * hdv + c), o);
-                _mm512_storeu_ps(acc + c, o);
+        const float *q0 = q + (size_t)rows[0] * q_stride;
+        float *st0 = st + (size_t)rows[0] * st_stride;
+        if (n == 2 && hdv <= 128) {
+            const float *q1 = q + (size_t)rows[1] * q_stride;
+            float *st1 = st + (size_t)rows[1] * st_stride;
+            k5_scores_t(2, q0, q1, kt, hd, nv, vscale, sc0, sc1);
+            const float c0 = k5_softmax_step(sc0, nv, s0[0], s1[0], st0);
+            const float c1 = k5_softmax_step(sc1, nv, s0[1], s1[1], st1);
+            const int p0 = s0[0] < s0[1] ? s0[0] : s0[1], p1 = s1[0] > s1[1] ? s1[0] : s1[1];
+            if (hdv == 64) k5_attn_pv2(4, st0 + 2, c0, sc0, st1 + 2, c1, sc1, v, p0, p1, hdv);
+            else if (hdv == 128) k5_attn_pv2(8, st0 + 2, c0, sc0, st1 + 2, c1, sc1, v, p0, p1, hdv);
+            else {
+                k5_attn_pv1(st0 + 2, c0, sc0, v, s0[0], s1[0], hdv);
+                k5_attn_pv1(st1 + 2, c1, sc1, v, s0[1], s1[1], hdv);
+            }
+        } else {
+            for (int r = 0; r < n; r++) {
+                const float *qr = q + (size_t)rows[r] * q_stride;
+                float *str = st + (size_t)rows[r] * st_stride;
+                k5_scores_t(1, qr, qr, kt, hd, nv, vscale, sc0, sc0);
+                const float c = k5_softmax_step(sc0, nv, s0[r], s1[r], str);
+                k5_attn_pv1(str + 2, c, sc0, v, s0[r], s1[r], hdv);
             }
         }
     }

@@ -56,13 +56,14 @@ void tensor_geglu_f32(float *y, const float *gate, const float *up, int64_t n);
  *      -INFINITY), [1] running sum (start at 0), [2 .. 2+hdv) output sum
  *      (start at 0). The attention output is st[2..] / st[1] after the
  *      last block.
- *   scratch: room for hd * 64 + 64 floats, owned by the calling thread.
+ *   scratch: tensor_attn_scratch_floats(hd) floats, owned by the calling
+ *      thread.
  * Thread-safe for distinct st and scratch. */
 void tensor_attn_block(const float *q, size_t q_stride, int n_q, const float *k, const float *v, int nb, int hd,
                        int hdv, const int *lo, const int *hi, float scale, float cap, float *st, size_t st_stride,
                        float *scratch);
 #define TENSOR_ATTN_BLOCK_MAX 64
-static inline size_t tensor_attn_scratch_floats(int hd) { return (size_t)hd * TENSOR_ATTN_BLOCK_MAX + TENSOR_ATTN_BLOCK_MAX; }
+static inline size_t tensor_attn_scratch_floats(int hd) { return (size_t)hd * TENSOR_ATTN_BLOCK_MAX + 2 * TENSOR_ATTN_BLOCK_MAX; }
 
 #ifdef __cplusplus
 }
