@@ -101,28 +101,32 @@ KP_INLINE void kp_f16_tile(int NG, int NT, const struct packed_matrix *pm, int64
             kp_store(y + t * ldy + (g + gi) * PK_ROWS, acc[gi][t], kp_valid(pm, g + gi));
 }
 
-static void kp_f16(const struct packed_matrix *pm, int64_t g0, int64_t g1, const char *xa, size_t xs,
-                   size_t extra_off, int64_t nt, float *y, int64_t ldy)
-{
-    (void)extra_off;
-    for (int64_t g = g0; g < g1;) {
-        /* two groups: two weight streams per tile, and with one token still
-         * two independent FMA chains (4 measured no faster in decode) */
-        const int ng = g1 - g >= 2 ? 2 : 1;
-        for (int64_t t0 = 0; t0 < nt; t0 += 8) {
-            const int n = nt - t0 < 8 ? (int)(nt - t0) : 8;
-            const char *x = xa + (size_t)t0 * xs;
-            float *yt = y + t0 * ldy;
-#define KP_F16_1(N) kp_f16_tile(1, N, pm, g, x, xs, yt, ldy)
-#define KP_F16_2(N) kp_f16_tile(2, N, pm, g, x, xs, yt, ldy)
-            if (ng == 2) { KP_NT_SWITCH(n, KP_F16_2) }
-            else { KP_NT_SWITCH(n, KP_F16_1) }
-#undef KP_F16_1
-#undef KP_F16_2
-        }
-        g += ng;
+/* The float kernels' driver: tiles of two groups (two weight streams per
+ * tile, and with one token still two independent accumulation chains; four
+ * groups measured no faster in decode) by up to 8 tokens. */
+#define KP_DEF_GROUP_PAIRS(fname) /* tiles by KP_TILE_FN, defined around it */ \
+    static void fname(const struct packed_matrix *pm, int64_t g0, int64_t g1, const char *xa, size_t xs, \
+                      size_t extra_off, int64_t nt, float *y, int64_t ldy) \
+    { \
+        (void)extra_off; \
+        for (int64_t g = g0; g < g1;) { \
+            const int ng = g1 - g >= 2 ? 2 : 1; \
+            for (int64_t t0 = 0; t0 < nt; t0 += 8) { \
+                const int n = nt - t0 < 8 ? (int)(nt - t0) : 8; \
+                const char *x = xa + (size_t)t0 * xs; \
+                float *yt = y + t0 * ldy; \
+                if (ng == 2) { KP_NT_SWITCH(n, KP_PAIR_2) } \
+                else { KP_NT_SWITCH(n, KP_PAIR_1) } \
+            } \
+            g += ng; \
+        } \
     }
-}
+#define KP_PAIR_1(N) KP_TILE_FN(1, N, pm, g, x, xs, yt, ldy)
+#define KP_PAIR_2(N) KP_TILE_FN(2, N, pm, g, x, xs, yt, ldy)
+
+#define KP_TILE_FN kp_f16_tile
+KP_DEF_GROUP_PAIRS(kp_f16)
+#undef KP_TILE_FN
 
 /* ---------------------------------------------------------------- BF16 */
 
@@ -155,26 +159,9 @@ KP_INLINE void kp_bf16_tile(int NG, int NT, const struct packed_matrix *pm, int6
             kp_store(y + t * ldy + (g + gi) * PK_ROWS, acc[gi][t], kp_valid(pm, g + gi));
 }
 
-static void kp_bf16(const struct packed_matrix *pm, int64_t g0, int64_t g1, const char *xa, size_t xs,
-                    size_t extra_off, int64_t nt, float *y, int64_t ldy)
-{
-    (void)extra_off;
-    for (int64_t g = g0; g < g1;) {
-        const int ng = g1 - g >= 2 ? 2 : 1;
-        for (int64_t t0 = 0; t0 < nt; t0 += 8) {
-            const int n = nt - t0 < 8 ? (int)(nt - t0) : 8;
-            const char *x = xa + (size_t)t0 * xs;
-            float *yt = y + t0 * ldy;
-#define KP_BF16_1(N) kp_bf16_tile(1, N, pm, g, x, xs, yt, ldy)
-#define KP_BF16_2(N) kp_bf16_tile(2, N, pm, g, x, xs, yt, ldy)
-            if (ng == 2) { KP_NT_SWITCH(n, KP_BF16_2) }
-            else { KP_NT_SWITCH(n, KP_BF16_1) }
-#undef KP_BF16_1
-#undef KP_BF16_2
-        }
-        g += ng;
-    }
-}
+#define KP_TILE_FN kp_bf16_tile
+KP_DEF_GROUP_PAIRS(kp_bf16)
+#undef KP_TILE_FN
 
 /* ---------------------------------------------------------------- Q8_0 / Q4_0 */
 
