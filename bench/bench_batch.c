@@ -160,17 +160,8 @@ int main(int argc, char **argv)
     }
     if (!model_path) return usage(argv[0], "no MODEL given");
 
-    inf_load_config lc;
-    inf_load_config_default(&lc);
-    lc.threads = threads;
-    lc.context_len = ctx;
-    lc.parallel_slots = slots;
-    inf_error err;
-    inf_model *m = inf_load_model(model_path, &lc, &err);
-    if (!m) {
-        fprintf(stderr, "bench_batch: %s\n", err.message);
-        return 1;
-    }
+    inf_model *m = bench_load_model("bench_batch", model_path, threads, ctx, slots);
+    if (!m) return 1;
     inf_generate_config cfg;
     inf_generate_config_default(&cfg);
     cfg.max_tokens = max_tokens;

@@ -179,17 +179,8 @@ int main(int argc, char **argv)
     }
     if (!model_path) return usage(argv[0], "no MODEL given");
 
-    inf_load_config lc;
-    inf_load_config_default(&lc);
-    lc.threads = threads;
-    lc.context_len = ctx;
-    lc.parallel_slots = parallel;
-    inf_error err;
-    inf_model *m = inf_load_model(model_path, &lc, &err);
-    if (!m) {
-        fprintf(stderr, "bench_classify: %s\n", err.message);
-        return 1;
-    }
+    inf_model *m = bench_load_model("bench_classify", model_path, threads, ctx, parallel);
+    if (!m) return 1;
     int rc = 1, made = 0;
     char **prompts = calloc((size_t)n_prompts, sizeof *prompts);
     double *rate = calloc((size_t)reps, sizeof *rate);

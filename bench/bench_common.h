@@ -1,6 +1,6 @@
 /* bench_common.h - the small helpers every benchmark program here shares:
  * a monotonic clock, strict whole-number options, mean and sample standard
- * deviation. Header-only: each bench program (a .c file here) stands alone. */
+ * deviation, loading a model through the public API. Header-only: each bench program (a .c file here) stands alone. */
 #ifndef INF_BENCH_COMMON_H
 #define INF_BENCH_COMMON_H
 
@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+
+#include <inference.h>
 
 /* Seconds on the monotonic clock. */
 static inline double bench_now(void)
@@ -42,6 +44,22 @@ static inline void bench_mean_sd(const double *x, int n, double *mean, double *s
     for (int i = 0; i < n; i++) v += (x[i] - m) * (x[i] - m);
     *mean = m;
     *sd = n > 1 ? sqrt(v / (n - 1)) : 0;
+}
+
+/* Loads a model with these load options (0: the backend's default); NULL
+ * after printing the loader's message. */
+static inline inf_model *bench_load_model(const char *prog, const char *path, int threads, int context_len,
+                                          int parallel_slots)
+{
+    inf_load_config lc;
+    inf_load_config_default(&lc);
+    lc.threads = threads;
+    lc.context_len = context_len;
+    lc.parallel_slots = parallel_slots;
+    inf_error err;
+    inf_model *m = inf_load_model(path, &lc, &err);
+    if (!m) fprintf(stderr, "%s: %s\n", prog, err.message);
+    return m;
 }
 
 #endif

@@ -9,7 +9,6 @@
 #include "tensor/vec.h"
 
 #include <math.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -251,7 +250,7 @@ struct attn_job {
     int n_items;
     float *thread_buf;
     size_t thread_floats;
-    atomic_int next_item;      /* items are claimed from this counter */
+    struct work_ranges work;   /* items claimed as threadpool.h describes */
 };
 
 /* nb consecutive f16 or q8_0 rows of one (layer, head) into f32: the rows
@@ -280,9 +279,7 @@ static void attn_job_fn(void *arg, int ith, int nth)
     const size_t st_stride = (size_t)hdv + 2;
 
     (void)nth;
-    for (;;) {
-        const int it = atomic_fetch_add_explicit(&j->next_item, 1, memory_order_relaxed);
-        if (it >= j->n_items) break;
+    for (long long it; (it = work_ranges_next(&j->work, ith)) >= 0;) {
         const struct attn_item *item = &j->items[it];
         const int *tok = j->order + item->first;
         const int kvh = item->kv_head;
@@ -460,8 +457,10 @@ static int forward_ubatch(struct model *m, const struct model_batch *b, int star
         if (n > 1 && tp) threadpool_run(tp, qkv_job_fn, &qj);
         else qkv_job_fn(&qj, 0, 1);
 
-        struct attn_job aj = { m, b, start, il, swa, fs->q, fs->attn, order, items, n_items,
-                               fs->thread_buf, fs->cap_thread_floats, 0 };
+        struct attn_job aj = { .m = m, .b = b, .start = start, .il = il, .swa = swa, .q = fs->q,
+                               .out = fs->attn, .order = order, .items = items, .n_items = n_items,
+                               .thread_buf = fs->thread_buf, .thread_floats = fs->cap_thread_floats };
+        work_ranges_init(&aj.work, n_items, threadpool_n_threads(tp));
         if (tp && n_items > 1) threadpool_run(tp, attn_job_fn, &aj);
         else attn_job_fn(&aj, 0, 1);
 

@@ -9,7 +9,6 @@
 #include "threadpool.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,7 +68,7 @@ struct mm {
     int64_t rb;         /* rows per row chunk */
     int64_t tb;         /* tokens per token chunk */
     int64_t n_rc, n_tc;
-    atomic_llong next;  /* next tile to claim */
+    struct work_ranges work; /* tiles claimed as threadpool.h describes */
 };
 
 static void mm_compute_tile(const struct mm *m, int64_t r0, int64_t r1, int64_t t0, int64_t t1)
@@ -96,12 +95,7 @@ static void mm_worker(void *arg, int ith, int nth)
             q(m->x + t * m->ldx, m->xq + (size_t)t * m->xa_stride, m->k);
         threadpool_barrier(nth > 1 ? m->tp : NULL);
     }
-    /* Tiles are claimed from a shared counter (decode: row chunks), so a
-     * thread slowed down by another process simply takes fewer. */
-    const int64_t n_items = m->n_rc * m->n_tc;
-    for (;;) {
-        const int64_t it = atomic_fetch_add_explicit(&m->next, 1, memory_order_relaxed);
-        if (it >= n_items) break;
+    for (long long it; (it = work_ranges_next(&m->work, ith)) >= 0;) {
         const int64_t rc = it / m->n_tc, tc = it % m->n_tc;
         const int64_t r0 = rc * m->rb, r1 = r0 + m->rb < m->rows ? r0 + m->rb : m->rows;
         const int64_t t0 = tc * m->tb, t1 = t0 + m->tb < m->n_x ? t0 + m->tb : m->n_x;
@@ -161,7 +155,7 @@ static int mm_run(const struct kernel_table *kt, const void *w, int w_type, int6
         m.tb = tb < MM_NC ? MM_NC : tb;
     }
     m.n_tc = (n_x + m.tb - 1) / m.tb;
-    atomic_init(&m.next, 0);
+    work_ranges_init(&m.work, m.n_rc * m.n_tc, nth);
     if (nth > 1) threadpool_run(tp, mm_worker, &m);
     else mm_worker(&m, 0, 1);
     return 0;

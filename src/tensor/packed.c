@@ -351,8 +351,6 @@ int packed_get_row(const struct packed_matrix *pm, int64_t r, float *out)
 
 /* ---- the multiplication ---- */
 
-#define PK_MAX_RANGES 64 /* pools larger than this share ranges */
-
 struct pk_run {
     const struct packed_matrix *pm;
     packed_kernel_fn kernel;
@@ -366,15 +364,7 @@ struct pk_run {
     size_t xs, extra_off;
     int64_t groups_per_item, tokens_per_item, n_tok_items, n_items;
     struct threadpool *tp;
-    /* Work claiming: the items are cut into one contiguous range per pool
-     * thread; a thread takes its own range front to back, then helps the
-     * others from their fronts. Contiguous ranges keep each thread's weight
-     * stream sequential (interleaving items between threads cost about a
-     * tenth of the decode bandwidth here), and a thread slowed down by
-     * another process simply has the rest of its range taken. */
-    int n_ranges;
-    atomic_llong front[PK_MAX_RANGES];
-    int64_t end[PK_MAX_RANGES];
+    struct work_ranges work; /* items claimed as threadpool.h describes */
 };
 
 /* BF16 weights take their activations rounded to bf16 (as llama.cpp does
@@ -426,16 +416,8 @@ static void pk_worker(void *arg, int ith, int nth)
     }
     /* Consecutive items share a row chunk (its weights stay in cache) and
      * differ in token chunk. */
-    for (int v = 0; v < p->n_ranges; v++) {
-        const int r = (ith + v) % p->n_ranges;
-        for (;;) {
-            const int64_t it = atomic_fetch_add_explicit(&p->front[r], 1, memory_order_relaxed);
-            if (it >= p->end[r]) break;
-            pk_run_item(p, it);
-        }
-    }
+    for (long long it; (it = work_ranges_next(&p->work, ith)) >= 0;) pk_run_item(p, it);
 }
-
 
 int tensor_matmul_packed(const struct packed_matrix *pm, const float *x, int64_t ldx, int64_t n_x, float *y,
                          int64_t ldy, struct threadpool *tp)
@@ -486,13 +468,7 @@ int tensor_matmul_packed(const struct packed_matrix *pm, const float *x, int64_t
     p.groups_per_item = gpi;
     p.n_tok_items = n_tc;
     p.n_items = (pm->n_groups + gpi - 1) / gpi * n_tc;
-    p.n_ranges = nth < PK_MAX_RANGES ? nth : PK_MAX_RANGES;
-    for (int r = 0; r < p.n_ranges; r++) {
-        long long s0, e0;
-        threadpool_split(p.n_items, r, p.n_ranges, &s0, &e0);
-        atomic_init(&p.front[r], s0);
-        p.end[r] = e0;
-    }
+    work_ranges_init(&p.work, p.n_items, nth);
     if (nth > 1) threadpool_run(tp, pk_worker, &p);
     else pk_worker(&p, 0, 1);
     return 0;
