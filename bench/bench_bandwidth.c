@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "bench_common.h"
+#include "stream_read.h"
 
 typedef uint64_t (*read_fn)(const unsigned char *p, size_t n);
 
@@ -81,23 +82,7 @@ __attribute__((target("avx2"))) static uint64_t read_avx2(const unsigned char *p
     return lanes[0] + lanes[1] + lanes[2] + lanes[3];
 }
 
-__attribute__((target("avx512f"))) static uint64_t read_avx512(const unsigned char *p, size_t n)
-{
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-    for (size_t i = 0; i < n; i += 256) {
-        /* software prefetch well ahead, as the engine's decode kernels do:
-         * without it one core leaves part of the bandwidth unused */
-        _mm_prefetch((const char *)p + i + 4096, _MM_HINT_T0);
-        _mm_prefetch((const char *)p + i + 4096 + 64, _MM_HINT_T0);
-        _mm_prefetch((const char *)p + i + 4096 + 128, _MM_HINT_T0);
-        _mm_prefetch((const char *)p + i + 4096 + 192, _MM_HINT_T0);
-        a0 = _mm512_add_epi64(a0, _mm512_load_si512((const void *)(p + i)));
-        a1 = _mm512_add_epi64(a1, _mm512_load_si512((const void *)(p + i + 64)));
-        a2 = _mm512_add_epi64(a2, _mm512_load_si512((const void *)(p + i + 128)));
-        a3 = _mm512_add_epi64(a3, _mm512_load_si512((const void *)(p + i + 192)));
-    }
-    return (uint64_t)_mm512_reduce_add_epi64(_mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3)));
-}
+static uint64_t read_avx512(const unsigned char *p, size_t n) { return stream_read_avx512(p, n); }
 
 typedef struct shared_state {
     const unsigned char *buf;

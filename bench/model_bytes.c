@@ -5,10 +5,7 @@
  *
  *   build/model_bytes MODEL.gguf [--json]
  *
- * A decoded token reads every tensor once, except the token embedding table
- * (token_embd.weight), of which it reads one row. When the model has no
- * output.weight its output projection is tied to token_embd, which is then
- * read in full as the output matrix: counted once, in full.
+ * What counts is in decode_bytes.h.
  *
  * Prints "decode_bytes total_bytes" (plain) or one JSON object with
  * "model", "tensors", "total_bytes", "token_embd_bytes", "tied_output" and
@@ -18,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "formats/gguf.h"
+#include "decode_bytes.h"
 
 /* A JSON string (quotes, backslashes and control bytes escaped). */
 static void print_json_string(const char *s)
@@ -58,34 +55,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "model_bytes: %s\n", err);
         return 1;
     }
-    uint64_t total = 0, embd = 0, embd_row = 0;
-    bool has_output = false;
-    int64_t n = gguf_n_tensors(f);
-    for (int64_t i = 0; i < n; i++) {
-        const struct gguf_tensor *t = gguf_tensor_at(f, i);
-        total += t->size;
-        if (!strcmp(t->name, "token_embd.weight")) {
-            embd = t->size;
-            int64_t rows = t->n_dims >= 2 ? t->ne[1] : 1;
-            embd_row = rows > 0 ? t->size / (uint64_t)rows : t->size;
-        } else if (!strcmp(t->name, "output.weight")) {
-            has_output = true;
-        }
-    }
-    bool tied = embd > 0 && !has_output;
-    /* Untied: the embedding table is read one row per token. Tied: read in
-     * full as the output matrix (the row read for the input is in it). */
-    uint64_t decode = tied || embd == 0 ? total : total - embd + embd_row;
+    const struct decode_bytes d = decode_bytes_of(f);
     const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     if (json) {
         printf("{\"model\": ");
         print_json_string(name);
         printf(", \"tensors\": %lld, \"total_bytes\": %llu, \"token_embd_bytes\": %llu, "
                "\"tied_output\": %s, \"decode_bytes\": %llu}\n",
-               (long long)n, (unsigned long long)total, (unsigned long long)embd, tied ? "true" : "false",
-               (unsigned long long)decode);
+               (long long)d.n_tensors, (unsigned long long)d.total, (unsigned long long)d.token_embd,
+               d.tied_output ? "true" : "false", (unsigned long long)d.decode);
     } else {
-        printf("%llu %llu\n", (unsigned long long)decode, (unsigned long long)total);
+        printf("%llu %llu\n", (unsigned long long)d.decode, (unsigned long long)d.total);
     }
     gguf_close(f);
     return 0;

@@ -380,6 +380,27 @@ static int matmul(const struct model_weight *w, const float *x, int n, float *y,
     return 0;
 }
 
+/* Products of the same activations x with several matrices (Q, K, V; gate,
+ * up). When all are packed alike they go through one pool run (one
+ * activation quantisation, one synchronisation; tensor/packed.h); otherwise
+ * one matmul each. Results are the same either way. */
+static int matmul_shared_input(const struct model_weight *const *ws, float *const *ys, int count, const float *x,
+                               int n, struct threadpool *tp, const char *const *what, int il, char *err,
+                               size_t err_size)
+{
+    struct packed_product prods[4];
+    int fused = count <= 4;
+    for (int i = 0; i < count && fused; i++) {
+        fused = ws[i]->packed && packed_k(ws[i]->packed) == packed_k(ws[0]->packed) &&
+                packed_act_format(ws[i]->packed) == packed_act_format(ws[0]->packed);
+        prods[i] = (struct packed_product){ ws[i]->packed, ys[i], ws[i]->ne[1] };
+    }
+    if (fused && tensor_matmul_packed_multi(prods, count, x, ws[0]->ne[0], n, tp) == 0) return 0;
+    for (int i = 0; i < count; i++)
+        if (matmul(ws[i], x, n, ys[i], tp, what[i], il, err, err_size)) return -1;
+    return 0;
+}
+
 static int forward_ubatch(struct model *m, const struct model_batch *b, int start, int n, float *logits,
                           struct threadpool *tp, char *err, size_t err_size)
 {
@@ -447,9 +468,11 @@ static int forward_ubatch(struct model *m, const struct model_batch *b, int star
         const int swa = m->layer_swa[il];
         /* attention block */
         run_rows(tp, OP_NORM, n, E, fs->h, fs->x, weights_layer(w, il, W_ATTN_NORM)->data, hp->norm_eps);
-        if (matmul(weights_layer(w, il, W_Q), fs->h, n, fs->q, tp, "attn_q", il, err, err_size) ||
-            matmul(weights_layer(w, il, W_K), fs->h, n, fs->k, tp, "attn_k", il, err, err_size) ||
-            matmul(weights_layer(w, il, W_V), fs->h, n, fs->v, tp, "attn_v", il, err, err_size)) {
+        const struct model_weight *qkv_w[3] = { weights_layer(w, il, W_Q), weights_layer(w, il, W_K),
+                                                weights_layer(w, il, W_V) };
+        float *const qkv_y[3] = { fs->q, fs->k, fs->v };
+        static const char *const qkv_what[3] = { "attn_q", "attn_k", "attn_v" };
+        if (matmul_shared_input(qkv_w, qkv_y, 3, fs->h, n, tp, qkv_what, il, err, err_size)) {
             rc = -1;
             break;
         }
@@ -477,8 +500,10 @@ static int forward_ubatch(struct model *m, const struct model_batch *b, int star
 
         /* feed-forward block */
         run_rows(tp, OP_NORM, n, E, fs->h, fs->x, weights_layer(w, il, W_FFN_NORM)->data, hp->norm_eps);
-        if (matmul(weights_layer(w, il, W_GATE), fs->h, n, fs->gate, tp, "ffn_gate", il, err, err_size) ||
-            matmul(weights_layer(w, il, W_UP), fs->h, n, fs->up, tp, "ffn_up", il, err, err_size)) {
+        const struct model_weight *gu_w[2] = { weights_layer(w, il, W_GATE), weights_layer(w, il, W_UP) };
+        float *const gu_y[2] = { fs->gate, fs->up };
+        static const char *const gu_what[2] = { "ffn_gate", "ffn_up" };
+        if (matmul_shared_input(gu_w, gu_y, 2, fs->h, n, tp, gu_what, il, err, err_size)) {
             rc = -1;
             break;
         }

@@ -43,12 +43,15 @@ KP_INLINE __m512 kp_h16(const uint8_t *p) { return _mm512_cvtph_ps(_mm256_loadu_
 /* Software prefetch of the weight stream, this many bytes ahead of the
  * block being read: decode reads each byte once from DRAM, and the hardware
  * prefetcher alone leaves bandwidth unused at this access density. */
+#ifndef KP_PREFETCH_HINT
+#define KP_PREFETCH_HINT _MM_HINT_T0
+#endif
 #ifndef KP_PREFETCH_BYTES
 #define KP_PREFETCH_BYTES 4096
 #endif
 KP_INLINE void kp_prefetch(const uint8_t *p, size_t n)
 {
-    for (size_t o = 0; o < n; o += 64) _mm_prefetch((const char *)p + KP_PREFETCH_BYTES + o, _MM_HINT_T0);
+    for (size_t o = 0; o < n; o += 64) _mm_prefetch((const char *)p + KP_PREFETCH_BYTES + o, KP_PREFETCH_HINT);
 }
 
 /* Stores the valid rows of a group's 16 results. */
@@ -89,7 +92,7 @@ KP_INLINE void kp_f16_tile(int NG, int NT, const struct packed_matrix *pm, int64
     for (int64_t j = 0; j < k; j++) {
         __m512 wv[2];
         if (!(j & 1))
-            for (int gi = 0; gi < NG; gi++) _mm_prefetch((const char *)w[gi] + j * 32 + KP_PREFETCH_BYTES, _MM_HINT_T0);
+            for (int gi = 0; gi < NG; gi++) _mm_prefetch((const char *)w[gi] + j * 32 + KP_PREFETCH_BYTES, KP_PREFETCH_HINT);
         for (int gi = 0; gi < NG; gi++) wv[gi] = kp_h16(w[gi] + (size_t)j * 32);
         for (int t = 0; t < NT; t++) {
             const __m512 xb = _mm512_set1_ps(x[t][j]);
@@ -146,7 +149,7 @@ KP_INLINE void kp_bf16_tile(int NG, int NT, const struct packed_matrix *pm, int6
     for (int64_t p = 0; p < np; p++) {
         __m512bh wv[2];
         for (int gi = 0; gi < NG; gi++) {
-            _mm_prefetch((const char *)w[gi] + p * 64 + KP_PREFETCH_BYTES, _MM_HINT_T0);
+            _mm_prefetch((const char *)w[gi] + p * 64 + KP_PREFETCH_BYTES, KP_PREFETCH_HINT);
             wv[gi] = (__m512bh)_mm512_load_si512(w[gi] + (size_t)p * 64);
         }
         for (int t = 0; t < NT; t++) {

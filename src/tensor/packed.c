@@ -351,18 +351,29 @@ int packed_get_row(const struct packed_matrix *pm, int64_t r, float *out)
 
 /* ---- the multiplication ---- */
 
-struct pk_run {
+/* One matrix of a run: its kernel, its output and where its items start
+ * in the run's item list. */
+struct pk_part {
     const struct packed_matrix *pm;
     packed_kernel_fn kernel;
-    const float *x;
-    int64_t ldx, n_x;
     float *y;
     int64_t ldy;
+    int64_t groups_per_item, first_item;
+};
+
+#define PK_MAX_PARTS 4
+
+struct pk_run {
+    struct pk_part part[PK_MAX_PARTS];
+    int n_parts;
+    int64_t k;
+    const float *x;
+    int64_t ldx, n_x;
     int fmt;              /* ACT_F32, ACT_Q8_32, ACT_Q8_K or PK_ACT_BF16 */
     char *xq;             /* quantised activations (scratch) */
     const char *xa;
     size_t xs, extra_off;
-    int64_t groups_per_item, tokens_per_item, n_tok_items, n_items;
+    int64_t tokens_per_item, n_tok_items, n_items;
     struct threadpool *tp;
     struct work_ranges work; /* items claimed as threadpool.h describes */
 };
@@ -371,11 +382,13 @@ struct pk_run {
  * for vdpbf16ps): a row of k uint16. */
 #define PK_ACT_BF16 100
 
+static int pk_act_format(int type) { return type == TENSOR_TYPE_BF16 ? PK_ACT_BF16 : act_format_of(type); }
+
 /* Quantises activation row t and appends the kernels' extra sums. */
 static void pk_quantise_row(const struct pk_run *p, int64_t t)
 {
     const struct kernel_table *kt = kernels_get();
-    const int64_t k = p->pm->k;
+    const int64_t k = p->k;
     char *row = p->xq + (size_t)t * p->xs;
     if (p->fmt == PK_ACT_BF16) {
         tensor_f32_to_bf16_row(p->x + t * p->ldx, (uint16_t *)row, k);
@@ -396,15 +409,21 @@ static void pk_quantise_row(const struct pk_run *p, int64_t t)
     }
 }
 
-/* Item it: a row chunk of groups_per_item groups x a token chunk. */
+/* Item it: in one part, a row chunk of groups_per_item groups x a token
+ * chunk. */
 static void pk_run_item(const struct pk_run *p, int64_t it)
 {
+    int pi = 0;
+    while (pi + 1 < p->n_parts && it >= p->part[pi + 1].first_item) pi++;
+    const struct pk_part *pt = &p->part[pi];
+    it -= pt->first_item;
     const int64_t rc = it / p->n_tok_items, tc = it % p->n_tok_items;
-    const int64_t g0 = rc * p->groups_per_item;
-    const int64_t g1 = g0 + p->groups_per_item < p->pm->n_groups ? g0 + p->groups_per_item : p->pm->n_groups;
+    const int64_t g0 = rc * pt->groups_per_item;
+    const int64_t g1 = g0 + pt->groups_per_item < pt->pm->n_groups ? g0 + pt->groups_per_item : pt->pm->n_groups;
     const int64_t t0 = tc * p->tokens_per_item;
     const int64_t nt = t0 + p->tokens_per_item < p->n_x ? p->tokens_per_item : p->n_x - t0;
-    p->kernel(p->pm, g0, g1, p->xa + (size_t)t0 * p->xs, p->xs, p->extra_off, nt, p->y + t0 * p->ldy, p->ldy);
+    pt->kernel(pt->pm, g0, g1, p->xa + (size_t)t0 * p->xs, p->xs, p->extra_off, nt, pt->y + t0 * pt->ldy,
+               pt->ldy);
 }
 
 static void pk_worker(void *arg, int ith, int nth)
@@ -419,23 +438,33 @@ static void pk_worker(void *arg, int ith, int nth)
     for (long long it; (it = work_ranges_next(&p->work, ith)) >= 0;) pk_run_item(p, it);
 }
 
-int tensor_matmul_packed(const struct packed_matrix *pm, const float *x, int64_t ldx, int64_t n_x, float *y,
-                         int64_t ldy, struct threadpool *tp)
+int tensor_matmul_packed_multi(const struct packed_product *prods, int n_prods, const float *x, int64_t ldx,
+                               int64_t n_x, struct threadpool *tp)
 {
-    if (!pm || n_x < 0 || !x || !y || ldx < pm->k || ldy < pm->rows) return -1;
-    if (n_x == 0) return 0;
+    if (!prods || n_prods < 1 || n_prods > PK_MAX_PARTS || !prods[0].pm || n_x < 0 || !x) return -1;
     struct pk_run p;
     memset(&p, 0, sizeof p);
-    p.pm = pm;
-    p.kernel = packed_kernel_avx512(pm->type);
-    if (!p.kernel) return -1;
+    p.k = prods[0].pm->k;
+    p.fmt = pk_act_format(prods[0].pm->type);
+    int64_t total_groups = 0;
+    double work = 0;
+    for (int i = 0; i < n_prods; i++) {
+        const struct packed_matrix *pm = prods[i].pm;
+        if (!pm || !prods[i].y || pm->k != p.k || pk_act_format(pm->type) != p.fmt || prods[i].ldy < pm->rows)
+            return -1;
+        p.part[i] = (struct pk_part){ .pm = pm, .kernel = packed_kernel_avx512(pm->type), .y = prods[i].y,
+                                      .ldy = prods[i].ldy };
+        if (!p.part[i].kernel) return -1;
+        total_groups += pm->n_groups;
+        work += (double)pm->rows * (double)p.k * (double)n_x;
+    }
+    p.n_parts = n_prods;
+    if (ldx < p.k) return -1;
+    if (n_x == 0) return 0;
     p.x = x;
     p.ldx = ldx;
     p.n_x = n_x;
-    p.y = y;
-    p.ldy = ldy;
-    p.fmt = pm->type == TENSOR_TYPE_BF16 ? PK_ACT_BF16 : act_format_of(pm->type);
-    const int64_t k = pm->k;
+    const int64_t k = p.k;
     if (p.fmt == ACT_F32) {
         p.xa = (const char *)x;
         p.xs = (size_t)ldx * sizeof(float);
@@ -451,7 +480,7 @@ int tensor_matmul_packed(const struct packed_matrix *pm, const float *x, int64_t
         if (!p.xq) return -1;
         p.xa = p.xq;
     }
-    if ((double)pm->rows * (double)k * (double)n_x < (double)(1 << 17)) tp = NULL;
+    if (work < (double)(1 << 17)) tp = NULL;
     p.tp = tp;
     const int nth = threadpool_n_threads(tp);
     /* Token chunks: the activations of one chunk (<= 256 KiB) stay in L2
@@ -462,14 +491,27 @@ int tensor_matmul_packed(const struct packed_matrix *pm, const float *x, int64_t
     /* Row chunks: enough items for every thread to take several (a busy
      * core then takes fewer), but at least one group. */
     const int64_t n_tc = (n_x + p.tokens_per_item - 1) / p.tokens_per_item;
-    int64_t gpi = pm->n_groups * n_tc / (8 * (int64_t)nth);
+    int64_t gpi = total_groups * n_tc / (8 * (int64_t)nth);
     if (gpi > 16) gpi = 16;
     if (gpi < 1) gpi = 1;
-    p.groups_per_item = gpi;
     p.n_tok_items = n_tc;
-    p.n_items = (pm->n_groups + gpi - 1) / gpi * n_tc;
+    for (int i = 0; i < n_prods; i++) {
+        p.part[i].groups_per_item = gpi;
+        p.part[i].first_item = p.n_items;
+        p.n_items += (p.part[i].pm->n_groups + gpi - 1) / gpi * n_tc;
+    }
     work_ranges_init(&p.work, p.n_items, nth);
     if (nth > 1) threadpool_run(tp, pk_worker, &p);
     else pk_worker(&p, 0, 1);
     return 0;
 }
+
+int tensor_matmul_packed(const struct packed_matrix *pm, const float *x, int64_t ldx, int64_t n_x, float *y,
+                         int64_t ldy, struct threadpool *tp)
+{
+    const struct packed_product one = { pm, y, ldy };
+    return tensor_matmul_packed_multi(&one, 1, x, ldx, n_x, tp);
+}
+
+int packed_act_format(const struct packed_matrix *pm) { return pm ? pk_act_format(pm->type) : -1; }
+int64_t packed_k(const struct packed_matrix *pm) { return pm ? pm->k : -1; }

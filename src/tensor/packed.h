@@ -79,6 +79,27 @@ size_t packed_bytes(const struct packed_matrix *pm); /* memory it holds */
 int tensor_matmul_packed(const struct packed_matrix *pm, const float *x, int64_t ldx, int64_t n_x, float *y,
                          int64_t ldy, struct threadpool *tp);
 
+/* Several products of the same activations in one pass: prods[i].y gets
+ * W_i x as tensor_matmul_packed would write it (bit-identical), for up to 4
+ * matrices that share k and the activation format (packed_act_format).
+ * The activations are quantised once and the threads stream the matrices'
+ * weights one after the other in a single pool run (decode: the Q, K, V
+ * projections, or gate and up, cost one synchronisation instead of
+ * several). Returns 0, or -1 on bad arguments (nothing is computed). */
+struct packed_product {
+    const struct packed_matrix *pm;
+    float *y;
+    int64_t ldy;
+};
+int tensor_matmul_packed_multi(const struct packed_product *prods, int n_prods, const float *x, int64_t ldx,
+                               int64_t n_x, struct threadpool *tp);
+
+/* The activation format a packed matrix's kernels read (an opaque code:
+ * equal codes may share one tensor_matmul_packed_multi), and its k; -1
+ * for NULL. */
+int packed_act_format(const struct packed_matrix *pm);
+int64_t packed_k(const struct packed_matrix *pm);
+
 #ifdef __cplusplus
 }
 #endif

@@ -226,6 +226,92 @@ static void test_packed(struct threadpool *tp2)
     printf("packed kernels tested for %d types\n", ran);
 }
 
+/* Several products of one activation matrix in one run
+ * (tensor_matmul_packed_multi, used for Q/K/V and gate/up): each output
+ * bit-identical to its own tensor_matmul_packed, with mixed types that
+ * share an activation format (Q4_K with Q6_K, as Q4_K_M files mix them)
+ * and row counts that are not multiples of 16; mismatches are refused. */
+static void test_packed_multi(struct threadpool *tp2)
+{
+    static const int sets[][3] = {
+        {TENSOR_TYPE_Q4_0, TENSOR_TYPE_Q4_0, TENSOR_TYPE_Q8_0},
+        {TENSOR_TYPE_Q4_K, TENSOR_TYPE_Q4_K, TENSOR_TYPE_Q6_K},
+        {TENSOR_TYPE_F16, TENSOR_TYPE_F16, TENSOR_TYPE_F16},
+    };
+    static const int64_t rows[3] = {70, 16, 37};
+    const int64_t k = 512;
+    int ran = 0;
+    for (size_t si = 0; si < sizeof sets / sizeof sets[0]; si++) {
+        int ok = 1;
+        for (int i = 0; i < 3; i++) ok = ok && tensor_pack_supported(sets[si][i], k);
+        if (!ok) continue;
+        ran++;
+        struct packed_matrix *pm[3];
+        unsigned char *w[3];
+        for (int i = 0; i < 3; i++) {
+            const size_t ws = (size_t)tensor_row_bytes(sets[si][i], k);
+            w[i] = malloc(ws * (size_t)rows[i]);
+            make_weights(sets[si][i], rows[i], k, ws, w[i], W_QUANT);
+            pm[i] = tensor_pack(w[i], sets[si][i], rows[i], k, ws, tp2);
+            CHECK(pm[i] != NULL);
+        }
+        CHECK(packed_act_format(pm[0]) == packed_act_format(pm[2]));
+        for (int64_t n_x = 1; n_x <= 21; n_x += 10) {
+            float *x = malloc((size_t)(n_x * k) * sizeof *x);
+            make_x(x, n_x * k, X_GAUSS);
+            float *ya[3], *yb[3];
+            struct packed_product prods[3];
+            for (int i = 0; i < 3; i++) {
+                ya[i] = calloc((size_t)(n_x * rows[i]), sizeof(float));
+                yb[i] = calloc((size_t)(n_x * rows[i]), sizeof(float));
+                prods[i] = (struct packed_product){ pm[i], ya[i], rows[i] };
+            }
+            CHECK(tensor_matmul_packed_multi(prods, 3, x, k, n_x, tp2) == 0);
+            for (int i = 0; i < 3; i++) {
+                CHECK(tensor_matmul_packed(pm[i], x, k, n_x, yb[i], rows[i], NULL) == 0);
+                CHECK_MSG(!memcmp(ya[i], yb[i], (size_t)(n_x * rows[i]) * sizeof(float)),
+                          "packed multi %s: product %d differs from its own run", tensor_type_name(sets[si][i]), i);
+            }
+            for (int i = 0; i < 3; i++) {
+                free(ya[i]);
+                free(yb[i]);
+            }
+            free(x);
+        }
+        for (int i = 0; i < 3; i++) {
+            packed_free(pm[i]);
+            free(w[i]);
+        }
+    }
+    /* refused: different k, different activation formats, too many, none */
+    if (tensor_pack_supported(TENSOR_TYPE_Q4_0, 256) && tensor_pack_supported(TENSOR_TYPE_Q4_K, 256)) {
+        unsigned char *wa = malloc((size_t)tensor_row_bytes(TENSOR_TYPE_Q4_0, 512) * 16);
+        unsigned char *wb = malloc((size_t)tensor_row_bytes(TENSOR_TYPE_Q4_K, 256) * 16);
+        make_weights(TENSOR_TYPE_Q4_0, 16, 512, (size_t)tensor_row_bytes(TENSOR_TYPE_Q4_0, 512), wa, W_QUANT);
+        make_weights(TENSOR_TYPE_Q4_K, 16, 256, (size_t)tensor_row_bytes(TENSOR_TYPE_Q4_K, 256), wb, W_QUANT);
+        struct packed_matrix *a = tensor_pack(wa, TENSOR_TYPE_Q4_0, 16, 512,
+                                              (size_t)tensor_row_bytes(TENSOR_TYPE_Q4_0, 512), NULL);
+        struct packed_matrix *b = tensor_pack(wb, TENSOR_TYPE_Q4_K, 16, 256,
+                                              (size_t)tensor_row_bytes(TENSOR_TYPE_Q4_K, 256), NULL);
+        struct packed_matrix *c = tensor_pack(wb, TENSOR_TYPE_Q4_K, 16, 256,
+                                              (size_t)tensor_row_bytes(TENSOR_TYPE_Q4_K, 256), NULL);
+        float x[512] = {0}, y[2][16];
+        struct packed_product mix[2] = { { a, y[0], 16 }, { b, y[1], 16 } };
+        CHECK(tensor_matmul_packed_multi(mix, 2, x, 512, 1, NULL) == -1); /* k and format differ */
+        struct packed_product five[5] = { { b, y[0], 16 }, { c, y[1], 16 }, { b, y[0], 16 }, { c, y[1], 16 },
+                                          { b, y[0], 16 } };
+        CHECK(tensor_matmul_packed_multi(five, 5, x, 256, 1, NULL) == -1);
+        CHECK(tensor_matmul_packed_multi(five, 0, x, 256, 1, NULL) == -1);
+        CHECK(tensor_matmul_packed_multi(five, 4, x, 256, 1, NULL) == 0);
+        packed_free(a);
+        packed_free(b);
+        packed_free(c);
+        free(wa);
+        free(wb);
+    }
+    printf("packed multi-product runs tested for %d type sets\n", ran);
+}
+
 static void test_level(int level, struct threadpool *tp2)
 {
     static const int64_t shapes[][3] = { /* rows, k-blocks-of-256, n_x */
@@ -342,6 +428,7 @@ int main(void)
     }
     cpu_set_level(max);
     test_packed(tp2);
+    test_packed_multi(tp2);
     test_ex_and_errors();
     threadpool_free(tp2);
     return TEST_DONE();
