@@ -54,6 +54,16 @@ KP_INLINE void kp_prefetch(const uint8_t *p, size_t n)
     for (size_t o = 0; o < n; o += 64) _mm_prefetch((const char *)p + KP_PREFETCH_BYTES + o, KP_PREFETCH_HINT);
 }
 
+/* Part `part` of `parts` of the prefetch of an n-byte block: the large
+ * K-quant blocks spread their prefetches over their sub-blocks, so that a
+ * burst of dozens of line requests does not fill the miss queue at once. */
+KP_INLINE void kp_prefetch_part(const uint8_t *p, size_t n, int part, int parts)
+{
+    const size_t lines = (n + 63) / 64;
+    for (size_t l = lines * (size_t)part / (size_t)parts; l < lines * (size_t)(part + 1) / (size_t)parts; l++)
+        _mm_prefetch((const char *)p + KP_PREFETCH_BYTES + 64 * l, KP_PREFETCH_HINT);
+}
+
 /* Stores the valid rows of a group's 16 results. */
 KP_INLINE void kp_store(float *y, __m512 v, int64_t valid)
 {
@@ -266,11 +276,11 @@ KP_INLINE void kp_q4k_tile(int NT, const struct packed_matrix *pm, int64_t g, co
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = wg + (size_t)b * PK_Q4_K_BLOCK;
-        kp_prefetch(blk, PK_Q4_K_BLOCK);
         __m512i tot[8];
         for (int t = 0; t < NT; t++) tot[t] = _mm512_setzero_si512();
         for (int s = 0; s < 8; s++) {
             const int c = s / 2, hi = s & 1;
+            kp_prefetch_part(blk, PK_Q4_K_BLOCK, s, 8);
             __m512i wv[8];
             for (int p = 0; p < 8; p++) {
                 const __m512i z = _mm512_load_si512(blk + 320 + (c * 8 + p) * 64);
@@ -324,10 +334,10 @@ KP_INLINE void kp_q6k_tile(int NT, const struct packed_matrix *pm, int64_t g, co
     const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = wg + (size_t)b * PK_Q6_K_BLOCK;
-        kp_prefetch(blk, PK_Q6_K_BLOCK);
         __m512i tot[8];
         for (int t = 0; t < NT; t++) tot[t] = _mm512_setzero_si512();
         for (int gp = 0; gp < 8; gp++) {
+            kp_prefetch_part(blk, PK_Q6_K_BLOCK, gp, 8);
             /* lane r: int16 pair (scale 2gp, scale 2gp+1) of row r */
             const __m512i scp = _mm512_cvtepi8_epi16(_mm256_load_si256((const __m256i *)(blk + 32 + 32 * gp)));
             for (int e = 0; e < 2; e++) {
