@@ -10,7 +10,7 @@
 #
 #   bash bench/contention.sh [-n 64] [-r 2] [-S 300] [-f] MODEL.gguf
 #
-#   -n N   tokens per tg run [64]          -r N   measured runs per test [2]
+#   -n N   tokens per tg run [64]          -r N   rounds [2] (one run of each test per round)
 #   -S S   bound on each busy loop, seconds [300] (it is also killed on exit)
 #   -f     also the idle 2-thread rows of both engines and llama.cpp's idle
 #          1-thread row
@@ -67,37 +67,56 @@ tg_rate() {
         const r = lines.map((l) => JSON.parse(l)).find((x) => String(x.test).startsWith("tg"));
         console.log(r ? r.tokens_per_second.toFixed(2) : "");'
 }
-ours() { "$BUILD/infer" bench "$MODEL" -p 0 -n "$N" -r "$R" --threads "$1" --json 2>/dev/null | tg_rate; }
-theirs() { "$BUILD/llamacpp_bench" "$LIBDIR" "$MODEL" -p 0 -n "$N" -r "$R" -t "$1" 2>/dev/null | tg_rate; }
+ours() { "$BUILD/infer" bench "$MODEL" -p 0 -n "$N" -r 1 --threads "$1" --json 2>/dev/null | tg_rate; }
+theirs() { "$BUILD/llamacpp_bench" "$LIBDIR" "$MODEL" -p 0 -n "$N" -r 1 -t "$1" 2>/dev/null | tg_rate; }
 
-rows=()
-add() { rows+=("$1|$2|$3|$4"); } # engine threads condition rate
+# R rounds, each: our 1-thread idle run, then with CPU 1 busy our 2-thread
+# run and llama.cpp's. A round's ratios are taken against the idle run of
+# the same round, so a drift of the machine's speed during the script (this
+# VM's is large) falls on both sides of each ratio.
+base=() ours2=() theirs2=() ours2_idle=() theirs1_idle=() theirs2_idle=()
+for ((round = 1; round <= R; round++)); do
+    b=$(ours 1)
+    [ -n "$b" ] || { echo "$0: infer bench gave no tg figure" >&2; exit 1; }
+    base+=("$b")
+    if [ "$FULL" = 1 ]; then
+        ours2_idle+=("$(ours 2)")
+        theirs1_idle+=("$(theirs 1)")
+        theirs2_idle+=("$(theirs 2)")
+    fi
+    start_spinner
+    ours2+=("$(ours 2)")
+    theirs2+=("$(theirs 2)")
+    stop_spinner
+done
 
-base=$(ours 1)
-[ -n "$base" ] || { echo "$0: infer bench gave no tg figure" >&2; exit 1; }
-add infer 1 idle "$base"
-if [ "$FULL" = 1 ]; then
-    add infer 2 idle "$(ours 2)"
-    add llama.cpp 1 idle "$(theirs 1)"
-    add llama.cpp 2 idle "$(theirs 2)"
-fi
-start_spinner
-add infer 2 "contended (CPU 1 busy)" "$(ours 2)"
-stop_spinner
-start_spinner
-add llama.cpp 2 "contended (CPU 1 busy)" "$(theirs 2)"
-stop_spinner
+# "mean ± sd" of rates, and "mean [min-max]" of their ratios to base[i].
+summary() {
+    node -e '
+        const [rates, base] = process.argv.slice(1).map((s) => s.split(" ").filter(Boolean).map(Number));
+        if (!rates.length || rates.some(isNaN)) { console.log("n/a|n/a"); process.exit(0); }
+        const stats = (v) => {
+            const m = v.reduce((a, x) => a + x, 0) / v.length;
+            const sd = v.length > 1 ? Math.sqrt(v.reduce((a, x) => a + (x - m) ** 2, 0) / (v.length - 1)) : 0;
+            return [m, sd];
+        };
+        const [m, sd] = stats(rates);
+        const ratios = rates.map((r, i) => r / base[i]);
+        const [rm] = stats(ratios);
+        console.log(`${m.toFixed(2)} ± ${sd.toFixed(2)}|${rm.toFixed(2)} [${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}]`);
+        ' "$1" "$2"
+}
 
-echo "$(basename "$MODEL"), tg$N, $R runs each; ratio = tok/s / infer's 1-thread idle tok/s"
+echo "$(basename "$MODEL"), tg$N, $R rounds; ratio = tok/s / infer's 1-thread idle tok/s of the same round: mean [min-max]"
 echo
 echo "| engine | threads | condition | tg tok/s | ratio |"
 echo "|---|---|---|---|---|"
-for r in "${rows[@]}"; do
-    IFS='|' read -r eng th cond rate <<<"$r"
-    if [ -n "$rate" ]; then
-        ratio=$(awk -v a="$rate" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
-    else
-        rate="n/a" ratio="n/a"
-    fi
-    echo "| $eng | $th | $cond | $rate | $ratio |"
-done
+row() { IFS='|' read -r rate ratio <<<"$(summary "$4" "${base[*]}")"; echo "| $1 | $2 | $3 | $rate | $ratio |"; }
+row infer 1 idle "${base[*]}"
+if [ "$FULL" = 1 ]; then
+    row infer 2 idle "${ours2_idle[*]}"
+    row llama.cpp 1 idle "${theirs1_idle[*]}"
+    row llama.cpp 2 idle "${theirs2_idle[*]}"
+fi
+row infer 2 "contended (CPU 1 busy)" "${ours2[*]}"
+row llama.cpp 2 "contended (CPU 1 busy)" "${theirs2[*]}"
