@@ -82,8 +82,6 @@ __attribute__((target("avx2"))) static uint64_t read_avx2(const unsigned char *p
     return lanes[0] + lanes[1] + lanes[2] + lanes[3];
 }
 
-static uint64_t read_avx512(const unsigned char *p, size_t n) { return stream_read_avx512(p, n); }
-
 typedef struct shared_state {
     const unsigned char *buf;
     size_t size;
@@ -216,7 +214,7 @@ int main(int argc, char **argv)
     __builtin_cpu_init();
     read_fn fn;
     if (!kernel) kernel = __builtin_cpu_supports("avx512f") ? "avx512" : __builtin_cpu_supports("avx2") ? "avx2" : "scalar";
-    if (!strcmp(kernel, "avx512") && __builtin_cpu_supports("avx512f")) fn = read_avx512;
+    if (!strcmp(kernel, "avx512") && __builtin_cpu_supports("avx512f")) fn = stream_read_avx512;
     else if (!strcmp(kernel, "avx2") && __builtin_cpu_supports("avx2")) fn = read_avx2;
     else if (!strcmp(kernel, "scalar")) fn = read_scalar;
     else {

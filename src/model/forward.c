@@ -381,21 +381,21 @@ static int matmul(const struct model_weight *w, const float *x, int n, float *y,
 }
 
 /* Products of the same activations x with several matrices (Q, K, V; gate,
- * up). When all are packed alike they go through one pool run (one
- * activation quantisation, one synchronisation; tensor/packed.h); otherwise
- * one matmul each. Results are the same either way. */
+ * up). When all are packed they go through one pool run (one activation
+ * quantisation, one synchronisation; tensor/packed.h), which refuses
+ * matrices it cannot combine; then, or when one is not packed, one matmul
+ * each. Results are the same either way. */
 static int matmul_shared_input(const struct model_weight *const *ws, float *const *ys, int count, const float *x,
                                int n, struct threadpool *tp, const char *const *what, int il, char *err,
                                size_t err_size)
 {
     struct packed_product prods[4];
-    int fused = count <= 4;
-    for (int i = 0; i < count && fused; i++) {
-        fused = ws[i]->packed && packed_k(ws[i]->packed) == packed_k(ws[0]->packed) &&
-                packed_act_format(ws[i]->packed) == packed_act_format(ws[0]->packed);
+    int all_packed = count <= 4;
+    for (int i = 0; i < count && all_packed; i++) {
+        all_packed = ws[i]->packed != NULL;
         prods[i] = (struct packed_product){ ws[i]->packed, ys[i], ws[i]->ne[1] };
     }
-    if (fused && tensor_matmul_packed_multi(prods, count, x, ws[0]->ne[0], n, tp) == 0) return 0;
+    if (all_packed && tensor_matmul_packed_multi(prods, count, x, ws[0]->ne[0], n, tp) == 0) return 0;
     for (int i = 0; i < count; i++)
         if (matmul(ws[i], x, n, ys[i], tp, what[i], il, err, err_size)) return -1;
     return 0;

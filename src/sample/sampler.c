@@ -106,11 +106,11 @@ static void softmax(candidate *cand, size_t n, float temperature)
 }
 
 /* Index of the largest of x[0..n) (the first of equals), or -1 when one is
- * NaN. A plain running arg-max is a serial compare chain (about 1 % of a
- * small model's decode step with a 150k vocabulary), so: lane-wise maxima
- * in 4 x 4 lanes of GCC/Clang 16-byte vector types (plain SSE2 or NEON
- * compares, no CPU dispatch needed), then one search for the first
- * position holding the maximum. NaN: v != v is true in its lane. */
+ * NaN. A plain running arg-max is a serial compare chain (2.9 % of the
+ * profile samples of a 0.6B model's 2-thread decode, 150k vocabulary), so:
+ * lane-wise maxima in 4 x 4 lanes of GCC/Clang 16-byte vector types (plain
+ * SSE2 or NEON compares, no CPU dispatch needed), then one search for the
+ * first position holding the maximum. NaN: v != v is true in its lane. */
 #if defined(__GNUC__)
 typedef float argmax_vf __attribute__((vector_size(16)));
 typedef int32_t argmax_vi __attribute__((vector_size(16)));

@@ -43,17 +43,9 @@ KP_INLINE __m512 kp_h16(const uint8_t *p) { return _mm512_cvtph_ps(_mm256_loadu_
 /* Software prefetch of the weight stream, this many bytes ahead of the
  * block being read: decode reads each byte once from DRAM, and the hardware
  * prefetcher alone leaves bandwidth unused at this access density. */
-#ifndef KP_PREFETCH_HINT
-#define KP_PREFETCH_HINT _MM_HINT_T0
-#endif
 #ifndef KP_PREFETCH_BYTES
 #define KP_PREFETCH_BYTES 4096
 #endif
-KP_INLINE void kp_prefetch(const uint8_t *p, size_t n)
-{
-    for (size_t o = 0; o < n; o += 64) _mm_prefetch((const char *)p + KP_PREFETCH_BYTES + o, KP_PREFETCH_HINT);
-}
-
 /* Part `part` of `parts` of the prefetch of an n-byte block: the large
  * K-quant blocks spread their prefetches over their sub-blocks, so that a
  * burst of dozens of line requests does not fill the miss queue at once. */
@@ -61,8 +53,10 @@ KP_INLINE void kp_prefetch_part(const uint8_t *p, size_t n, int part, int parts)
 {
     const size_t lines = (n + 63) / 64;
     for (size_t l = lines * (size_t)part / (size_t)parts; l < lines * (size_t)(part + 1) / (size_t)parts; l++)
-        _mm_prefetch((const char *)p + KP_PREFETCH_BYTES + 64 * l, KP_PREFETCH_HINT);
+        _mm_prefetch((const char *)p + KP_PREFETCH_BYTES + 64 * l, _MM_HINT_T0);
 }
+
+KP_INLINE void kp_prefetch(const uint8_t *p, size_t n) { kp_prefetch_part(p, n, 0, 1); }
 
 /* Stores the valid rows of a group's 16 results. */
 KP_INLINE void kp_store(float *y, __m512 v, int64_t valid)
@@ -102,7 +96,7 @@ KP_INLINE void kp_f16_tile(int NG, int NT, const struct packed_matrix *pm, int64
     for (int64_t j = 0; j < k; j++) {
         __m512 wv[2];
         if (!(j & 1))
-            for (int gi = 0; gi < NG; gi++) _mm_prefetch((const char *)w[gi] + j * 32 + KP_PREFETCH_BYTES, KP_PREFETCH_HINT);
+            for (int gi = 0; gi < NG; gi++) _mm_prefetch((const char *)w[gi] + j * 32 + KP_PREFETCH_BYTES, _MM_HINT_T0);
         for (int gi = 0; gi < NG; gi++) wv[gi] = kp_h16(w[gi] + (size_t)j * 32);
         for (int t = 0; t < NT; t++) {
             const __m512 xb = _mm512_set1_ps(x[t][j]);
@@ -159,7 +153,7 @@ KP_INLINE void kp_bf16_tile(int NG, int NT, const struct packed_matrix *pm, int6
     for (int64_t p = 0; p < np; p++) {
         __m512bh wv[2];
         for (int gi = 0; gi < NG; gi++) {
-            _mm_prefetch((const char *)w[gi] + p * 64 + KP_PREFETCH_BYTES, KP_PREFETCH_HINT);
+            _mm_prefetch((const char *)w[gi] + p * 64 + KP_PREFETCH_BYTES, _MM_HINT_T0);
             wv[gi] = (__m512bh)_mm512_load_si512(w[gi] + (size_t)p * 64);
         }
         for (int t = 0; t < NT; t++) {

@@ -512,6 +512,3 @@ int tensor_matmul_packed(const struct packed_matrix *pm, const float *x, int64_t
     const struct packed_product one = { pm, y, ldy };
     return tensor_matmul_packed_multi(&one, 1, x, ldx, n_x, tp);
 }
-
-int packed_act_format(const struct packed_matrix *pm) { return pm ? pk_act_format(pm->type) : -1; }
-int64_t packed_k(const struct packed_matrix *pm) { return pm ? pm->k : -1; }

@@ -81,7 +81,8 @@ int tensor_matmul_packed(const struct packed_matrix *pm, const float *x, int64_t
 
 /* Several products of the same activations in one pass: prods[i].y gets
  * W_i x as tensor_matmul_packed would write it (bit-identical), for up to 4
- * matrices that share k and the activation format (packed_act_format).
+ * matrices that share k and the activation format their kernels read
+ * (Q4_0 with Q8_0, Q4_K with Q6_K, F16 with F16...).
  * The activations are quantised once and the threads stream the matrices'
  * weights one after the other in a single pool run (decode: the Q, K, V
  * projections, or gate and up, cost one synchronisation instead of
@@ -93,12 +94,6 @@ struct packed_product {
 };
 int tensor_matmul_packed_multi(const struct packed_product *prods, int n_prods, const float *x, int64_t ldx,
                                int64_t n_x, struct threadpool *tp);
-
-/* The activation format a packed matrix's kernels read (an opaque code:
- * equal codes may share one tensor_matmul_packed_multi), and its k; -1
- * for NULL. */
-int packed_act_format(const struct packed_matrix *pm);
-int64_t packed_k(const struct packed_matrix *pm);
 
 #ifdef __cplusplus
 }

@@ -255,7 +255,6 @@ static void test_packed_multi(struct threadpool *tp2)
             pm[i] = tensor_pack(w[i], sets[si][i], rows[i], k, ws, tp2);
             CHECK(pm[i] != NULL);
         }
-        CHECK(packed_act_format(pm[0]) == packed_act_format(pm[2]));
         for (int64_t n_x = 1; n_x <= 21; n_x += 10) {
             float *x = malloc((size_t)(n_x * k) * sizeof *x);
             make_x(x, n_x * k, X_GAUSS);
@@ -283,29 +282,32 @@ static void test_packed_multi(struct threadpool *tp2)
             free(w[i]);
         }
     }
-    /* refused: different k, different activation formats, too many, none */
+    /* refused, each alone: a different activation format (same k), a
+     * different k (same type), too many matrices, none */
     if (tensor_pack_supported(TENSOR_TYPE_Q4_0, 256) && tensor_pack_supported(TENSOR_TYPE_Q4_K, 256)) {
-        unsigned char *wa = malloc((size_t)tensor_row_bytes(TENSOR_TYPE_Q4_0, 512) * 16);
-        unsigned char *wb = malloc((size_t)tensor_row_bytes(TENSOR_TYPE_Q4_K, 256) * 16);
-        make_weights(TENSOR_TYPE_Q4_0, 16, 512, (size_t)tensor_row_bytes(TENSOR_TYPE_Q4_0, 512), wa, W_QUANT);
-        make_weights(TENSOR_TYPE_Q4_K, 16, 256, (size_t)tensor_row_bytes(TENSOR_TYPE_Q4_K, 256), wb, W_QUANT);
-        struct packed_matrix *a = tensor_pack(wa, TENSOR_TYPE_Q4_0, 16, 512,
-                                              (size_t)tensor_row_bytes(TENSOR_TYPE_Q4_0, 512), NULL);
-        struct packed_matrix *b = tensor_pack(wb, TENSOR_TYPE_Q4_K, 16, 256,
-                                              (size_t)tensor_row_bytes(TENSOR_TYPE_Q4_K, 256), NULL);
-        struct packed_matrix *c = tensor_pack(wb, TENSOR_TYPE_Q4_K, 16, 256,
-                                              (size_t)tensor_row_bytes(TENSOR_TYPE_Q4_K, 256), NULL);
+        const size_t ws4 = (size_t)tensor_row_bytes(TENSOR_TYPE_Q4_0, 512);
+        const size_t wsk = (size_t)tensor_row_bytes(TENSOR_TYPE_Q4_K, 256);
+        unsigned char *wa = malloc(ws4 * 16), *wb = malloc(wsk * 16);
+        make_weights(TENSOR_TYPE_Q4_0, 16, 512, ws4, wa, W_QUANT);
+        make_weights(TENSOR_TYPE_Q4_K, 16, 256, wsk, wb, W_QUANT);
+        /* a Q4_0 matrix of k 256 reads the first halves of wa's rows */
+        struct packed_matrix *q4_256 = tensor_pack(wa, TENSOR_TYPE_Q4_0, 16, 256, ws4, NULL);
+        struct packed_matrix *q4_512 = tensor_pack(wa, TENSOR_TYPE_Q4_0, 16, 512, ws4, NULL);
+        struct packed_matrix *qk = tensor_pack(wb, TENSOR_TYPE_Q4_K, 16, 256, wsk, NULL);
+        CHECK(q4_256 && q4_512 && qk);
         float x[512] = {0}, y[2][16];
-        struct packed_product mix[2] = { { a, y[0], 16 }, { b, y[1], 16 } };
-        CHECK(tensor_matmul_packed_multi(mix, 2, x, 512, 1, NULL) == -1); /* k and format differ */
-        struct packed_product five[5] = { { b, y[0], 16 }, { c, y[1], 16 }, { b, y[0], 16 }, { c, y[1], 16 },
-                                          { b, y[0], 16 } };
+        struct packed_product fmt[2] = { { q4_256, y[0], 16 }, { qk, y[1], 16 } };
+        CHECK(tensor_matmul_packed_multi(fmt, 2, x, 512, 1, NULL) == -1);
+        struct packed_product ks[2] = { { q4_256, y[0], 16 }, { q4_512, y[1], 16 } };
+        CHECK(tensor_matmul_packed_multi(ks, 2, x, 512, 1, NULL) == -1);
+        struct packed_product five[5] = { { qk, y[0], 16 }, { qk, y[1], 16 }, { qk, y[0], 16 }, { qk, y[1], 16 },
+                                          { qk, y[0], 16 } };
         CHECK(tensor_matmul_packed_multi(five, 5, x, 256, 1, NULL) == -1);
         CHECK(tensor_matmul_packed_multi(five, 0, x, 256, 1, NULL) == -1);
         CHECK(tensor_matmul_packed_multi(five, 4, x, 256, 1, NULL) == 0);
-        packed_free(a);
-        packed_free(b);
-        packed_free(c);
+        packed_free(q4_256);
+        packed_free(q4_512);
+        packed_free(qk);
         free(wa);
         free(wb);
     }
