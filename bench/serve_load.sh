@@ -13,7 +13,7 @@ while getopts "n:c:t:r:p:" opt; do
     case $opt in n) N=$OPTARG ;; c) C=$OPTARG ;; t) T=$OPTARG ;; r) R=$OPTARG ;; p) P=$OPTARG ;; *) exit 2 ;; esac
 done
 shift $((OPTIND - 1))
-MODEL=${1:-../shared/testdata/models/stories260K.gguf}
+MODEL=${1:-models/stories260K.gguf}
 BUILD=${BUILD:-build}
 [ -x "$BUILD/infer" ] || { echo "build first: make" >&2; exit 1; }
 [ -f "$MODEL" ] || { echo "no model: $MODEL" >&2; exit 1; }

@@ -35,6 +35,11 @@ void gguf_wbuf_kv_bool(struct gguf_wbuf *b, const char *key, bool v);
 /* An array's key, element type and count; the elements follow. */
 void gguf_wbuf_kv_array(struct gguf_wbuf *b, const char *key, uint32_t elem_type, uint64_t n);
 
+/* Copy pair i of an open GGUF file (key, type and value) as it is; counts
+ * it in n_kv. 0, or -1 when the value cannot be read back. */
+struct gguf_file;
+int gguf_wbuf_copy_kv(struct gguf_wbuf *b, const struct gguf_file *f, int64_t i);
+
 void gguf_wbuf_free(struct gguf_wbuf *b);
 
 /* fwrite all of data (n may be 0); 0 or -1. */

@@ -1,17 +1,17 @@
 /* hf_convert.c - Hugging Face directory -> GGUF v3 (see hf_convert.h):
- * a small GGUF writer, the tensor plan (names, types, value transforms) and
- * the byte-level BPE tokenizer metadata. */
+ * the tensor plan (names, types, value transforms), the model metadata and
+ * the file; the tokenizer metadata is formats/hf_tokenizer_convert.c's. */
 #include "formats/hf_convert.h"
 #include "formats/gguf.h"
 #include "formats/gguf_writer.h"
 
 #include "formats/hf_config.h"
+#include "formats/hf_tokenizer_convert.h"
 #include "formats/hf_tensor_map.h"
 #include "formats/safetensors.h"
 #include "tensor/kernels_mlx.h"
 #include "tensor/tensor_types.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -21,10 +21,6 @@
 #include <unistd.h>
 
 #define ALIGN 32
-#define MAX_VOCAB (16 << 20)
-
-/* Token types (llama.cpp's llama_token_type). */
-enum { TOK_NORMAL = 1, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, TOK_UNUSED = 5 };
 
 static void set_err(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t err_size, const char *fmt, ...)
@@ -309,298 +305,6 @@ static void model_kvs(struct gguf_wbuf *b, const struct hf_config *c, const char
 #undef K
 }
 
-static cJSON *read_json(const char *dir, const char *file, int required, char *err, size_t es)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    if (!required && access(path, R_OK) != 0) return NULL;
-    size_t len;
-    char *text = hf_read_file(path, 512u << 20, &len, err, es);
-    if (!text) return NULL;
-    cJSON *j = cJSON_ParseWithLength(text, len);
-    free(text);
-    if (!j) set_err(err, es, "%s: not valid JSON", path);
-    return j;
-}
-
-static bool has_bytelevel(const cJSON *node)
-{
-    if (!cJSON_IsObject(node)) return false;
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(node, "type");
-    if (cJSON_IsString(type) && strcmp(type->valuestring, "ByteLevel") == 0) return true;
-    static const char *lists[] = {"pretokenizers", "decoders", "processors"};
-    for (int i = 0; i < 3; i++) {
-        const cJSON *it;
-        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(node, lists[i])) if (has_bytelevel(it)) return true;
-    }
-    return false;
-}
-
-/* Every "Regex" string under node, searched for needle. */
-static bool regex_contains(const cJSON *node, const char *needle)
-{
-    if (!node) return false;
-    if (node->string && strcmp(node->string, "Regex") == 0 && cJSON_IsString(node))
-        return strstr(node->valuestring, needle) != NULL;
-    for (const cJSON *c = node->child; c; c = c->next)
-        if (regex_contains(c, needle)) return true;
-    return false;
-}
-
-static const char *detect_pre(const cJSON *pre_tok)
-{
-    if (!regex_contains(pre_tok, "(?i:'s|'t|'re|'ve|'m|'ll|'d)")) return NULL;
-    if (regex_contains(pre_tok, "\\p{N}{1,3}")) return "llama-bpe";
-    if (regex_contains(pre_tok, "\\p{N}|")) return "qwen2";
-    return NULL;
-}
-
-/* tokenizer_config's <typ>_token text (string or {"content": ...}). */
-static const char *special_text(const cJSON *tcfg, const char *typ)
-{
-    char key[32];
-    snprintf(key, sizeof key, "%s_token", typ);
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(tcfg, key);
-    if (cJSON_IsObject(e)) e = cJSON_GetObjectItemCaseSensitive(e, "content");
-    return cJSON_IsString(e) ? e->valuestring : NULL;
-}
-
-/* As gguf-py's SpecialVocab: the added token with tokenizer_config's text,
- * else config.json's <typ>_token_id (first of a list); -1 when none. */
-static long special_id(const cJSON *tok, const cJSON *tcfg, const cJSON *mcfg, const char *typ)
-{
-    const char *text = special_text(tcfg, typ);
-    if (text) {
-        const cJSON *a;
-        cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(tok, "added_tokens"))
-        {
-            const cJSON *c = cJSON_GetObjectItemCaseSensitive(a, "content");
-            const cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "id");
-            if (cJSON_IsString(c) && cJSON_IsNumber(id) && strcmp(c->valuestring, text) == 0) return (long)id->valuedouble;
-        }
-    }
-    char key[32];
-    snprintf(key, sizeof key, "%s_token_id", typ);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(mcfg, key);
-    if (cJSON_IsArray(v)) v = v->child;
-    if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < MAX_VOCAB) return (long)v->valuedouble;
-    return -1;
-}
-
-/* add_bos_token: tokenizer_config's, else a TemplateProcessing that starts
- * with the BOS special token; -1 when neither says. */
-static int add_bos(const cJSON *tok, const cJSON *tcfg)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(tcfg, "add_bos_token");
-    if (cJSON_IsBool(v)) return cJSON_IsTrue(v);
-    const cJSON *post = cJSON_GetObjectItemCaseSensitive(tok, "post_processor");
-    const cJSON *procs = cJSON_GetObjectItemCaseSensitive(post, "processors");
-    const cJSON *single_list[1] = {post};
-    int n = procs ? cJSON_GetArraySize(procs) : 1;
-    for (int i = 0; i < n; i++) {
-        const cJSON *p = procs ? cJSON_GetArrayItem(procs, i) : single_list[0];
-        const cJSON *type = cJSON_GetObjectItemCaseSensitive(p, "type");
-        if (!cJSON_IsString(type) || strcmp(type->valuestring, "TemplateProcessing") != 0) continue;
-        const cJSON *single = cJSON_GetObjectItemCaseSensitive(p, "single");
-        const cJSON *first = cJSON_GetArrayItem(single, 0);
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(first, "SpecialToken");
-        if (cJSON_GetArraySize(single) > 1 && st) {
-            const cJSON *id = cJSON_GetObjectItemCaseSensitive(st, "id");
-            const char *bos = special_text(tcfg, "bos");
-            return cJSON_IsString(id) && bos && strcmp(id->valuestring, bos) == 0;
-        }
-    }
-    return -1;
-}
-
-/* Byte-level BPE merges never hold a space; the converter writes one as
- * U+0120 (space + 0x100), as llama.cpp's gguf-py does. */
-static void put_merge_part(char *out, size_t *n, const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == ' ') {
-            out[(*n)++] = (char)0xC4;
-            out[(*n)++] = (char)0xA0;
-        } else {
-            out[(*n)++] = s[i];
-        }
-    }
-}
-
-static int merges_kv(struct gguf_wbuf *b, const cJSON *merges, const char *path, char *err, size_t es)
-{
-    int n = cJSON_GetArraySize(merges);
-    gguf_wbuf_kv_array(b, "tokenizer.ggml.merges", GGUF_TYPE_STRING, (uint64_t)n);
-    int i = 0;
-    const cJSON *m;
-    cJSON_ArrayForEach(m, merges)
-    {
-        const char *a, *c;
-        size_t la, lc;
-        if (cJSON_IsString(m)) {
-            const char *sp = strchr(m->valuestring, ' ');
-            if (!sp) {
-                set_err(err, es, "%s: merge %d '%s' has no space", path, i, m->valuestring);
-                return -1;
-            }
-            a = m->valuestring;
-            la = (size_t)(sp - a);
-            c = sp + 1;
-            lc = strlen(c);
-        } else if (cJSON_GetArraySize(m) == 2 && cJSON_IsString(m->child) && cJSON_IsString(m->child->next)) {
-            a = m->child->valuestring;
-            la = strlen(a);
-            c = m->child->next->valuestring;
-            lc = strlen(c);
-        } else {
-            set_err(err, es, "%s: merge %d is neither \"a b\" nor [a, b]", path, i);
-            return -1;
-        }
-        char *tmp = malloc(2 * (la + lc) + 2);
-        if (!tmp) {
-            set_err(err, es, "out of memory");
-            return -1;
-        }
-        size_t n_out = 0;
-        put_merge_part(tmp, &n_out, a, la);
-        tmp[n_out++] = ' ';
-        put_merge_part(tmp, &n_out, c, lc);
-        gguf_wbuf_str(b, tmp, n_out);
-        free(tmp);
-        i++;
-    }
-    return 0;
-}
-
-static int tokenizer_kvs(struct gguf_wbuf *b, const char *dir, int n_vocab, const char *pre_opt, char *err, size_t es)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-    int rc = -1;
-    cJSON *tok = read_json(dir, "tokenizer.json", 1, err, es);
-    cJSON *tcfg = read_json(dir, "tokenizer_config.json", 0, err, es);
-    cJSON *mcfg = read_json(dir, "config.json", 1, err, es);
-    const char **tokens = NULL;
-    int32_t *types = NULL;
-    long n = n_vocab;
-    if (!tok || !mcfg) goto done;
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(tok, "model");
-    const cJSON *mtype = cJSON_GetObjectItemCaseSensitive(model, "type");
-    if (!cJSON_IsString(mtype) || strcmp(mtype->valuestring, "BPE") != 0 ||
-        !(has_bytelevel(cJSON_GetObjectItemCaseSensitive(tok, "pre_tokenizer")) ||
-          has_bytelevel(cJSON_GetObjectItemCaseSensitive(tok, "decoder")))) {
-        set_err(err, es, "%s: only byte-level BPE tokenizers (Qwen, Llama 3, GPT-2 style) can be converted; "
-                         "this one is not byte-level (SentencePiece-style?)", path);
-        goto done;
-    }
-    const char *pre = pre_opt ? pre_opt : detect_pre(cJSON_GetObjectItemCaseSensitive(tok, "pre_tokenizer"));
-    if (!pre) {
-        set_err(err, es, "%s: unrecognised pre-tokenizer regex (not Qwen's or Llama 3's): name it with --pre", path);
-        goto done;
-    }
-    /* Largest id, for the token count. */
-    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
-    const cJSON *added = cJSON_GetObjectItemCaseSensitive(tok, "added_tokens");
-    const cJSON *it;
-    for (int pass = 0; pass < 2; pass++) {
-        const cJSON *list = pass ? added : vocab;
-        cJSON_ArrayForEach(it, list)
-        {
-            const cJSON *id = pass ? cJSON_GetObjectItemCaseSensitive(it, "id") : it;
-            const cJSON *content = pass ? cJSON_GetObjectItemCaseSensitive(it, "content") : NULL;
-            if (!cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble >= MAX_VOCAB ||
-                (pass && !cJSON_IsString(content))) {
-                set_err(err, es, "%s: %s entry '%s' has no valid id", path, pass ? "added_tokens" : "model.vocab",
-                        pass ? (cJSON_IsString(content) ? content->valuestring : "?") : it->string);
-                goto done;
-            }
-            if ((long)id->valuedouble + 1 > n) n = (long)id->valuedouble + 1;
-        }
-    }
-    tokens = calloc((size_t)n, sizeof *tokens);
-    types = calloc((size_t)n, sizeof *types);
-    if (!tokens || !types) {
-        set_err(err, es, "out of memory");
-        goto done;
-    }
-    cJSON_ArrayForEach(it, vocab)
-    {
-        long id = (long)it->valuedouble;
-        tokens[id] = it->string;
-        types[id] = TOK_NORMAL;
-    }
-    cJSON_ArrayForEach(it, added)
-    {
-        long id = (long)cJSON_GetObjectItemCaseSensitive(it, "id")->valuedouble;
-        const char *text = cJSON_GetObjectItemCaseSensitive(it, "content")->valuestring;
-        size_t len = strlen(text);
-        tokens[id] = text;
-        bool special = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "special"));
-        bool looks = len >= 4 && strncmp(text, "<|", 2) == 0 && strcmp(text + len - 2, "|>") == 0;
-        types[id] = (special || looks) ? TOK_CONTROL : TOK_USER_DEFINED;
-    }
-    gguf_wbuf_kv_str(b, "tokenizer.ggml.model", "gpt2");
-    gguf_wbuf_kv_str(b, "tokenizer.ggml.pre", pre);
-    gguf_wbuf_kv_array(b, "tokenizer.ggml.tokens", GGUF_TYPE_STRING, (uint64_t)n);
-    for (long i = 0; i < n; i++) {
-        if (tokens[i]) {
-            gguf_wbuf_str(b, tokens[i], strlen(tokens[i]));
-        } else {
-            char pad[32];
-            snprintf(pad, sizeof pad, "[PAD%ld]", i);
-            gguf_wbuf_str(b, pad, strlen(pad));
-            types[i] = TOK_UNUSED;
-        }
-    }
-    gguf_wbuf_kv_array(b, "tokenizer.ggml.token_type", GGUF_TYPE_INT32, (uint64_t)n);
-    gguf_wbuf_put(b, types, (size_t)n * sizeof *types);
-    if (merges_kv(b, cJSON_GetObjectItemCaseSensitive(model, "merges"), path, err, es) != 0) goto done;
-    static const char *const typs[][2] = {{"bos", "bos"}, {"eos", "eos"}, {"unk", "unknown"},
-                                          {"sep", "seperator"}, {"pad", "padding"}, {"mask", "mask"}};
-    for (int i = 0; i < 6; i++) {
-        long id = special_id(tok, tcfg, mcfg, typs[i][0]);
-        if (id >= 0 && id < n) {
-            char key[64];
-            snprintf(key, sizeof key, "tokenizer.ggml.%s_token_id", typs[i][1]);
-            gguf_wbuf_kv_u32(b, key, (uint32_t)id);
-        }
-    }
-    int ab = add_bos(tok, tcfg);
-    if (ab >= 0) gguf_wbuf_kv_bool(b, "tokenizer.ggml.add_bos_token", ab);
-    const cJSON *ae = cJSON_GetObjectItemCaseSensitive(tcfg, "add_eos_token");
-    if (cJSON_IsBool(ae)) gguf_wbuf_kv_bool(b, "tokenizer.ggml.add_eos_token", cJSON_IsTrue(ae));
-    const cJSON *ct = cJSON_GetObjectItemCaseSensitive(tcfg, "chat_template");
-    if (cJSON_IsString(ct)) {
-        gguf_wbuf_kv_str(b, "tokenizer.chat_template", ct->valuestring);
-    } else if (cJSON_IsArray(ct)) {
-        cJSON_ArrayForEach(it, ct)
-        {
-            const cJSON *nm = cJSON_GetObjectItemCaseSensitive(it, "name");
-            const cJSON *tp = cJSON_GetObjectItemCaseSensitive(it, "template");
-            if (!cJSON_IsString(nm) || !cJSON_IsString(tp)) continue;
-            char key[256];
-            if (strcmp(nm->valuestring, "default") == 0) snprintf(key, sizeof key, "tokenizer.chat_template");
-            else snprintf(key, sizeof key, "tokenizer.chat_template.%.200s", nm->valuestring);
-            gguf_wbuf_kv_str(b, key, tp->valuestring);
-        }
-    } else {
-        snprintf(path, sizeof path, "%s/chat_template.jinja", dir);
-        size_t len;
-        char *text = access(path, R_OK) == 0 ? hf_read_file(path, 16u << 20, &len, NULL, 0) : NULL;
-        if (text) gguf_wbuf_kv_str(b, "tokenizer.chat_template", text);
-        free(text);
-    }
-    rc = b->oom ? -1 : 0;
-    if (b->oom) set_err(err, es, "out of memory");
-done:
-    free(tokens);
-    free(types);
-    cJSON_Delete(tok);
-    cJSON_Delete(tcfg);
-    cJSON_Delete(mcfg);
-    return rc;
-}
-
 /* ---- writing ---- */
 
 static int write_padding(FILE *fp, uint64_t at)
@@ -677,7 +381,17 @@ int hf_convert_to_gguf(const char *dir, const char *out_path, const struct hf_co
         snprintf(name, sizeof name, "%.*s", (int)(dir + l - s), s);
     }
     model_kvs(&kvs, &cfg, name, file_type);
-    if (tokenizer_kvs(&kvs, dir, cfg.vocab_size, opts ? opts->pre : NULL, err, err_size) != 0) goto done;
+    if (opts && opts->vocab_from) {
+        int n_tokens = 0;
+        if (gguf_tokenizer_copy_kvs(&kvs, opts->vocab_from, &n_tokens, err, err_size) != 0) goto done;
+        if (n_tokens != cfg.vocab_size) {
+            set_err(err, err_size, "%s has %d tokens but %s/config.json says vocab_size %d", opts->vocab_from,
+                    n_tokens, dir, cfg.vocab_size);
+            goto done;
+        }
+    } else if (hf_tokenizer_gguf_kvs(&kvs, dir, cfg.vocab_size, opts ? opts->pre : NULL, err, err_size) != 0) {
+        goto done;
+    }
     gguf_wbuf_put(&hdr, "GGUF", 4);
     gguf_wbuf_u32(&hdr, 3);
     gguf_wbuf_u64(&hdr, (uint64_t)plan.n);

@@ -10,13 +10,9 @@
  *     dequantised to f32 (exact: value = scale * q + bias in f32);
  *   - tied embeddings: no output.weight; Llama 3.1 rope scaling as
  *     rope_freqs.weight;
- *   - the tokenizer: byte-level BPE tokenizer.json (Qwen, Llama 3, GPT-2
- *     style) as tokenizer.ggml.model "gpt2" with pre "qwen2" or
- *     "llama-bpe" detected from the split regex (or given), tokens in id
- *     order with "[PAD<i>]" fillers, token types, merges, special ids
- *     (tokenizer_config.json's <x>_token, else config.json's <x>_token_id),
- *     add_bos_token, and the chat template. SentencePiece-style
- *     tokenizer.json files are refused with a clear error.
+ *   - the tokenizer as formats/hf_tokenizer_convert.h writes it (byte-level
+ *     BPE as "gpt2", SentencePiece-style BPE as "llama"), or copied from
+ *     another GGUF file (vocab_from).
  * The output is written to a temporary file beside out_path and renamed
  * into place on success. Errors name the file, key or tensor; nothing
  * prints. */
@@ -32,6 +28,7 @@ extern "C" {
 struct hf_convert_options {
     const char *name; /* general.name; NULL: the directory's base name */
     const char *pre;  /* tokenizer.ggml.pre; NULL: detect */
+    const char *vocab_from; /* a GGUF whose tokenizer.* pairs are copied instead; NULL: tokenizer.json */
 };
 
 /* Returns 0, or -1 with err filled (out_path is then not created). */

@@ -226,66 +226,6 @@ int model_quant_tensor_type(struct model_quant_ctx *ctx, const char *name, int64
 /* ------------------------------------------------------------------ */
 /* GGUF output: the header, copied from the input (formats/gguf_writer.h) */
 
-static size_t scalar_size(enum gguf_type t)
-{
-    switch (t) {
-    case GGUF_TYPE_UINT8: case GGUF_TYPE_INT8: case GGUF_TYPE_BOOL: return 1;
-    case GGUF_TYPE_UINT16: case GGUF_TYPE_INT16: return 2;
-    case GGUF_TYPE_UINT32: case GGUF_TYPE_INT32: case GGUF_TYPE_FLOAT32: return 4;
-    case GGUF_TYPE_UINT64: case GGUF_TYPE_INT64: case GGUF_TYPE_FLOAT64: return 8;
-    default: return 0;
-    }
-}
-
-/* Writes one scalar value of type t, read back through the reader's typed
- * getters (little-endian host, so the low bytes of the 64-bit value are the
- * value's own bytes). */
-static int put_scalar(struct gguf_wbuf *b, const struct gguf_file *f, int64_t i, enum gguf_type t)
-{
-    size_t sz = scalar_size(t);
-    if (t == GGUF_TYPE_FLOAT32 || t == GGUF_TYPE_FLOAT64) {
-        double d;
-        if (gguf_kv_get_f64(f, i, &d) != GGUF_OK) return -1;
-        if (t == GGUF_TYPE_FLOAT32) {
-            float v = (float)d;
-            gguf_wbuf_put(b, &v, 4);
-        } else
-            gguf_wbuf_put(b, &d, 8);
-        return 0;
-    }
-    if (t == GGUF_TYPE_UINT64) {
-        uint64_t v;
-        if (gguf_kv_get_u64(f, i, &v) != GGUF_OK) return -1;
-        gguf_wbuf_put(b, &v, 8);
-        return 0;
-    }
-    int64_t v;
-    if (gguf_kv_get_i64(f, i, &v) != GGUF_OK) return -1;
-    gguf_wbuf_put(b, &v, sz);
-    return 0;
-}
-
-static int put_array(struct gguf_wbuf *b, const struct gguf_file *f, int64_t i)
-{
-    struct gguf_array a;
-    if (gguf_kv_get_array(f, i, &a) != GGUF_OK) return -1;
-    gguf_wbuf_u32(b, (uint32_t)a.type);
-    gguf_wbuf_u64(b, a.n);
-    if (a.type == GGUF_TYPE_STRING) {
-        for (uint64_t k = 0; k < a.n; k++) {
-            const char *s;
-            size_t len;
-            if (gguf_array_string(&a, k, &s, &len) != GGUF_OK) return -1;
-            gguf_wbuf_str(b, s, len);
-        }
-        return 0;
-    }
-    if (a.elem_size != scalar_size(a.type)) return -1;
-    gguf_wbuf_put(b, a.data, (size_t)a.n * a.elem_size);
-    return 0;
-}
-
-
 /* The metadata of f, then general.quantization_version and
  * general.file_type. Like llama.cpp's gguf_set_val (remove the key, then
  * append it), those two always go last, so our header matches
@@ -297,19 +237,7 @@ static int64_t put_metadata(struct gguf_wbuf *b, const struct gguf_file *f, int 
         const char *key = gguf_key_at(f, i);
         enum gguf_type t = gguf_kv_type(f, i);
         if (strcmp(key, "general.file_type") == 0 || strcmp(key, "general.quantization_version") == 0) continue;
-        gguf_wbuf_str(b, key, strlen(key));
-        gguf_wbuf_u32(b, (uint32_t)t);
-        int rc;
-        if (t == GGUF_TYPE_STRING) {
-            const char *s;
-            size_t len;
-            rc = gguf_kv_get_string(f, i, &s, &len);
-            if (rc == GGUF_OK) gguf_wbuf_str(b, s, len);
-        } else if (t == GGUF_TYPE_ARRAY)
-            rc = put_array(b, f, i);
-        else
-            rc = scalar_size(t) ? put_scalar(b, f, i, t) : -1;
-        if (rc != 0) {
+        if (gguf_wbuf_copy_kv(b, f, i) != 0) {
             set_err(err, es, "%s: cannot copy metadata key '%s' (%s)", gguf_path(f), key, gguf_type_name(t));
             return -1;
         }

@@ -4,7 +4,7 @@
 # failed" at the end. Source it; it is not a test itself.
 
 INFER="${INF_BUILD_DIR:-build}/infer"
-TESTDATA="${INF_TESTDATA:-../shared/testdata}"
+TESTDATA="${INF_TESTDATA:?INF_TESTDATA is not set (run through ctest)}"
 STORIES="$TESTDATA/models/stories260K.gguf"
 FAKE_PLUGIN="${INF_BUILD_DIR:-build}/plugins/cli_fake_backend.so"
 PASSED=0

@@ -28,7 +28,8 @@ check "version line" grep -Eq '^infer [0-9]+\.[0-9]+\.[0-9]+$' "$OUT"
 run_infer run --help
 check "run --help documents the stable form" grep -q "infer run MODEL PROMPT --temperature 0 --max-tokens N" "$OUT"
 run_infer tokenize --help
-check "tokenize --help documents --json" grep -q "infer tokenize MODEL --json \[--no-bos\] \[--special\] TEXT" "$OUT"
+check "tokenize --help documents --json" grep -q "infer tokenize MODEL --json \[--no-bos\] \[--special | --no-special\] TEXT" "$OUT"
+check "tokenize --help says which special-token default applies where" grep -q "Default: recognised for a tokenizer.json folder" "$OUT"
 run_infer bench --help
 check "bench --help documents the keys" grep -q '"tokens_per_second"' "$OUT"
 
@@ -103,7 +104,7 @@ done
 
 # info reads the GGUF header: stories260K is llama, 5 layers, dim 64, 48 F32
 # tensors, vocabulary 512 (PROVENANCE.md).
-if [ -f "$STORIES" ]; then
+{
     run_infer info "$STORIES" --json
     expect_rc 0 "info --json"
     json_check 'd["architecture"] == "llama" and d["layers"] == 5 and d["hidden_size"] == 64' "info arch/layers/hidden"
@@ -117,48 +118,58 @@ if [ -f "$STORIES" ]; then
     check "info text names the architecture" grep -q "^architecture: *llama" "$OUT"
     check "info text has a tensor table" grep -Eq "^  f32 +48 " "$OUT"
     Q="$TESTDATA/models/random/qwen3-tiny-f16.gguf"
-    if [ -f "$Q" ]; then
-        run_infer info "$Q" --json
-        json_check 'd["architecture"] == "qwen3" and set(d["tensors_by_type"]) == {"f32", "f16"} and d["quantization"]["type"] == "f16"' "info qwen3 f16"
-        json_check 'd["chat_template"].count("<|im_start|>") > 0' "info has the chat template"
-        run_infer info "$Q" --template
-        expect_rc 0 "info --template"
-        check "info --template prints the template" grep -q "add_generation_prompt" "$OUT"
-    fi
+    run_infer info "$Q" --json
+    json_check 'd["architecture"] == "qwen3" and set(d["tensors_by_type"]) == {"f32", "f16"} and d["quantization"]["type"] == "f16"' "info qwen3 f16"
+    json_check 'd["chat_template"].count("<|im_start|>") > 0' "info has the chat template"
+    run_infer info "$Q" --template
+    expect_rc 0 "info --template"
+    check "info --template prints the template" grep -q "add_generation_prompt" "$OUT"
     # A Hugging Face folder is described from config.json and the safetensors
     # headers; its GGUF conversion must agree.
     H="$TESTDATA/models/random/qwen3-tiny-hf-bf16"
-    if [ -d "$H" ] && [ -f "$H.gguf" ]; then
-        run_infer info "$H" --json
-        expect_rc 0 "info on a Hugging Face folder"
-        cp "$OUT" "$TMP/hf.json"
-        run_infer info "$H.gguf" --json
-        json_check '(lambda h: all(h[k] == d[k] for k in ("architecture", "vocab_size", "layers", "hidden_size", "context_length", "heads", "kv_heads", "tensor_count", "parameters", "chat_template")))(json.load(open("'"$TMP/hf.json"'")))' "info: HF folder and its GGUF agree"
-        OUT="$TMP/hf.json" json_check 'd["tensors_by_type"]["bf16"]["count"] == d["tensor_count"] and d["quantization"]["bits"] == 16' "info HF tensors by type"
-    fi
+    run_infer info "$H" --json
+    expect_rc 0 "info on a Hugging Face folder"
+    cp "$OUT" "$TMP/hf.json"
+    run_infer info "$H.gguf" --json
+    json_check '(lambda h: all(h[k] == d[k] for k in ("architecture", "vocab_size", "layers", "hidden_size", "context_length", "heads", "kv_heads", "tensor_count", "parameters", "chat_template")))(json.load(open("'"$TMP/hf.json"'")))' "info: HF folder and its GGUF agree"
+    OUT="$TMP/hf.json" json_check 'd["tensors_by_type"]["bf16"]["count"] == d["tensor_count"] and d["quantization"]["bits"] == 16' "info HF tensors by type"
     run_infer info "$STORIES" --template
     expect_rc 1 "info --template without a template"; expect_one_error_line "info --template without a template"
 
-    # The default model: the first model directly in ../shared/testdata/models
-    # (run from the repository root, as ctest does).
+    # The default model: ./models of the repository root (as ctest runs).
     (cd "${INF_SOURCE_DIR:-.}" && "$INFER" info --json) >"$OUT" 2>"$ERR" </dev/null
     RC=$?
     expect_rc 0 "info with the default model"
-    json_check 'd["path"].endswith("models/stories260K.gguf")' "default model is stories260K"
+    json_check 'd["path"] == "models/stories260K.gguf"' "default model is ./models/stories260K.gguf"
     INFERENCE_MODEL="$TMP/from-env.gguf" run_infer info
     expect_rc 1 "INFERENCE_MODEL is used"
     check "INFERENCE_MODEL path named" grep -q "from-env.gguf" "$ERR"
-    # From a folder with no models anywhere, and no test data: a clear error.
-    mkdir -p "$TMP/empty"
-    (cd "$TMP/empty" && "$INFER" info) >"$OUT" 2>"$ERR" </dev/null
+    # The user's model folder comes before ./models and the bundled model.
+    mkdir -p "$TMP/xdg/infer/models" "$TMP/empty"
+    cp "$TESTDATA/models/random/qwen3-tiny-q4_0.gguf" "$TMP/xdg/infer/models/"
+    (cd "${INF_SOURCE_DIR:-.}" && "$INFER" info --json) >"$OUT" 2>"$ERR" </dev/null
+    json_check 'd["path"].endswith("/xdg/infer/models/qwen3-tiny-q4_0.gguf")' "the user's model folder comes first"
+    rm -r "$TMP/xdg/infer/models"
+    # From a folder with no models: the bundled model (found from the
+    # executable: build/infer -> the source tree's models/), never ../shared.
+    (cd "$TMP/empty" && "$INFER" info --json) >"$OUT" 2>"$ERR" </dev/null
     RC=$?
-    if grep -q "no model" "$ERR"; then
+    expect_rc 0 "bundled default model from an empty folder"
+    json_check 'd["path"].endswith("/models/stories260K.gguf") and "shared" not in d["path"]' "the bundled model is stories260K"
+    # An executable with no bundled model anywhere: a clear error.
+    cp "$INFER" "$TMP/empty/infer-alone"
+    (cd "$TMP/empty" && ./infer-alone info) >"$OUT" 2>"$ERR" </dev/null
+    RC=$?
+    if [ -d "$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "${INF_BUILD_DIR:-build}/CMakeCache.txt")/share/inference/models" ]; then
+        pass # installed on this machine: the compiled-in prefix finds it
+    else
         expect_rc 1 "no default model"; expect_one_error_line "no default model"
-    else pass; fi
-fi
+        check "no default model: the message says what to do" grep -q "INFERENCE_MODEL" "$ERR"
+    fi
+}
 
 # ls: Discover over a folder.
-if [ -d "$TESTDATA/models" ]; then
+{
     run_infer ls "$TESTDATA/models" --json
     expect_rc 0 "ls --json"
     json_check 'isinstance(d, list) and any(m["path"].endswith("stories260K.gguf") and m["format"] == "gguf" for m in d)' "ls finds stories260K"
@@ -166,7 +177,7 @@ if [ -d "$TESTDATA/models" ]; then
     run_infer ls "$TESTDATA/models"
     expect_rc 0 "ls text"
     check "ls text lists stories260K" grep -q "stories260K.gguf" "$OUT"
-fi
+}
 mkdir -p "$TMP/nomodels"
 run_infer ls "$TMP/nomodels" --json
 expect_rc 0 "ls on an empty folder"
@@ -175,12 +186,11 @@ json_check 'd == []' "ls on an empty folder is []"
 # The man page renders without warnings.
 MAN="${INF_SOURCE_DIR:-.}/docs/infer.1"
 check "docs/infer.1 exists" test -f "$MAN"
-if command -v groff >/dev/null && [ -f "$MAN" ]; then
-    check "man page renders cleanly" test -z "$(groff -man -Tutf8 -ww -z "$MAN" 2>&1)"
-    for c in $COMMANDS; do
-        check "man page mentions $c" grep -q "$c" "$MAN"
-    done
-fi
+check "groff is installed (scripts/install-deps.sh)" command -v groff
+check "man page renders cleanly" test -z "$(groff -man -Tutf8 -ww -z "$MAN" 2>&1)"
+for c in $COMMANDS; do
+    check "man page mentions $c" grep -q "$c" "$MAN"
+done
 
 # backends: JSON shape.
 run_infer backends --json

@@ -6,16 +6,16 @@
 . "$(dirname "$0")/cli_lib.sh"
 
 if [ ! -f "$FAKE_PLUGIN" ]; then
-    echo "SKIP: $FAKE_PLUGIN not built" >&2
-    exit 77
+    echo "FAIL: $FAKE_PLUGIN not built" >&2
+    exit 1
 fi
 export INFERENCE_PLUGIN_PATH="$FAKE_PLUGIN"
 M="$TMP/model.clifake"
 : >"$M"
 "$INFER" backends --json >"$OUT" 2>/dev/null
 if ! grep -q '"clifake"' "$OUT"; then
-    echo "SKIP: the clifake plug-in does not register (plug-in loading not available)" >&2
-    exit 77
+    echo "FAIL: the clifake plug-in does not register (plug-in loading not available)" >&2
+    exit 1
 fi
 
 # run: stdout is exactly the generated text (the fake echoes the prompt).

@@ -1,12 +1,13 @@
 # test_cli_tokenize.sh - `infer tokenize --json` against independent
 # references: the prompt ids llama.cpp evaluated for every GGUF model of
-# ../shared/testdata/golden (its README), and the Rust tokenizers crate
+# testdata/golden (its README), and the Rust tokenizers crate
 # (@anush008/tokenizers) for folders holding only tokenizer.json, which the
-# CLI must tokenize without any weights.
+# CLI must tokenize without any weights: by default matching added tokens as
+# Hugging Face does, and as plain text with --no-special.
 . "$(dirname "$0")/cli_lib.sh"
 ORACLE="$(dirname "$0")/cli_oracles.mjs"
 
-[ -d "$TESTDATA/golden" ] || { echo "SKIP: no golden data" >&2; exit 77; }
+[ -d "$TESTDATA/golden" ] || { echo "FAIL: no golden data" >&2; exit 1; }
 
 # GGUF: the llama.cpp prompt_ids (BOS included when the metadata asks). One
 # python run writes, per golden case, the prompt and the expected array in
@@ -54,12 +55,13 @@ check "text form shows the piece" grep -q "^   403  ' Once'$" "$OUT"
 python3 - "$TMP" <<'PY'
 import json, sys
 texts = ["Hello  leading spaces, \u00e9mojis \U0001F389 na\u00efve caf\u00e9",
-         "line one\nline two\ttab; 123456 + 7.5e-3 = x, don't"]
+         "line one\nline two\ttab; 123456 + 7.5e-3 = x, don't",
+         "<|im_start|>user\n<start_of_turn><|begin_of_text|><s></s><\uff5cend\u2581of\u2581sentence\uff5c> hi"]
 json.dump(texts, open(sys.argv[1] + "/texts.json", "w"))
 for i, t in enumerate(texts):
     open("%s/text%d" % (sys.argv[1], i), "w").write(t)
 PY
-if command -v node >/dev/null && [ -d "${INF_SOURCE_DIR:-.}/node_modules/@anush008/tokenizers" ]; then
+{
     n_hf=0
     for dir in "$TESTDATA"/tokenizers/*/; do
         dir=${dir%/}
@@ -70,7 +72,7 @@ if command -v node >/dev/null && [ -d "${INF_SOURCE_DIR:-.}/node_modules/@anush0
         cp "$dir/tokenizer.json" "$TMP/tok_$name/"
         [ -f "$dir/tokenizer_config.json" ] && cp "$dir/tokenizer_config.json" "$TMP/tok_$name/"
         (cd "${INF_SOURCE_DIR:-.}" && node "$ORACLE" hf-tokenize "$TMP/tok_$name" "$TMP/texts.json") >"$TMP/oracle_$name" 2>"$TMP/node_err" || {
-            echo "note: the oracle cannot load $name: $(head -c 200 "$TMP/node_err")" >&2; continue; }
+            fail "the tokenizers oracle cannot load $name: $(head -c 200 "$TMP/node_err")"; continue; }
         # Oracle lines [[with special], [without]] into the CLI's format.
         python3 - "$TMP/oracle_$name" "$TMP/want_$name" <<'PY'
 import json, sys
@@ -80,20 +82,23 @@ for i, line in enumerate(open(sys.argv[1])):
     open("%s_plain%d" % (sys.argv[2], i), "w").write(json.dumps(plain) + "\n")
 PY
         # (Loading a big tokenizer.json takes a while: three runs each.)
-        for i in 0 1; do
-            IN="$TMP/text$i" run_infer tokenize "$TMP/tok_$name" --json --special -
+        for i in 0 1 2; do
+            IN="$TMP/text$i" run_infer tokenize "$TMP/tok_$name" --json -
             if [ "$RC" = 0 ] && cmp -s "$OUT" "$TMP/want_${name}_add$i"; then pass
             else fail "tokenize $name text $i: rc $RC got $(cat "$OUT") want $(cat "$TMP/want_${name}_add$i") $(head -c 200 "$ERR")"; fi
         done
         IN="$TMP/text0" run_infer tokenize "$TMP/tok_$name" --json --special --no-bos -
         if [ "$RC" = 0 ] && cmp -s "$OUT" "$TMP/want_${name}_plain0"; then pass
         else fail "tokenize --no-bos $name: got $(cat "$OUT") want $(cat "$TMP/want_${name}_plain0")"; fi
+        # --no-special: the special-token text is not one token any more.
+        IN="$TMP/text2" run_infer tokenize "$TMP/tok_$name" --json --no-special --no-bos -
+        if [ "$RC" = 0 ] && ! cmp -s "$OUT" "$TMP/want_${name}_plain2"; then pass
+        else fail "tokenize --no-special $name: special-token text still matched as added tokens"; fi
         n_hf=$((n_hf + 1))
     done
     echo "compared $n_hf tokenizer.json folders with the tokenizers crate" >&2
-else
-    echo "note: node or @anush008/tokenizers missing: tokenizer.json folders not compared" >&2
-fi
+    [ "$n_hf" -ge 5 ] && pass || fail "only $n_hf tokenizer.json folders compared"
+}
 
 # A folder without a tokenizer: one clear error.
 mkdir -p "$TMP/empty_model"

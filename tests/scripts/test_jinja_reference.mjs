@@ -6,9 +6,11 @@
 //   Writes OUTDIR/templates.json ([{name, source}]) and OUTDIR/cases.jsonl
 //   (one {"t": template index, "c": case name, "ctx": context, "now": seconds,
 //   "out": rendered text or null, "err": message or null} per line).
-//   With no TEMPLATE_OR_DIR: the 66 llama.cpp templates under
-//   $INF_TESTDATA/chat_templates/llama.cpp and the chat_template of every
-//   tokenizer_config.json under $INF_TESTDATA/{tokenizers,models/random}.
+//   With no TEMPLATE_OR_DIR: the chat_template of every tokenizer_config.json
+//   under $INF_TESTDATA/{tokenizers,models/random} (the npm tokenizer
+//   packages' under make test), the one-construct and random snippets, and
+//   under make conformance (INF_CONFORMANCE=1) the 66 llama.cpp templates of
+//   $INF_TESTDATA/chat_templates/llama.cpp too.
 //   A TEMPLATE_OR_DIR is a .jinja file, a tokenizer_config.json, or a folder
 //   of either.
 // strftime_now() sees a fixed time (NOW below); run with TZ=UTC.
@@ -40,7 +42,11 @@ if (!outdir) {
 	console.error("usage: test_jinja_reference.mjs OUTDIR [TEMPLATE_OR_DIR...]");
 	process.exit(2);
 }
-const testdata = process.env.INF_TESTDATA || path.join(root, "../shared/testdata");
+const testdata = process.env.INF_TESTDATA;
+if (!testdata) {
+	console.error("FAIL: INF_TESTDATA is not set (run through ctest)");
+	process.exit(1);
+}
 
 const templates = [];
 function addConfig(file, label) {
@@ -80,7 +86,7 @@ const extra = process.argv.slice(3);
 if (extra.length) {
 	for (const p of extra) addPath(p, path.basename(p));
 } else {
-	addPath(path.join(testdata, "chat_templates/llama.cpp"), "llama.cpp");
+	if (process.env.INF_CONFORMANCE === "1") addPath(path.join(testdata, "chat_templates/llama.cpp"), "llama.cpp");
 	addPath(path.join(testdata, "tokenizers"), "tokenizers");
 	addPath(path.join(testdata, "models/random"), "models/random");
 	if (!process.env.JINJA_NO_SNIPPETS) {

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # test_jinja_reference.sh - the Jinja interpreter (src/text/jinja) against
-# @huggingface/jinja, byte for byte: every chat template of
-# ../shared/testdata (the 66 llama.cpp ones and each tokenizer_config.json's)
+# @huggingface/jinja, byte for byte: every chat template of the test data
+# (each tokenizer_config.json's; under make conformance also the 66 llama.cpp
+# ones of ../shared/testdata)
 # on ~50 conversations (system or not, several turns, empty, multi-line and
 # non-ASCII content, assistant last, add_generation_prompt both ways, Qwen3's
 # enable_thinking, tools and tool calls, documents, bos/eos), plus thousands
 # of one-construct and random snippets. Where the reference fails, we must
-# fail too. Skipped (77) without Node or node_modules/@huggingface/jinja.
+# fail too.
 #
 # Usage: bash tests/scripts/test_jinja_reference.sh [TEMPLATE_OR_DIR...]
 #   With arguments, only those templates (.jinja files, tokenizer_config.json
@@ -18,8 +19,8 @@ set -u
 SRC=${INF_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${INF_BUILD_DIR:-$SRC/build}
 BIN=$BUILD/tests/test_jinja_reference
-command -v node >/dev/null || { echo "SKIP: node is not installed" >&2; exit 77; }
-[ -d "$SRC/node_modules/@huggingface/jinja" ] || { echo "SKIP: node_modules/@huggingface/jinja is missing (npm ci)" >&2; exit 77; }
+command -v node >/dev/null || { echo "FAIL: node is not installed" >&2; exit 1; }
+[ -d "$SRC/node_modules/@huggingface/jinja" ] || { echo "FAIL: node_modules/@huggingface/jinja is missing (npm ci)" >&2; exit 1; }
 [ -x "$BIN" ] || { echo "FAIL: $BIN is not built" >&2; exit 1; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

@@ -3,19 +3,18 @@
 # no invalid access, no use of uninitialised memory, no definite or
 # indirect leak, on the success paths and on the error paths.
 #
-# Skipped (exit 77) when the infer binary or valgrind is missing, or when
+# Skipped (exit 1) when the infer binary or valgrind is missing, or when
 # the test model is absent. The kernels are held at AVX2
 # (INF_CPU_LEVEL=avx2) because valgrind does not decode AVX-512.
 set -uo pipefail
 BUILD=${INF_BUILD_DIR:-build}
 INFER=$BUILD/infer
-TESTDATA=${INF_TESTDATA:-../shared/testdata}
+TESTDATA=${INF_TESTDATA:?INF_TESTDATA is not set (run through ctest)}
 MODEL=$TESTDATA/models/stories260K.gguf
 
-[ "${INF_SANITIZED:-0}" = 1 ] && { echo "SKIP: sanitizer build: valgrind runs on the plain build (and ASan checks leaks here)"; exit 77; }
-[ -x "$INFER" ] || { echo "SKIP: $INFER does not exist yet"; exit 77; }
-command -v valgrind >/dev/null || { echo "SKIP: valgrind is not installed (apt-get install valgrind)"; exit 77; }
-[ -f "$MODEL" ] || { echo "SKIP: $MODEL is missing"; exit 77; }
+[ -x "$INFER" ] || { echo "FAIL: $INFER does not exist yet"; exit 1; }
+command -v valgrind >/dev/null || { echo "FAIL: valgrind is not installed (apt-get install valgrind)"; exit 1; }
+[ -f "$MODEL" ] || { echo "FAIL: $MODEL is missing"; exit 1; }
 
 export INF_CPU_LEVEL=avx2
 export INFERENCE_MODEL=$MODEL
@@ -59,9 +58,7 @@ check run_greedy 0 -- run "$MODEL" "Once upon a time" --temperature 0 --max-toke
 check run_sampled 0 -- run "$MODEL" "Lily" --temperature 0.8 --top-k 40 --top-p 0.9 --seed 7 --max-tokens 8 --stop "." -v
 check tokenize_json 0 -- tokenize "$MODEL" --json --no-bos --special "<s>Once upon</s> a time"
 check info 0 -- info "$MODEL"
-if [ -f "$TESTDATA/tokenizers/llama2/tokenizer.json" ]; then
-    check tokenize_hf_dir 0 -- tokenize "$TESTDATA/tokenizers/llama2" --json "Hello world"
-fi
+check tokenize_hf_dir 0 -- tokenize "$TESTDATA/tokenizers/llama2" --json "Hello world"
 # error paths must release everything too
 check run_missing_model 1 -- run /nonexistent/model.gguf "x" --max-tokens 4
 check run_bad_option 2 -- run "$MODEL" "x" --top-p 7

@@ -5,20 +5,19 @@
 # wrong types, a body over --max-body, an unknown path), then stops on
 # SIGINT; memcheck must report no error and no definite/indirect leak.
 #
-# Skipped (exit 77) without the infer binary, valgrind, curl or the model.
+# Skipped (exit 1) without the infer binary, valgrind, curl or the model.
 set -uo pipefail
 BUILD=${INF_BUILD_DIR:-build}
 INFER=$BUILD/infer
-TESTDATA=${INF_TESTDATA:-../shared/testdata}
+TESTDATA=${INF_TESTDATA:?INF_TESTDATA is not set (run through ctest)}
 MODEL=$TESTDATA/models/stories260K.gguf
 
-[ "${INF_SANITIZED:-0}" = 1 ] && { echo "SKIP: sanitizer build: valgrind runs on the plain build (and ASan checks leaks here)"; exit 77; }
-[ -x "$INFER" ] || { echo "SKIP: $INFER does not exist yet"; exit 77; }
-command -v valgrind >/dev/null || { echo "SKIP: valgrind is not installed"; exit 77; }
-command -v curl >/dev/null || { echo "SKIP: curl is not installed"; exit 77; }
-command -v python3 >/dev/null || { echo "SKIP: python3 is not installed"; exit 77; }
-[ -f "$MODEL" ] || { echo "SKIP: $MODEL is missing"; exit 77; }
-"$INFER" serve --help 2>&1 | grep -q -- '--port' || { echo "SKIP: infer serve is not in this build"; exit 77; }
+[ -x "$INFER" ] || { echo "FAIL: $INFER does not exist yet"; exit 1; }
+command -v valgrind >/dev/null || { echo "FAIL: valgrind is not installed"; exit 1; }
+command -v curl >/dev/null || { echo "FAIL: curl is not installed"; exit 1; }
+command -v python3 >/dev/null || { echo "FAIL: python3 is not installed"; exit 1; }
+[ -f "$MODEL" ] || { echo "FAIL: $MODEL is missing"; exit 1; }
+"$INFER" serve --help 2>&1 | grep -q -- '--port' || { echo "FAIL: infer serve is not in this build"; exit 1; }
 
 export INF_CPU_LEVEL=avx2  # valgrind does not decode AVX-512
 TMP=$(mktemp -d)

@@ -5,11 +5,11 @@
 # quantized file is a working model for `infer perplexity`.
 set -u
 BUILD=${INF_BUILD_DIR:-build}
-TD=${INF_TESTDATA:-../shared/testdata}
+TD=${INF_TESTDATA:?INF_TESTDATA is not set (run through ctest)}
 INFER="$BUILD/infer"
-[ -x "$INFER" ] || { echo "SKIP: $INFER not built"; exit 77; }
+[ -x "$INFER" ] || { echo "FAIL: $INFER not built"; exit 1; }
 ST="$TD/models/stories260K.gguf"
-[ -f "$ST" ] || { echo "SKIP: stories260K.gguf absent"; exit 77; }
+[ -f "$ST" ] || { echo "FAIL: stories260K.gguf absent"; exit 1; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 fail=0

@@ -17,14 +17,14 @@
 # Run from the repo root (node resolves node_modules there).
 set -u
 BUILD=${INF_BUILD_DIR:-build}
-TD=${INF_TESTDATA:-../shared/testdata}
+TD=${INF_TESTDATA:?INF_TESTDATA is not set (run through ctest)}
 INFER="$BUILD/infer"
-[ -x "$INFER" ] || { echo "SKIP: $INFER not built"; exit 77; }
-command -v node >/dev/null || { echo "SKIP: node not installed"; exit 77; }
-[ -d node_modules/node-llama-cpp ] || { echo "SKIP: node-llama-cpp not installed"; exit 77; }
+[ -x "$INFER" ] || { echo "FAIL: $INFER not built"; exit 1; }
+command -v node >/dev/null || { echo "FAIL: node not installed"; exit 1; }
+[ -d node_modules/node-llama-cpp ] || { echo "FAIL: node-llama-cpp not installed"; exit 1; }
 F32="$TD/models/random/qwen3-tiny-f32.gguf"
 ST="$TD/models/stories260K.gguf"
-[ -f "$F32" ] && [ -f "$ST" ] || { echo "SKIP: test models absent"; exit 77; }
+[ -f "$F32" ] && [ -f "$ST" ] || { echo "FAIL: test models absent"; exit 1; }
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

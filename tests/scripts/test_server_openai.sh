@@ -8,13 +8,13 @@
 set -u
 BUILD=${INF_BUILD_DIR:-build}
 INFER="$BUILD/infer"
-MODEL="${INF_TESTDATA:-../shared/testdata}/models/stories260K.gguf"
+MODEL="${INF_TESTDATA:?INF_TESTDATA is not set (run through ctest)}/models/stories260K.gguf"
 SRC=${INF_SOURCE_DIR:-.}
-[ -x "$INFER" ] || { echo "SKIP: $INFER not built"; exit 77; }
-[ -f "$MODEL" ] || { echo "SKIP: $MODEL absent"; exit 77; }
-command -v node >/dev/null || { echo "SKIP: node is not installed"; exit 77; }
-[ -d "$SRC/node_modules/openai" ] || { echo "SKIP: node_modules/openai is missing (run: npm i)"; exit 77; }
-"$INFER" serve --help 2>/dev/null | grep -q -- "--parallel" || { echo "SKIP: infer serve is not in this build"; exit 77; }
+[ -x "$INFER" ] || { echo "FAIL: $INFER not built"; exit 1; }
+[ -f "$MODEL" ] || { echo "FAIL: $MODEL absent"; exit 1; }
+command -v node >/dev/null || { echo "FAIL: node is not installed"; exit 1; }
+[ -d "$SRC/node_modules/openai" ] || { echo "FAIL: node_modules/openai is missing (run: npm i)"; exit 1; }
+"$INFER" serve --help 2>/dev/null | grep -q -- "--parallel" || { echo "FAIL: infer serve is not in this build"; exit 1; }
 
 TMP=$(mktemp -d)
 SERVER_PID=
@@ -27,7 +27,7 @@ trap cleanup EXIT
 PROMPT="Once upon a time"
 direct=$("$INFER" run "$MODEL" "$PROMPT" -n 24 --temperature 0 2>"$TMP/direct.err")
 if [ $? -ne 0 ] || [ -z "$direct" ]; then
-    echo "SKIP: the cpu backend cannot run stories260K: $(tail -1 "$TMP/direct.err")"; exit 77
+    echo "FAIL: the cpu backend cannot run stories260K: $(tail -1 "$TMP/direct.err")"; exit 1
 fi
 
 "$INFER" serve "$MODEL" --host 127.0.0.1 --port 0 --parallel 4 2>"$TMP/serve.err" &

@@ -25,8 +25,8 @@ let tk;
 try {
   tk = require(path.resolve(process.env.INF_SOURCE_DIR || '.', 'node_modules/@anush008/tokenizers'));
 } catch (e) {
-  console.error('SKIP: @anush008/tokenizers not installed (npm ci): ' + e.message);
-  process.exit(77);
+  console.error('FAIL: @anush008/tokenizers not installed (npm ci): ' + e.message);
+  process.exit(1);
 }
 const { Tokenizer } = tk;
 

@@ -19,8 +19,8 @@ let getLlama;
 try {
   ({ getLlama } = await import(path.resolve(process.env.INF_SOURCE_DIR || '.', 'node_modules/node-llama-cpp/dist/index.js')));
 } catch (e) {
-  console.error('SKIP: node-llama-cpp not installed (npm ci): ' + e.message);
-  process.exit(77);
+  console.error('FAIL: node-llama-cpp not installed (npm ci): ' + e.message);
+  process.exit(1);
 }
 
 const [outPath, seedArg, ...files] = process.argv.slice(2);
@@ -32,8 +32,8 @@ let llama;
 try {
   llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' });
 } catch (e) {
-  console.error('SKIP: no usable llama.cpp binary in node-llama-cpp: ' + e.message);
-  process.exit(77);
+  console.error('FAIL: no usable llama.cpp binary in node-llama-cpp: ' + e.message);
+  process.exit(1);
 }
 const { cases, rnd, pick } = makeCorpus(seedArg || 1234);
 const hx = (s) => Buffer.from(s, 'utf8').toString('hex');

@@ -116,7 +116,7 @@ int main(void)
     setenv("INFERENCE_NO_BUILTIN_BACKENDS", "1", 1);
     unsetenv("INFERENCE_PLUGIN_PATH");
     const char *build = getenv("INF_BUILD_DIR");
-    if (!build) TEST_SKIP("INF_BUILD_DIR is not set (run through ctest)");
+    if (!build) TEST_FAIL("INF_BUILD_DIR is not set (run through ctest)");
     snprintf(plugin_dir, sizeof plugin_dir, "%s/plugins", build);
     test_explicit_load();
     test_env_path();

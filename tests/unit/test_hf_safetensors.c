@@ -202,10 +202,7 @@ static void test_open_file_errors(void)
 static void test_real_file(void)
 {
     const char *p = test_data_path("models/random/qwen3-tiny-hf-bf16/model.safetensors");
-    if (!p) {
-        fprintf(stderr, "no qwen3-tiny-hf-bf16: real-file checks skipped\n");
-        return;
-    }
+    if (!p) return; /* test_data_path failed the test */
     struct safetensors_file *f = NULL;
     char err[512] = "";
     int rc = safetensors_open(p, &f, err, sizeof err);

@@ -372,9 +372,8 @@ static void load_broken(const char *what, const char *tensor, int field, uint64_
 
 int main(void)
 {
-    const char *root = getenv("INF_TESTDATA");
-    snprintf(testdata, sizeof testdata, "%s", root ? root : "../shared/testdata");
-    if (!test_data_path("models/stories260K.gguf")) TEST_SKIP("testdata absent");
+    snprintf(testdata, sizeof testdata, "%s", test_data_root());
+    if (!test_data_path("models/stories260K.gguf")) TEST_FAIL("testdata absent");
     struct threadpool *tp = threadpool_create(0);
     test_multi_sequence(td("models/random/qwen3-tiny-f32.gguf"), tp);
     test_multi_sequence(td("models/random/gemma3-tiny-q8_0.gguf"), tp);

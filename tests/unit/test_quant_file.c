@@ -1,7 +1,8 @@
 /* test_quant_file.c - `infer quantize`'s engine (src/model/quantize.c)
- * against llama.cpp's own quantised files.
+ * against llama.cpp's own quantised files (make conformance) and llama.cpp
+ * running ours (make test).
  *
- * testdata/models/random/qwen3-tiny-<type>.gguf were written by llama.cpp's
+ * Under make conformance, ../shared/testdata/models/random/qwen3-tiny-<type>.gguf were written by llama.cpp's
  * llama-quantize from qwen3-tiny-f32.gguf (with --pure for the single
  * types, its default mixes for q3_k_m/q4_k_m/q5_k_m). For each, we quantise
  * the same f32 file the same way and require:
@@ -11,10 +12,12 @@
  *     size;
  *   - the RMS weight error (ours vs theirs, both against the f32 weights):
  *     ours no worse; the table is printed.
- * Also: the mix rules on a synthetic 32-layer model, fallbacks for row
+ * Always: the mix rules on a synthetic 32-layer model, fallbacks for row
  * lengths K-quants cannot take, stories260K's RMS table, our engine on our
- * files vs llama.cpp's golden logits, thread-count independence, the
- * Hugging Face directory input, and errors on bad input. */
+ * files vs llama.cpp's goldens (log-softmax; make test's goldens are
+ * llama.cpp on the very files our quantiser wrote), thread-count
+ * independence, the Hugging Face directory input, and errors on bad input. */
+#include "golden.h"
 #include "test_util.h"
 
 #include "formats/gguf.h"
@@ -218,10 +221,7 @@ static void test_against_llamacpp(const char *f32)
         char rel[256], name[64];
         snprintf(rel, sizeof rel, "models/random/qwen3-tiny-%s.gguf", refs[i].type);
         const char *theirs = test_data_path(rel);
-        if (!theirs) {
-            printf("  %-8s (llama.cpp file absent: skipped)\n", refs[i].type);
-            continue;
-        }
+        if (!theirs) continue; /* test_data_path failed the test */
         char theirs_copy[4096];
         snprintf(theirs_copy, sizeof theirs_copy, "%s", theirs);
         snprintf(name, sizeof name, "qt_%s.gguf", refs[i].type);
@@ -248,10 +248,7 @@ static void test_against_llamacpp(const char *f32)
 static void test_stories(void)
 {
     const char *p = test_data_path("models/stories260K.gguf");
-    if (!p) {
-        printf("stories260K absent: skipped\n");
-        return;
-    }
+    if (!p) return; /* test_data_path failed the test */
     char path[4096];
     snprintf(path, sizeof path, "%s", p);
     struct gguf_file *ref = NULL;
@@ -296,62 +293,46 @@ static char *read_all(const char *path, size_t *len)
 
 static void test_engine_on_ours(const char *f32, const char *type, bool pure, double tol)
 {
-    char rel[256];
-    snprintf(rel, sizeof rel, "golden/qwen3-tiny-%s/0.json", type);
-    const char *jp = test_data_path(rel);
-    if (!jp) return;
-    char *js = read_all(jp, NULL);
-    snprintf(rel, sizeof rel, "golden/qwen3-tiny-%s/0.logits.f32", type);
-    const char *lp = test_data_path(rel);
-    size_t lbytes = 0;
-    float *golden = lp ? (float *)read_all(lp, &lbytes) : NULL;
-    cJSON *j = js ? cJSON_Parse(js) : NULL;
-    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(j, "prompt_ids");
-    int32_t toks[256];
-    int n = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, ids) if (n < 256) toks[n++] = (int32_t)it->valueint;
-
+    char name[64];
+    snprintf(name, sizeof name, "qwen3-tiny-%s", type);
+    golden g;
+    golden_load(name, 0, &g);
     const char *out = tmp_path("qt_engine.gguf");
     struct model *m = NULL;
-    char err[512];
-    if (!golden || n == 0 || quantize(f32, out, type, pure, 2) || model_load(out, NULL, &m, err, sizeof err)) {
-        CHECK_MSG(0, "%s: setup failed", type);
+    char err[512] = "";
+    float *logits = NULL;
+    struct kv_cache *c = NULL;
+    if (quantize(f32, out, type, pure, 2) || model_load(out, NULL, &m, err, sizeof err)) {
+        CHECK_MSG(0, "%s: setup failed: %s", type, err);
         goto done;
     }
     int V = model_hparams(m)->n_vocab;
-    CHECK((size_t)V * 4 == lbytes);
-    struct kv_cache *c = kv_cache_create(m, 256, err, sizeof err);
-    int32_t pos[256];
-    struct kv_cache *cs[256];
-    for (int i = 0; i < n; i++) pos[i] = i, cs[i] = c;
-    float *logits = malloc((size_t)V * sizeof *logits);
-    struct model_batch b = {n, toks, pos, cs, NULL};
-    if (c && logits && (size_t)V * 4 == lbytes && model_forward(m, &b, logits, NULL, err, sizeof err) == 0) {
-        float lo = golden[0], hi = golden[0];
-        double maxd = 0;
+    CHECK(V == g.n_vocab);
+    c = kv_cache_create(m, 256, err, sizeof err);
+    int32_t pos[GOLDEN_MAX_IDS];
+    struct kv_cache *cs[GOLDEN_MAX_IDS];
+    for (int i = 0; i < g.n_prompt_ids; i++) pos[i] = i, cs[i] = c;
+    logits = malloc((size_t)V * sizeof *logits);
+    struct model_batch b = {g.n_prompt_ids, g.prompt_ids, pos, cs, NULL};
+    if (c && logits && V == g.n_vocab && model_forward(m, &b, logits, NULL, err, sizeof err) == 0) {
         int am = 0, gm = 0;
         for (int i = 0; i < V; i++) {
-            lo = fminf(lo, golden[i]);
-            hi = fmaxf(hi, golden[i]);
-            maxd = fmax(maxd, fabs((double)logits[i] - golden[i]));
             if (logits[i] > logits[am]) am = i;
-            if (golden[i] > golden[gm]) gm = i;
+            if (g.logprobs[i] > g.logprobs[gm]) gm = i;
         }
-        printf("engine on our %-7s: max|logit - llama.cpp golden| %.4g (%.3g of range), argmax %d vs %d\n", type, maxd,
-               maxd / (hi - lo), am, gm);
-        CHECK_MSG(maxd <= tol * (hi - lo), "%s: logits differ by %.4g", type, maxd);
-        CHECK(am == gm || golden[gm] - golden[am] <= tol * (hi - lo));
+        double rel = golden_rel_diff(&g, logits);
+        printf("engine on our %-7s: max|log-prob - llama.cpp golden| %.3g of range, argmax %d vs %d\n", type, rel, am,
+               gm);
+        CHECK_MSG(rel <= tol, "%s: log-probabilities differ by %.3g of the range", type, rel);
+        CHECK(am == gm || g.logprobs[gm] - g.logprobs[am] <= tol * g.range);
     } else
         CHECK_MSG(0, "%s: forward failed: %s", type, err);
+done:
     free(logits);
     kv_cache_free(c);
-done:
     model_free(m);
     unlink(out);
-    cJSON_Delete(j);
-    free(js);
-    free(golden);
+    golden_free(&g);
 }
 
 /* ---- threads, HF directories, errors ---- */
@@ -439,12 +420,13 @@ int main(void)
     const char *bd = getenv("INF_BUILD_DIR");
     snprintf(tmpdir, sizeof tmpdir, "%s", bd ? bd : "/tmp");
     test_rules();
-    const char *p = test_data_path("models/random/qwen3-tiny-f32.gguf");
-    if (!p) TEST_SKIP("qwen3-tiny-f32.gguf absent");
     char f32[4096];
-    snprintf(f32, sizeof f32, "%s", p);
+    snprintf(f32, sizeof f32, "%s", test_data_path("models/random/qwen3-tiny-f32.gguf"));
     test_errors(f32);
-    test_against_llamacpp(f32);
+    /* llama-quantize's own files are conformance data; make test's
+     * qwen3-tiny-<type>.gguf are ours, checked by llama.cpp running them
+     * (test_engine_on_ours here, test_model_golden for every type). */
+    if (test_conformance()) test_against_llamacpp(f32);
     test_stories();
     test_engine_on_ours(f32, "q4_0", true, 4e-2);
     test_engine_on_ours(f32, "q4_k_m", false, 4e-2);

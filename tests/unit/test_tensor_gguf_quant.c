@@ -73,7 +73,8 @@ static void check_file(struct gguf_file *orig, const char *name)
     char rel[256];
     snprintf(rel, sizeof rel, "models/random/qwen3-tiny-%s.gguf", name);
     struct gguf_file *q = open_or_null(rel);
-    if (!q) { printf("  %-8s missing, skipped\n", name); return; }
+    CHECK_MSG(q != NULL, "%s: llama-quantize's file is missing", rel);
+    if (!q) return;
     int n_checked = 0;
     for (int64_t i = 0; i < gguf_n_tensors(q); i++) {
         const struct gguf_tensor *tq = gguf_tensor_at(q, i);
@@ -175,7 +176,7 @@ static void check_hf_bf16(struct gguf_file *orig)
 int main(void)
 {
     struct gguf_file *orig = open_or_null("models/random/qwen3-tiny-f32.gguf");
-    if (!orig) TEST_SKIP("testdata/models/random/qwen3-tiny-f32.gguf not available");
+    if (!orig) TEST_FAIL("testdata/models/random/qwen3-tiny-f32.gguf not available");
     static const char *files[] = {"f16", "q8_0", "q6_k", "q5_k_m", "q5_k_s", "q5_1", "q5_0", "q4_k_m",
                                   "q4_k_s", "q4_1", "q4_0", "q3_k_m", "q3_k_s", "q2_k"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) check_file(orig, files[i]);

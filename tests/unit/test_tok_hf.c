@@ -5,7 +5,7 @@
  * input and seeded random strings; plus decoding of random id sequences.
  *
  *   test_tok_hf                 generate the reference with node (seed 1234)
- *                               for every tokenizer in shared/testdata and the
+ *                               for every tokenizer of the test data and the
  *                               synthetic ones of tok_synth.mjs (components
  *                               the shipped tokenizers do not use), and
  *                               compare (exit 77 when node or the package is
@@ -199,19 +199,18 @@ int main(int argc, char **argv)
         compare_file(argv[1]);
         return TEST_DONE();
     }
-    const char *root = getenv("INF_TESTDATA");
-    if (!root) root = "../shared/testdata";
+    const char *root = test_data_root();
     const char *src = getenv("INF_SOURCE_DIR");
     if (!src) src = ".";
-    if (!test_data_path("tokenizers/qwen3/tokenizer.json")) TEST_SKIP("no shared/testdata/tokenizers");
+    if (!test_data_path("tokenizers/qwen3/tokenizer.json")) TEST_FAIL("no tokenizers in the test data");
     char mjs[4096], nm[4096];
     snprintf(mjs, sizeof mjs, "%s/tests/scripts/tok_hf_ref.mjs", src);
     snprintf(nm, sizeof nm, "%s/node_modules/@anush008/tokenizers/package.json", src);
-    if (access(nm, R_OK) != 0) TEST_SKIP("node_modules/@anush008/tokenizers missing (run npm ci)");
-    if (system("node --version > /dev/null 2>&1") != 0) TEST_SKIP("node not installed");
+    if (access(nm, R_OK) != 0) TEST_FAIL("node_modules/@anush008/tokenizers missing (run npm ci)");
+    if (system("node --version > /dev/null 2>&1") != 0) TEST_FAIL("node not installed");
     char out[] = "/tmp/tok_hf_ref_XXXXXX";
     int fd = mkstemp(out);
-    if (fd < 0) TEST_SKIP("mkstemp failed");
+    if (fd < 0) TEST_FAIL("mkstemp failed");
     close(fd);
     static const char *dirs[] = {"tokenizers/llama3", "tokenizers/qwen3", "tokenizers/gemma3", "tokenizers/llama2",
                                  "tokenizers/deepseek_v3", "models/random/qwen3-tiny-hf-bf16",
@@ -222,7 +221,7 @@ int main(int argc, char **argv)
     int rc = system(cmd);
     if (rc != 0) {
         unlink(out);
-        if (WIFEXITED(rc) && WEXITSTATUS(rc) == 77) TEST_SKIP("reference unavailable");
+        if (WIFEXITED(rc) && WEXITSTATUS(rc) == 77) TEST_FAIL("reference unavailable");
         fprintf(stderr, "reference generation failed (%d)\n", rc);
         return 1;
     }

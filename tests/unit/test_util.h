@@ -2,8 +2,8 @@
  *
  * CHECK(cond) records a pass or a failure (with file and line) and carries on,
  * so one run reports every broken rule. TEST_DONE() prints the closing line
- * "N passed, N failed" that CI reads, and returns the exit status.
- * TEST_SKIP(msg) exits 77, which ctest reports as skipped. */
+ * "N passed, N failed" that CI reads, and returns the exit status. There is
+ * no skip: a test that cannot run fails, naming what it lacks. */
 #ifndef INF_TEST_UTIL_H
 #define INF_TEST_UTIL_H
 
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int test_passed_count, test_failed_count;
+static int test_passed_count __attribute__((unused)), test_failed_count __attribute__((unused));
 
 #define CHECK(cond) do { \
     if (cond) test_passed_count++; \
@@ -32,25 +32,49 @@ static int test_passed_count, test_failed_count;
               "\"%s\" != \"%s\"", check_a_ ? check_a_ : "(null)", check_b_ ? check_b_ : "(null)"); \
 } while (0)
 
-#define TEST_SKIP(...) do { \
-    fprintf(stderr, "SKIP: "); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); \
-    exit(77); \
+/* A test that cannot go on: one line naming why, exit status 1. */
+#define TEST_FAIL(...) do { \
+    fprintf(stderr, "FAIL: "); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); \
+    exit(1); \
 } while (0)
 
 #define TEST_DONE() ( \
     printf("%d passed, %d failed\n", test_passed_count, test_failed_count), \
     test_failed_count ? 1 : 0)
 
-/* Absolute path of a file under ../shared/testdata, or NULL when the data is
- * absent (callers then TEST_SKIP). The returned string is static. */
+/* The test data: $INF_TESTDATA, which ctest sets to build/testdata (made
+ * from the repository by tests/fixtures/make_testdata.sh) for make test,
+ * and which make conformance points at TESTDATA (../shared/testdata). */
+static inline const char *test_data_root(void)
+{
+    const char *root = getenv("INF_TESTDATA");
+    if (!root || !*root) {
+        fprintf(stderr, "FAIL: INF_TESTDATA is not set (run the tests through ctest: make test or make conformance)\n");
+        exit(1);
+    }
+    return root;
+}
+
+/* True under make conformance (INF_CONFORMANCE=1): the data is llama.cpp's
+ * own (its quantised files, goldens, vocab vectors), not ours. */
+static inline int test_conformance(void)
+{
+    const char *c = getenv("INF_CONFORMANCE");
+    return c && strcmp(c, "1") == 0;
+}
+
+/* The path of REL under the test data. A missing file is a failure that
+ * names it: this exits with status 1. The string is static (one at a time). */
 static inline const char *test_data_path(const char *rel)
 {
     static char buf[4096];
-    const char *root = getenv("INF_TESTDATA");
-    if (!root) root = "../shared/testdata";
-    snprintf(buf, sizeof buf, "%s/%s", root, rel);
+    snprintf(buf, sizeof buf, "%s/%s", test_data_root(), rel);
     FILE *f = fopen(buf, "rb");
-    if (!f) return NULL;
+    if (!f) {
+        fprintf(stderr, "FAIL: missing test data %s (make test makes build/testdata; make conformance needs "
+                        "TESTDATA=DIR holding it)\n", buf);
+        exit(1);
+    }
     fclose(f);
     return buf;
 }

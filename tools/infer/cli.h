@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 
 #include "inference.h"
@@ -100,6 +101,12 @@ bool cli_looks_like_model(const char *arg);
  * model found by inf_discover in the standard places. Writes the path to
  * buf and returns 0, or prints an error and returns CLI_EXIT_RUNTIME. */
 int cli_default_model(char *buf, size_t size);
+/* The standard model folders in search order (they need not exist):
+ * $XDG_DATA_HOME/infer/models, ~/.cache/infer/models, ./models, then the
+ * bundled model's folder (PREFIX/share/inference/models beside an installed
+ * infer, the build's install prefix, the source tree's models/). Returns
+ * how many were written (at most max). */
+int cli_model_dirs(char dirs[][PATH_MAX], int max);
 /* Resolve l->model (defaulting it) into buf. 0 or an exit code. */
 int cli_resolve_model(cli_load_opts *l, char *buf, size_t size);
 /* Load a model, showing a progress indicator on a terminal. On failure prints

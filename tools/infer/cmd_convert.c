@@ -27,7 +27,7 @@ static const char CONVERT_HELP[] =
 int cmd_convert(int argc, char **argv)
 {
     cli_args a;
-    struct hf_convert_options opts = {NULL, NULL};
+    struct hf_convert_options opts = {0};
     const char *pos[2] = {NULL, NULL};
     int np = 0;
     args_init(&a, "convert", argc, argv);

@@ -13,8 +13,8 @@ static const char LS_HELP[] =
     "usage: infer ls [DIR...] [--json]\n\n"
     "List the models in each DIR and its immediate subfolders: .gguf files and\n"
     "Hugging Face folders (config.json plus .safetensors). Without DIR: the\n"
-    "standard folders ($XDG_DATA_HOME/infer/models or ~/.cache/infer/models,\n"
-    "./models, ../shared/testdata/models) that exist.\n\n"
+    "standard folders that exist: $XDG_DATA_HOME/infer/models, ~/.cache/infer/models,\n"
+    "./models, then the bundled model's folder (PREFIX/share/inference/models).\n\n"
     "Options:\n"
     "      --json             one JSON array of {\"path\", \"architecture\", \"format\",\n"
     "                         \"quant_bits\", \"quant_group\", \"files\"} on stdout\n"
@@ -91,15 +91,8 @@ int cmd_ls(int argc, char **argv)
         for (int i = 0; i < nd && rc == 0; i++)
             rc = list_dir(dirs[i], out, json, false);
     } else {
-        char std[4][PATH_MAX];
-        int ns = 0;
-        const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-        if (xdg && *xdg)
-            snprintf(std[ns++], PATH_MAX, "%s/infer/models", xdg);
-        if (home && *home)
-            snprintf(std[ns++], PATH_MAX, "%s/.cache/infer/models", home);
-        snprintf(std[ns++], PATH_MAX, "models");
-        snprintf(std[ns++], PATH_MAX, "../shared/testdata/models");
+        char std[8][PATH_MAX];
+        int ns = cli_model_dirs(std, 8);
         for (int i = 0; i < ns && rc == 0; i++)
             rc = list_dir(std[i], out, json, true);
     }

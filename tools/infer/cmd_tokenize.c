@@ -19,14 +19,19 @@ static const char TOKENIZE_HELP[] =
     "its id and its piece. MODEL may be a .gguf file, or a folder holding only\n"
     "tokenizer.json (and tokenizer_config.json): no weights are loaded.\n\n"
     "Stable form for programs:\n"
-    "  infer tokenize MODEL --json [--no-bos] [--special] TEXT\n"
+    "  infer tokenize MODEL --json [--no-bos] [--special | --no-special] TEXT\n"
     "prints one JSON array of token ids.\n\n"
     "Options:\n"
     "      --json             one JSON array of ids on stdout\n"
     "      --no-bos           add no BOS/EOS (by default they are added as the\n"
     "                         model's metadata asks)\n"
     "      --special          recognise special-token text (e.g. <|im_start|>) as\n"
-    "                         single tokens; without it such text is plain text\n"
+    "                         single tokens\n"
+    "      --no-special       treat such text as plain text\n"
+    "                         Default: recognised for a tokenizer.json folder (as\n"
+    "                         Hugging Face tokenizers match added tokens), plain text\n"
+    "                         for a .gguf file or a loaded model (as the engine's\n"
+    "                         Generate treats a prompt)\n"
     "      --backend NAME     tokenize with a loaded model of this backend\n"
     "  -m, --model PATH       the model (see 'infer --help' for the default)\n"
     "  -h, --help             show this help\n\n"
@@ -172,7 +177,8 @@ int cmd_tokenize(int argc, char **argv)
 {
     cli_args a;
     cli_load_opts load;
-    bool json = false, no_bos = false, special = false;
+    bool json = false, no_bos = false;
+    int special = -1; /* -1: the source's default (see the help) */
     const char *pos[2];
     int npos = 0, r;
     args_init(&a, "tokenize", argc, argv);
@@ -196,7 +202,11 @@ int cmd_tokenize(int argc, char **argv)
             continue;
         }
         if (args_flag(&a, "--special", NULL)) {
-            special = true;
+            special = 1;
+            continue;
+        }
+        if (args_flag(&a, "--no-special", NULL)) {
+            special = 0;
             continue;
         }
         if (args_is_option(&a)) {
@@ -248,7 +258,9 @@ int cmd_tokenize(int argc, char **argv)
     }
     int32_t *ids = NULL;
     size_t n = 0;
-    r = encode(&t, text, len, !no_bos, special, &ids, &n);
+    bool hf_folder = t.tok && strcmp(tok_source_name(t.tok), "gguf") != 0;
+    bool parse_special = special >= 0 ? special == 1 : hf_folder;
+    r = encode(&t, text, len, !no_bos, parse_special, &ids, &n);
     if (r == 0) {
         if (json) {
             putchar('[');

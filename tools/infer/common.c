@@ -76,8 +76,8 @@ static bool directly_in(const char *path, const char *dir)
 }
 
 /* The first model in dir: entries directly in dir before those of its
- * subdirectories (so ../shared/testdata/models gives stories260K.gguf, not a
- * model of its random/ folder), then in path order. */
+ * subdirectories (so a folder's own model comes before those of its
+ * subfolders), then in path order. */
 static bool first_model_in(const char *dir, char *buf, size_t size)
 {
     inf_discovered_model *models = NULL;
@@ -96,6 +96,37 @@ static bool first_model_in(const char *dir, char *buf, size_t size)
     return best != NULL;
 }
 
+int cli_model_dirs(char dirs[][PATH_MAX], int max)
+{
+    int nd = 0;
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg && nd < max)
+        snprintf(dirs[nd++], PATH_MAX, "%.*s/infer/models", PATH_MAX - 20, xdg);
+    if (home && *home && nd < max)
+        snprintf(dirs[nd++], PATH_MAX, "%.*s/.cache/infer/models", PATH_MAX - 30, home);
+    if (nd < max)
+        snprintf(dirs[nd++], PATH_MAX, "models");
+    /* The bundled model: beside an installed infer (PREFIX/bin/infer and
+     * PREFIX/share/inference/models, wherever PREFIX was moved), at the
+     * prefix it was built for, and in the source tree of a build folder
+     * (build/infer, models/). */
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = len > 0 ? (exe[len] = '\0', strrchr(exe, '/')) : NULL;
+    if (slash) {
+        *slash = '\0';
+        if (nd < max)
+            snprintf(dirs[nd++], PATH_MAX, "%.*s/../share/inference/models", PATH_MAX - 40, exe);
+    }
+#ifdef INF_DATADIR
+    if (nd < max)
+        snprintf(dirs[nd++], PATH_MAX, "%s/models", INF_DATADIR);
+#endif
+    if (slash && nd < max)
+        snprintf(dirs[nd++], PATH_MAX, "%.*s/../models", PATH_MAX - 20, exe);
+    return nd;
+}
+
 int cli_default_model(char *buf, size_t size)
 {
     const char *env = getenv("INFERENCE_MODEL");
@@ -103,25 +134,8 @@ int cli_default_model(char *buf, size_t size)
         snprintf(buf, size, "%s", env);
         return 0;
     }
-    char dirs[5][PATH_MAX];
-    int nd = 0;
-    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-    if (xdg && *xdg)
-        snprintf(dirs[nd++], PATH_MAX, "%s/infer/models", xdg);
-    if (home && *home)
-        snprintf(dirs[nd++], PATH_MAX, "%s/.cache/infer/models", home);
-    snprintf(dirs[nd++], PATH_MAX, "models");
-    snprintf(dirs[nd++], PATH_MAX, "../shared/testdata/models");
-    char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len > 0) {
-        exe[len] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            snprintf(dirs[nd++], PATH_MAX, "%.*s/../../shared/testdata/models", PATH_MAX - 40, exe);
-        }
-    }
+    char dirs[8][PATH_MAX];
+    int nd = cli_model_dirs(dirs, 8);
     for (int i = 0; i < nd; i++)
         if (first_model_in(dirs[i], buf, size))
             return 0;

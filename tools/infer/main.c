@@ -40,8 +40,8 @@ static void print_help(void)
            "'infer COMMAND --help' describes a command.\n\n"
            "The model is a .gguf file, a Hugging Face model folder or an http:// URL.\n"
            "When no model is named, infer uses $INFERENCE_MODEL, else the first model\n"
-           "found in $XDG_DATA_HOME/infer/models (or ~/.cache/infer/models), ./models,\n"
-           "then ../shared/testdata/models.\n\n"
+           "found in $XDG_DATA_HOME/infer/models, ~/.cache/infer/models, ./models, then\n"
+           "the bundled model (PREFIX/share/inference/models/stories260K.gguf).\n\n"
            "Output: results (text, JSON) on stdout; progress, metrics and errors on\n"
            "stderr. Every error is one line: 'infer: <message>'.\n"
            "Exit status: 0 success, 1 runtime error, 2 usage error, 130 interrupted.\n");
