@@ -41,8 +41,8 @@ conformance: build
 	cd $(BUILD) && INF_TESTDATA="$(abspath $(TESTDATA))" ctest $(CTEST_FLAGS) -j $(JOBS) -L conformance
 
 # The build's progress goes to stderr, so that stdout holds the story alone.
-run: $(BUILD)/CMakeCache.txt
-	@cmake --build $(BUILD) -j $(JOBS) >&2
+run:
+	@$(MAKE) --no-print-directory build >&2
 	@$(BUILD)/infer run "$(PROMPT)" --max-tokens 64
 
 install: build

@@ -2,6 +2,7 @@
  * chained to a parent as Go's context.WithCancel is. Triggering only stores
  * to an atomic, so it is safe in a signal handler. */
 #include "inference.h"
+#include "base/os.h"
 #include "core/internal.h"
 
 #include <stdatomic.h>
@@ -13,13 +14,6 @@ struct inf_cancel {
     _Atomic int64_t deadline_ns; /* 0 = none */
     const inf_cancel *parent;
 };
-
-int64_t inf_monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 inf_cancel *inf_cancel_new(const inf_cancel *parent)
 {
@@ -48,7 +42,7 @@ void inf_cancel_set_timeout(inf_cancel *cancel, int64_t timeout_ms)
         atomic_store(&cancel->deadline_ns, 0);
         return;
     }
-    int64_t when = inf_monotonic_ns() + timeout_ms * 1000000LL;
+    int64_t when = os_monotonic_ns() + timeout_ms * 1000000LL;
     if (when == 0) when = 1;
     atomic_store(&cancel->deadline_ns, when);
 }
@@ -60,7 +54,7 @@ inf_status inf_cancel_status(const inf_cancel *cancel)
         if (atomic_load(&((inf_cancel *)c)->cancelled)) return INF_ERR_CANCELLED;
         int64_t deadline = atomic_load(&((inf_cancel *)c)->deadline_ns);
         if (deadline) {
-            if (!now) now = inf_monotonic_ns();
+            if (!now) now = os_monotonic_ns();
             if (now >= deadline) return INF_ERR_DEADLINE_EXCEEDED;
         }
     }

@@ -1,8 +1,7 @@
-/* error.c - status names and the inf_error helpers every layer uses. */
+/* error.c - status names and inf_free (inf_error_set and _clear live in
+ * base/error.c, with the library's own error helpers). */
 #include "inference.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,23 +25,6 @@ const char *inf_status_name(inf_status status)
     case INF_ERR_INTERNAL: return "internal error";
     }
     return "unknown";
-}
-
-void inf_error_set(inf_error *err, inf_status status, const char *fmt, ...)
-{
-    if (!err) return;
-    err->status = status;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-}
-
-void inf_error_clear(inf_error *err)
-{
-    if (!err) return;
-    err->status = INF_OK;
-    err->message[0] = '\0';
 }
 
 void inf_free(void *ptr)

@@ -7,20 +7,12 @@
 
 #include <stdint.h>
 
-/* Monotonic clock in nanoseconds. */
-int64_t inf_monotonic_ns(void);
-
 /* When the handle has fired, fill err with the standard message and return
  * its status; else return INF_OK and leave err alone. */
 inf_status inf_cancel_error(const inf_cancel *cancel, inf_error *err);
 
 /* Range checks of a load config (negative counts...). */
 inf_status inf_load_config_check(const inf_load_config *cfg, inf_error *err);
-
-/* Resident memory of this process now and at its peak, in bytes (0 when the
- * platform does not say). */
-uint64_t inf_process_rss_bytes(void);
-uint64_t inf_process_peak_rss_bytes(void);
 
 /* Built-in backends register themselves through these (called once, on the
  * registry's first use). Each returns INF_OK or why it could not. */

@@ -5,6 +5,7 @@
  * into text, whole UTF-8 characters at a time. */
 #include "backends/cpu/cpu_internal.h"
 
+#include "base/os.h"
 #include "core/internal.h"
 #include "model/model.h"
 #include "sched/scheduler.h"
@@ -153,8 +154,8 @@ static void metrics_of(int64_t n_prompt, int64_t n_generated, double prefill_s, 
     m.prefill_tokens_per_second = prefill_s > 0 ? (double)n_prompt / prefill_s : 0;
     /* The first generated token comes from the prefill's logits. */
     m.decode_tokens_per_second = decode_s > 0 && n_generated > 1 ? (double)(n_generated - 1) / decode_s : 0;
-    m.active_memory_bytes = inf_process_rss_bytes();
-    m.peak_memory_bytes = inf_process_peak_rss_bytes();
+    m.active_memory_bytes = os_rss_bytes();
+    m.peak_memory_bytes = os_peak_rss_bytes();
     /* Other threads may grow the process between the two readings. */
     if (m.peak_memory_bytes < m.active_memory_bytes) m.peak_memory_bytes = m.active_memory_bytes;
     *out = m;
@@ -306,7 +307,7 @@ inf_status cpu_classify(void *impl, const char *const *prompts, size_t n, const 
         return INF_ERR_NO_MEMORY;
     }
     inf_status st = INF_OK;
-    double t0 = (double)inf_monotonic_ns() * 1e-9;
+    double t0 = (double)os_monotonic_ns() * 1e-9;
     int64_t n_prompt_tokens = 0;
     for (size_t i = 0; i < n && st == INF_OK; i++) {
         int32_t *ids = NULL;
@@ -359,7 +360,7 @@ inf_status cpu_classify(void *impl, const char *const *prompts, size_t n, const 
     }
     for (size_t i = 0; i < n; i++) sched_release(seqs[i]);
     free(seqs);
-    double t1 = (double)inf_monotonic_ns() * 1e-9;
+    double t1 = (double)os_monotonic_ns() * 1e-9;
     if (st == INF_OK) cpu_record_metrics(cm, n_prompt_tokens, (int64_t)n, t1 - t0, 0);
     return st;
 }
@@ -413,7 +414,7 @@ inf_status cpu_batch_generate(void *impl, const char *const *prompts, size_t n, 
         inf_error_set(err, INF_ERR_NO_MEMORY, "batch_generate: out of memory");
         return INF_ERR_NO_MEMORY;
     }
-    double t0 = (double)inf_monotonic_ns() * 1e-9;
+    double t0 = (double)os_monotonic_ns() * 1e-9;
     int64_t n_prompt_tokens = 0, n_generated = 0;
     for (size_t i = 0; i < n; i++) {
         int32_t *ids = NULL;
@@ -441,7 +442,7 @@ inf_status cpu_batch_generate(void *impl, const char *const *prompts, size_t n, 
         sched_release(seqs[i]);
     }
     free(seqs);
-    double t1 = (double)inf_monotonic_ns() * 1e-9;
+    double t1 = (double)os_monotonic_ns() * 1e-9;
     cpu_record_metrics(cm, n_prompt_tokens, n_generated, 0, t1 - t0);
     return INF_OK;
 }

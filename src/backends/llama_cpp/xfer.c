@@ -14,6 +14,7 @@
  * Either protocol may report a failure mid-stream as an event holding
  * "error" (llama.cpp also uses an "error:" field line). */
 #include "backends/llama_cpp/lc_internal.h"
+#include "base/os.h"
 #include "core/internal.h"
 
 #include <cjson/cJSON.h>
@@ -383,8 +384,8 @@ void lc_record_metrics(lc_model *m, const lc_xfer *x)
     mt.total_seconds = (double)(lc_now_ns() - x->t_start_ns) / 1e9;
     if (mt.prefill_seconds > 0) mt.prefill_tokens_per_second = (double)mt.prompt_tokens / mt.prefill_seconds;
     if (mt.decode_seconds > 0) mt.decode_tokens_per_second = (double)mt.generated_tokens / mt.decode_seconds;
-    mt.peak_memory_bytes = inf_process_peak_rss_bytes();
-    mt.active_memory_bytes = inf_process_rss_bytes();
+    mt.peak_memory_bytes = os_peak_rss_bytes();
+    mt.active_memory_bytes = os_rss_bytes();
     pthread_mutex_lock(&m->mu);
     m->metrics = mt;
     pthread_mutex_unlock(&m->mu);

@@ -1,10 +1,18 @@
-/* memory.c - the process's resident memory, for Metrics. Linux reads
- * /proc/self/status (VmRSS, VmHWM); elsewhere getrusage gives the peak. */
-#include "core/internal.h"
+/* os.c - see os.h. Resident memory: Linux reads /proc/self/status (VmRSS,
+ * VmHWM); elsewhere getrusage gives the peak. */
+#include "base/os.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
+
+int64_t os_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 static uint64_t read_status_kib(const char *key)
 {
@@ -24,14 +32,14 @@ static uint64_t read_status_kib(const char *key)
     return kib;
 }
 
-uint64_t inf_process_rss_bytes(void)
+uint64_t os_rss_bytes(void)
 {
     return read_status_kib("VmRSS") * 1024;
 }
 
 /* The kernel updates VmHWM lazily, so it can lag VmRSS: the peak is the
  * larger of the two. */
-uint64_t inf_process_peak_rss_bytes(void)
+uint64_t os_peak_rss_bytes(void)
 {
     uint64_t rss = read_status_kib("VmRSS");
     uint64_t kib = read_status_kib("VmHWM");
