@@ -100,10 +100,10 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    char err[512];
+    inf_error err = {0};
     struct model *m = NULL;
-    if (model_load(path, NULL, &m, err, sizeof err) != 0) {
-        fprintf(stderr, "bench_decode_bound: %s\n", err);
+    if (model_load(path, NULL, &m, &err) != 0) {
+        fprintf(stderr, "bench_decode_bound: %s\n", err.message);
         return 1;
     }
     const struct gguf_file *gf = model_gguf(m);
@@ -114,7 +114,7 @@ int main(int argc, char **argv)
     }
     const double bytes = (double)decode_bytes_of(gf).decode;
     struct threadpool *tp = threadpool_create(threads);
-    struct kv_cache *kv = kv_cache_create(m, n_tok + 16, err, sizeof err);
+    struct kv_cache *kv = kv_cache_create(m, n_tok + 16, &err);
     const size_t size = (size_t)mib << 20;
     unsigned char *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     float *logits = malloc((size_t)model_hparams(m)->n_vocab * sizeof *logits);
@@ -122,7 +122,7 @@ int main(int argc, char **argv)
            *gbps = malloc((size_t)n_tok * sizeof *gbps);
     int rc = 1;
     if (!tp || !kv || buf == MAP_FAILED || !logits || !share || !tps || !gbps) {
-        fprintf(stderr, "bench_decode_bound: %s\n", !kv ? err : "out of memory");
+        fprintf(stderr, "bench_decode_bound: %s\n", !kv ? err.message : "out of memory");
         goto done;
     }
     model_pack_weights(m, tp);
@@ -146,8 +146,8 @@ int main(int argc, char **argv)
         double t1 = bench_now();
         int32_t pos = (int32_t)(i + 4);
         struct model_batch b = { 1, &tok, &pos, caches, NULL };
-        if (model_forward(m, &b, logits, tp, err, sizeof err) != 0) {
-            fprintf(stderr, "bench_decode_bound: %s\n", err);
+        if (model_forward(m, &b, logits, tp, &err) != 0) {
+            fprintf(stderr, "bench_decode_bound: %s\n", err.message);
             goto done;
         }
         double t2 = bench_now();

@@ -150,9 +150,9 @@ int main(int argc, char **argv)
            "Mtok/s", "[wall]", "HF load", "HF MB/s", "HF Mtok/s", "speedup");
     for (int i = 0; i < nd; i++) {
         struct tokenizer *t = NULL;
-        char err[512];
+        inf_error err = {0};
         double w0 = ms_of(CLOCK_MONOTONIC), c0 = ms_of(CLOCK_THREAD_CPUTIME_ID);
-        if (tok_load_hf_dir(dirs[i], &t, err, sizeof err)) { fprintf(stderr, "%s: %s\n", dirs[i], err); continue; }
+        if (tok_load_hf_dir(dirs[i], &t, &err)) { fprintf(stderr, "%s: %s\n", dirs[i], err.message); continue; }
         double load_cpu = ms_of(CLOCK_THREAD_CPUTIME_ID) - c0, load_wall = ms_of(CLOCK_MONOTONIC) - w0;
         (void)load_wall;
         /* warm-up */
@@ -160,7 +160,7 @@ int main(int argc, char **argv)
             int32_t *ids;
             size_t n;
             size_t e = off + chunk < len ? off + chunk : len;
-            tok_encode(t, text + off, e - off, 0, &ids, &n, err, sizeof err);
+            tok_encode(t, text + off, e - off, 0, &ids, &n, &err);
             free(ids);
             off = e;
         }
@@ -172,7 +172,7 @@ int main(int argc, char **argv)
             while (e < len && ((unsigned char)text[e] & 0xC0) == 0x80) e++;
             int32_t *ids;
             size_t n;
-            if (tok_encode(t, text + off, e - off, 0, &ids, &n, err, sizeof err)) { fprintf(stderr, "%s\n", err); break; }
+            if (tok_encode(t, text + off, e - off, 0, &ids, &n, &err)) { fprintf(stderr, "%s\n", err.message); break; }
             tokens += (long)n;
             free(ids);
             off = e;

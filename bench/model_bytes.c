@@ -50,9 +50,9 @@ int main(int argc, char **argv)
         return 2;
     }
     struct gguf_file *f = NULL;
-    char err[512];
-    if (gguf_open(path, &f, err, sizeof err) != 0) {
-        fprintf(stderr, "model_bytes: %s\n", err);
+    inf_error err = {0};
+    if (gguf_open(path, &f, &err) != 0) {
+        fprintf(stderr, "model_bytes: %s\n", err.message);
         return 1;
     }
     const struct decode_bytes d = decode_bytes_of(f);

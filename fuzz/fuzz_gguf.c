@@ -109,15 +109,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!copy) return 0;
     if (size) memcpy(copy, data, size);
     struct gguf_file *f = NULL;
-    char err[256];
-    if (gguf_open_memory(copy, size, "fuzz.gguf", &f, err, sizeof err) == 0) {
+    inf_error err = {0};
+    if (gguf_open_memory(copy, size, "fuzz.gguf", &f, &err) == 0) {
         fuzz_sink += gguf_version(f) + gguf_file_size(f) + gguf_alignment(f) + gguf_data_offset(f);
         fuzz_sink += strlen(gguf_path(f));
         read_kvs(f);
         read_tensors(f);
         gguf_close(f);
     } else {
-        fuzz_sink += strlen(err);
+        fuzz_sink += strlen(err.message);
     }
     free(copy);
     return 0;

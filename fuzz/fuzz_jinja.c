@@ -55,29 +55,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     opts.now = 1700000000;
     opts.now_utc = 1;
 
-    char err[512];
+    inf_error err = {0};
     struct jinja_template *tmpl = NULL;
-    if (jinja_parse(src, a_len, &opts, &tmpl, err, sizeof err) == 0) {
+    if (jinja_parse(src, a_len, &opts, &tmpl, &err) == 0) {
         struct jinja_value *ctx = NULL;
         if (b) {
             char *json = fuzz_copy(b, b_len);
-            if (json) ctx = jinja_value_from_json(json, b_len, err, sizeof err);
+            if (json) ctx = jinja_value_from_json(json, b_len, &err);
             free(json);
         }
         if (!ctx) ctx = default_context();
         char *out = NULL;
         size_t out_len = 0;
-        if (jinja_render(tmpl, ctx, &out, &out_len, err, sizeof err) == 0) {
+        if (jinja_render(tmpl, ctx, &out, &out_len, &err) == 0) {
             fuzz_sink += out_len;
             if (out_len) fuzz_sink += (unsigned char)out[out_len - 1];
         } else {
-            fuzz_sink += strlen(err);
+            fuzz_sink += strlen(err.message);
         }
         free(out);
         jinja_value_free(ctx);
         jinja_template_free(tmpl);
     } else {
-        fuzz_sink += strlen(err);
+        fuzz_sink += strlen(err.message);
     }
     free(src);
     return 0;

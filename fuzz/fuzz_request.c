@@ -41,12 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!body) return 0;
     srv_request r;
     memset(&r, 0xA5, sizeof r); /* the parser must not rely on a zeroed struct */
-    char err[512];
-    if (srv_request_parse(ep, body, size - 1, &r, err, sizeof err) == 0) {
+    inf_error err = {0};
+    if (srv_request_parse(ep, body, size - 1, &r, &err) == 0) {
         walk(&r);
         srv_request_free(&r);
     } else {
-        fuzz_sink += strlen(err);
+        fuzz_sink += strlen(err.message);
     }
     free(body);
     return 0;

@@ -44,7 +44,7 @@ static void parse_index(const uint8_t *data, size_t size)
 {
     char **files = NULL;
     int n_files = 0;
-    char err[256];
+    inf_error err = {0};
     if (safetensors_index_parse((const char *)data, size, "fuzz.index.json", &files, &n_files,
                                 err, sizeof err) == 0) {
         for (int i = 0; i < n_files; i++) fuzz_sink += strlen(files[i]);
@@ -58,8 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!copy) return 0;
     if (size) memcpy(copy, data, size);
     struct safetensors_file *f = NULL;
-    char err[256];
-    if (safetensors_open_memory(copy, size, "fuzz.safetensors", &f, err, sizeof err) == 0) {
+    inf_error err = {0};
+    if (safetensors_open_memory(copy, size, "fuzz.safetensors", &f, &err) == 0) {
         read_file(f);
         safetensors_close(f);
     }

@@ -23,25 +23,25 @@ static int n_tokenizers;
 static void load_gguf(const char *root, const char *rel)
 {
     char path[4096];
-    char err[512];
+    inf_error err = {0};
     struct tokenizer *t = NULL;
     snprintf(path, sizeof path, "%s/%s", root, rel);
-    if (n_tokenizers < MAX_TOKENIZERS && tok_load_gguf_path(path, &t, err, sizeof err) == 0)
+    if (n_tokenizers < MAX_TOKENIZERS && tok_load_gguf_path(path, &t, &err) == 0)
         tokenizers[n_tokenizers++] = t;
     else
-        fprintf(stderr, "fuzz_tokenize: not using %s: %s\n", rel, err);
+        fprintf(stderr, "fuzz_tokenize: not using %s: %s\n", rel, err.message);
 }
 
 static void load_hf(const char *root, const char *rel)
 {
     char path[4096];
-    char err[512];
+    inf_error err = {0};
     struct tokenizer *t = NULL;
     snprintf(path, sizeof path, "%s/%s", root, rel);
-    if (n_tokenizers < MAX_TOKENIZERS && tok_load_hf_dir(path, &t, err, sizeof err) == 0)
+    if (n_tokenizers < MAX_TOKENIZERS && tok_load_hf_dir(path, &t, &err) == 0)
         tokenizers[n_tokenizers++] = t;
     else
-        fprintf(stderr, "fuzz_tokenize: not using %s: %s\n", rel, err);
+        fprintf(stderr, "fuzz_tokenize: not using %s: %s\n", rel, err.message);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -91,9 +91,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!text) return 0;
     int32_t *ids = NULL;
     size_t n = 0;
-    char err[256];
+    inf_error err = {0};
     int32_t n_vocab = tok_n_vocab(tok);
-    if (tok_encode(tok, text, size - 1, flags, &ids, &n, err, sizeof err) == 0) {
+    if (tok_encode(tok, text, size - 1, flags, &ids, &n, &err) == 0) {
         for (size_t i = 0; i < n; i++) {
             if (ids[i] < 0 || ids[i] >= n_vocab) {
                 fprintf(stderr, "fuzz_tokenize: id %d out of the vocabulary (%d)\n", ids[i], n_vocab);

@@ -27,8 +27,8 @@ static void exercise(const struct tokenizer *tok)
         for (int flags = 0; flags < 4; flags++) {
             int32_t *ids = NULL;
             size_t n = 0;
-            char err[256];
-            if (tok_encode(tok, probe_texts[t], strlen(probe_texts[t]), flags, &ids, &n, err, sizeof err) == 0) {
+            inf_error err = {0};
+            if (tok_encode(tok, probe_texts[t], strlen(probe_texts[t]), flags, &ids, &n, &err) == 0) {
                 for (size_t i = 0; i < n; i++) {
                     if (ids[i] < 0 || ids[i] >= n_vocab) {
                         fprintf(stderr, "fuzz_tokenizer_gguf: id %d outside the vocabulary (%d)\n", ids[i], n_vocab);
@@ -58,10 +58,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *copy = fuzz_copy(data, size);
     if (!copy) return 0;
     struct gguf_file *f = NULL;
-    char err[256];
-    if (gguf_open_memory(copy, size, "fuzz.gguf", &f, err, sizeof err) == 0) {
+    inf_error err = {0};
+    if (gguf_open_memory(copy, size, "fuzz.gguf", &f, &err) == 0) {
         struct tokenizer *tok = NULL;
-        int rc = tok_load_gguf(f, &tok, err, sizeof err);
+        int rc = tok_load_gguf(f, &tok, &err);
         gguf_close(f);
         if (rc == 0) {
             exercise(tok);

@@ -41,8 +41,8 @@ static void exercise(const struct tokenizer *tok)
         for (int flags = 0; flags < 4; flags++) {
             int32_t *ids = NULL;
             size_t n = 0;
-            char err[256];
-            if (tok_encode(tok, probe_texts[t], strlen(probe_texts[t]), flags, &ids, &n, err, sizeof err) == 0) {
+            inf_error err = {0};
+            if (tok_encode(tok, probe_texts[t], strlen(probe_texts[t]), flags, &ids, &n, &err) == 0) {
                 size_t out_len = 0;
                 char *text = tok_decode(tok, ids, n, flags & 1 ? TOK_DECODE_SKIP_SPECIAL : 0, &out_len);
                 if (text) fuzz_sink += out_len;
@@ -62,8 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *config = b ? fuzz_copy(b, b_len) : NULL;
     if (!json || (b && !config)) { free(json); free(config); return 0; }
     struct tokenizer *tok = NULL;
-    char err[256];
-    if (tok_load_hf_json(json, a_len, config, b_len, &tok, err, sizeof err) == 0) {
+    inf_error err = {0};
+    if (tok_load_hf_json(json, a_len, config, b_len, &tok, &err) == 0) {
         exercise(tok);
         tok_free(tok);
     }

@@ -42,6 +42,16 @@ void err_prefix(inf_error *err, const char *fmt, ...)
     err->message[total] = '\0';
 }
 
+void err_append(inf_error *err, const char *fmt, ...)
+{
+    if (!err) return;
+    size_t at = strnlen(err->message, sizeof err->message - 1);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message + at, sizeof err->message - at, fmt, ap);
+    va_end(ap);
+}
+
 inf_status err_status(const inf_error *err)
 {
     return err && err->status != INF_OK ? err->status : INF_ERR_INTERNAL;

@@ -26,6 +26,8 @@ int err_fail(inf_error *err, inf_status status, const char *fmt, ...) INF_PRINTF
 int err_vfail(inf_error *err, inf_status status, const char *fmt, va_list ap);
 /* "PREFIX: message", keeping err's status (a no-op for NULL). */
 void err_prefix(inf_error *err, const char *fmt, ...) INF_PRINTF(2, 3);
+/* "message SUFFIX" (the suffix formatted), keeping the status. */
+void err_append(inf_error *err, const char *fmt, ...) INF_PRINTF(2, 3);
 /* The status of a failed call, INF_ERR_INTERNAL when none was set. */
 inf_status err_status(const inf_error *err);
 

@@ -6,6 +6,7 @@
  * and the shard count; GGUF facts from the metadata (general.architecture,
  * general.file_type, else the dominant weight type). */
 #include "inference.h"
+#include "base/file.h"
 
 #include "formats/gguf.h"
 #include "formats/hf_config.h"
@@ -87,11 +88,11 @@ static int count_weight_files(const char *dir)
     int n = 0;
     if (idx) {
         size_t len;
-        char *text = hf_read_file(idx, 64u << 20, &len, NULL, 0);
+        char *text = file_read_all(idx, 64u << 20, &len, NULL);
         if (text) {
             char **files;
             int nf;
-            if (safetensors_index_parse(text, len, idx, &files, &nf, NULL, 0) == 0) {
+            if (safetensors_index_parse(text, len, idx, &files, &nf, NULL) == 0) {
                 n = nf;
                 safetensors_index_free(files, nf);
             }
@@ -119,7 +120,7 @@ static void try_hf_dir(struct found_list *l, const char *dir)
         return;
     }
     size_t len;
-    char *text = hf_read_file(cfg_path, 16u << 20, &len, NULL, 0);
+    char *text = file_read_all(cfg_path, 16u << 20, &len, NULL);
     free(cfg_path);
     if (!text) return;
     char model_type[64];
@@ -165,7 +166,7 @@ static void type_quant(int type, int *bits, int *group)
 static void try_gguf(struct found_list *l, const char *path)
 {
     struct gguf_file *f = NULL;
-    if (gguf_open(path, &f, NULL, 0) != 0) return;
+    if (gguf_open(path, &f, NULL) != 0) return;
     const char *arch = "";
     if (gguf_get_string(f, "general.architecture", &arch, NULL) != GGUF_OK) arch = "";
     int bits = 0, group = 0;

@@ -2,6 +2,7 @@
  * layer over the engine's tokenizer (src/text/tokenizer.h), so that programs
  * can tokenize without loading weights. */
 #include "inference.h"
+#include "base/error.h"
 
 #include "text/tokenizer.h"
 
@@ -30,11 +31,9 @@ inf_tokenizer *inf_tokenizer_load(const char *path, inf_error *err)
         inf_error_set(err, INF_ERR_NO_MEMORY, "tokenizer: out of memory");
         return NULL;
     }
-    char msg[512] = "";
-    int rc = S_ISDIR(st.st_mode) ? tok_load_hf_dir(path, &t->tok, msg, sizeof msg)
-                                 : tok_load_gguf_path(path, &t->tok, msg, sizeof msg);
+    int rc = S_ISDIR(st.st_mode) ? tok_load_hf_dir(path, &t->tok, err) : tok_load_gguf_path(path, &t->tok, err);
     if (rc != 0) {
-        inf_error_set(err, strstr(msg, "unsupported") ? INF_ERR_UNSUPPORTED : INF_ERR_FORMAT, "tokenizer: %s", msg);
+        err_prefix(err, "tokenizer");
         free(t);
         return NULL;
     }
@@ -58,10 +57,9 @@ inf_status inf_tokenizer_encode(const inf_tokenizer *t, const char *text, size_t
     }
     int tf = ((flags & INF_TOKENIZE_ADD_SPECIAL) ? TOK_ADD_SPECIAL : 0) |
              ((flags & INF_TOKENIZE_PARSE_SPECIAL) ? TOK_PARSE_SPECIAL : 0);
-    char msg[256] = "";
-    if (tok_encode(t->tok, text ? text : "", len, tf, ids, n_ids, msg, sizeof msg) != 0) {
-        inf_error_set(err, INF_ERR_NO_MEMORY, "tokenize: %s", msg);
-        return INF_ERR_NO_MEMORY;
+    if (tok_encode(t->tok, text ? text : "", len, tf, ids, n_ids, err) != 0) {
+        err_prefix(err, "tokenize");
+        return err_status(err);
     }
     return INF_OK;
 }

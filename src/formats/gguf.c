@@ -76,25 +76,18 @@ struct ctx {
     const uint8_t *base;
     uint64_t size;
     uint64_t pos;
-    char *err;
-    size_t err_size;
+    inf_error *err;
 };
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static int fail(struct ctx *c, const char *fmt, ...)
+/* "NAME: message" with the failure's status; returns -1. */
+static int fail(struct ctx *c, inf_status status, const char *fmt, ...) INF_PRINTF(3, 4);
+static int fail(struct ctx *c, inf_status status, const char *fmt, ...)
 {
-    if (c->err && c->err_size) {
-        int n = snprintf(c->err, c->err_size, "%s: ", c->name);
-        if (n < 0) n = 0;
-        if ((size_t)n < c->err_size) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(c->err + n, c->err_size - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    err_vfail(c->err, status, fmt, ap);
+    va_end(ap);
+    err_prefix(c->err, "%s", c->name);
     return -1;
 }
 
@@ -216,52 +209,52 @@ static int parse_value(struct ctx *c, struct gguf_kv *kv, const char *shown)
         const char *s;
         uint64_t len;
         int r = rd_str(c, &s, &len);
-        if (r == -1) return fail(c, "file truncated in the string length of key '%s'", shown);
-        if (r == -2) return fail(c, "key '%s': string length %" PRIu64 " exceeds the %" PRIu64 " bytes left in the file",
+        if (r == -1) return fail(c, INF_ERR_FORMAT, "file truncated in the string length of key '%s'", shown);
+        if (r == -2) return fail(c, INF_ERR_FORMAT, "key '%s': string length %" PRIu64 " exceeds the %" PRIu64 " bytes left in the file",
                                  shown, len, remaining(c));
         kv->str = dup_str(s, len);
-        if (!kv->str) return fail(c, "out of memory");
+        if (!kv->str) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
         kv->str_len = len;
         return 0;
     }
     if (kv->type != GGUF_TYPE_ARRAY) {
         size_t sz = type_sizes[kv->type];
-        if (remaining(c) < sz) return fail(c, "file truncated in the value of key '%s'", shown);
+        if (remaining(c) < sz) return fail(c, INF_ERR_FORMAT, "file truncated in the value of key '%s'", shown);
         kv->raw = c->base + c->pos;
         c->pos += sz;
         if (kv->type == GGUF_TYPE_BOOL && kv->raw[0] > 1)
-            return fail(c, "key '%s': invalid bool value %u", shown, kv->raw[0]);
+            return fail(c, INF_ERR_FORMAT, "key '%s': invalid bool value %u", shown, kv->raw[0]);
         return 0;
     }
     uint32_t at;
     uint64_t n;
-    if (rd_u32(c, &at)) return fail(c, "file truncated in the array type of key '%s'", shown);
-    if (at == GGUF_TYPE_ARRAY) return fail(c, "key '%s': nested arrays are not supported", shown);
-    if (at >= GGUF_TYPE_COUNT) return fail(c, "key '%s': unknown array element type %" PRIu32, shown, at);
-    if (rd_u64(c, &n)) return fail(c, "file truncated in the array length of key '%s'", shown);
+    if (rd_u32(c, &at)) return fail(c, INF_ERR_FORMAT, "file truncated in the array type of key '%s'", shown);
+    if (at == GGUF_TYPE_ARRAY) return fail(c, INF_ERR_UNSUPPORTED, "key '%s': nested arrays are not supported", shown);
+    if (at >= GGUF_TYPE_COUNT) return fail(c, INF_ERR_FORMAT, "key '%s': unknown array element type %" PRIu32, shown, at);
+    if (rd_u64(c, &n)) return fail(c, INF_ERR_FORMAT, "file truncated in the array length of key '%s'", shown);
     kv->arr_type = (enum gguf_type)at;
     kv->arr_n = n;
     kv->arr_data = c->base + c->pos;
     if (at == GGUF_TYPE_STRING) {
         if (n > remaining(c) / 8)
-            return fail(c, "key '%s': array of %" PRIu64 " strings cannot fit in the %" PRIu64 " bytes left in the file",
+            return fail(c, INF_ERR_FORMAT, "key '%s': array of %" PRIu64 " strings cannot fit in the %" PRIu64 " bytes left in the file",
                         shown, n, remaining(c));
         kv->str_offsets = malloc((size_t)(n ? n : 1) * sizeof *kv->str_offsets);
-        if (!kv->str_offsets) return fail(c, "out of memory");
+        if (!kv->str_offsets) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
         uint64_t start = c->pos;
         for (uint64_t i = 0; i < n; i++) {
             kv->str_offsets[i] = c->pos - start;
             const char *s;
             uint64_t len;
             int r = rd_str(c, &s, &len);
-            if (r == -1) return fail(c, "file truncated in string %" PRIu64 " of %" PRIu64 " of array '%s'", i, n, shown);
-            if (r == -2) return fail(c, "array '%s': string %" PRIu64 " is longer than the rest of the file", shown, i);
+            if (r == -1) return fail(c, INF_ERR_FORMAT, "file truncated in string %" PRIu64 " of %" PRIu64 " of array '%s'", i, n, shown);
+            if (r == -2) return fail(c, INF_ERR_FORMAT, "array '%s': string %" PRIu64 " is longer than the rest of the file", shown, i);
         }
         return 0;
     }
     size_t es = type_sizes[at];
     if (n > remaining(c) / es)
-        return fail(c, "key '%s': array of %" PRIu64 " %s values (%zu bytes each) extends past end of file (%" PRIu64 " bytes left)",
+        return fail(c, INF_ERR_FORMAT, "key '%s': array of %" PRIu64 " %s values (%zu bytes each) extends past end of file (%" PRIu64 " bytes left)",
                     shown, n, gguf_type_name((enum gguf_type)at), es, remaining(c));
     c->pos += n * es;
     return 0;
@@ -311,7 +304,7 @@ static int check_overlaps(struct gguf_file *f, struct ctx *c)
 {
     if (f->n_tensors < 2) return 0;
     const struct gguf_tensor **by_off = malloc((size_t)f->n_tensors * sizeof *by_off);
-    if (!by_off) return fail(c, "out of memory");
+    if (!by_off) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
     for (int64_t i = 0; i < f->n_tensors; i++) by_off[i] = &f->tensors[i];
     qsort(by_off, (size_t)f->n_tensors, sizeof *by_off, cmp_tensor_offset);
     const struct gguf_tensor *prev = NULL;
@@ -323,7 +316,7 @@ static int check_overlaps(struct gguf_file *f, struct ctx *c)
             show(prev->name, strlen(prev->name), a, sizeof a);
             show(t->name, strlen(t->name), b, sizeof b);
             free(by_off);
-            return fail(c, "tensors '%s' (offset %" PRIu64 ", size %" PRIu64 ") and '%s' (offset %" PRIu64
+            return fail(c, INF_ERR_FORMAT, "tensors '%s' (offset %" PRIu64 ", size %" PRIu64 ") and '%s' (offset %" PRIu64
                         ") overlap", a, prev->offset, prev->size, b, t->offset);
         }
         if (!prev || t->offset + t->size > prev->offset + prev->size) prev = t;
@@ -335,31 +328,31 @@ static int check_overlaps(struct gguf_file *f, struct ctx *c)
 static int parse(struct gguf_file *f, struct ctx *c)
 {
     char shown[96];
-    if (c->size < 4) return fail(c, "file too small to be GGUF (%" PRIu64 " bytes)", c->size);
+    if (c->size < 4) return fail(c, INF_ERR_FORMAT, "file too small to be GGUF (%" PRIu64 " bytes)", c->size);
     if (memcmp(c->base, GGUF_MAGIC, 4) != 0)
-        return fail(c, "not a GGUF file (magic is %02x %02x %02x %02x, want 'GGUF')",
+        return fail(c, INF_ERR_FORMAT, "not a GGUF file (magic is %02x %02x %02x %02x, want 'GGUF')",
                     c->base[0], c->base[1], c->base[2], c->base[3]);
     c->pos = 4;
     uint32_t version;
-    if (rd_u32(c, &version)) return fail(c, "file truncated in the header (version)");
-    if (version == 1) return fail(c, "GGUF version 1 is not supported (need 2 or 3)");
+    if (rd_u32(c, &version)) return fail(c, INF_ERR_FORMAT, "file truncated in the header (version)");
+    if (version == 1) return fail(c, INF_ERR_UNSUPPORTED, "GGUF version 1 is not supported (need 2 or 3)");
     if (version != 2 && version != 3) {
         if ((version & 0xffff) == 0 && (version >> 16) != 0)
-            return fail(c, "big-endian GGUF (version 0x%08" PRIx32 ") is not supported", version);
-        return fail(c, "unsupported GGUF version %" PRIu32 " (need 2 or 3)", version);
+            return fail(c, INF_ERR_FORMAT, "big-endian GGUF (version 0x%08" PRIx32 ") is not supported", version);
+        return fail(c, INF_ERR_UNSUPPORTED, "unsupported GGUF version %" PRIu32 " (need 2 or 3)", version);
     }
     f->version = version;
     uint64_t n_tensors, n_kv;
-    if (rd_u64(c, &n_tensors)) return fail(c, "file truncated in the header (tensor count)");
-    if (rd_u64(c, &n_kv)) return fail(c, "file truncated in the header (metadata count)");
+    if (rd_u64(c, &n_tensors)) return fail(c, INF_ERR_FORMAT, "file truncated in the header (tensor count)");
+    if (rd_u64(c, &n_kv)) return fail(c, INF_ERR_FORMAT, "file truncated in the header (metadata count)");
     if (n_kv > remaining(c) / MIN_KV_BYTES)
-        return fail(c, "metadata count %" PRIu64 " is impossible: the %" PRIu64 " bytes after the header hold at most %" PRIu64
+        return fail(c, INF_ERR_FORMAT, "metadata count %" PRIu64 " is impossible: the %" PRIu64 " bytes after the header hold at most %" PRIu64
                     " (file truncated or corrupt)", n_kv, remaining(c), remaining(c) / MIN_KV_BYTES);
     if (n_tensors > remaining(c) / MIN_TENSOR_BYTES)
-        return fail(c, "tensor count %" PRIu64 " is impossible: the %" PRIu64 " bytes after the header hold at most %" PRIu64
+        return fail(c, INF_ERR_FORMAT, "tensor count %" PRIu64 " is impossible: the %" PRIu64 " bytes after the header hold at most %" PRIu64
                     " (file truncated or corrupt)", n_tensors, remaining(c), remaining(c) / MIN_TENSOR_BYTES);
     if (n_kv * MIN_KV_BYTES + n_tensors * MIN_TENSOR_BYTES > remaining(c))
-        return fail(c, "%" PRIu64 " metadata pairs and %" PRIu64 " tensors cannot fit in the %" PRIu64
+        return fail(c, INF_ERR_FORMAT, "%" PRIu64 " metadata pairs and %" PRIu64 " tensors cannot fit in the %" PRIu64
                     " bytes after the header (file truncated or corrupt)",
                     n_kv, n_tensors, remaining(c));
 
@@ -367,7 +360,7 @@ static int parse(struct gguf_file *f, struct ctx *c)
     f->kv_sorted = malloc((size_t)(n_kv ? n_kv : 1) * sizeof *f->kv_sorted);
     f->tensors = calloc((size_t)(n_tensors ? n_tensors : 1), sizeof *f->tensors);
     f->t_sorted = malloc((size_t)(n_tensors ? n_tensors : 1) * sizeof *f->t_sorted);
-    if (!f->kv || !f->kv_sorted || !f->tensors || !f->t_sorted) return fail(c, "out of memory");
+    if (!f->kv || !f->kv_sorted || !f->tensors || !f->t_sorted) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
 
     /* metadata */
     for (uint64_t i = 0; i < n_kv; i++) {
@@ -375,30 +368,30 @@ static int parse(struct gguf_file *f, struct ctx *c)
         const char *k;
         uint64_t klen;
         int r = rd_str(c, &k, &klen);
-        if (r == -1) return fail(c, "file truncated in the name of metadata key #%" PRIu64 " of %" PRIu64, i, n_kv);
-        if (r == -2) return fail(c, "metadata key #%" PRIu64 ": name length %" PRIu64 " exceeds the rest of the file", i, klen);
-        if (klen == 0) return fail(c, "metadata key #%" PRIu64 " has an empty name", i);
-        if (memchr(k, 0, (size_t)klen)) return fail(c, "metadata key #%" PRIu64 " name contains a NUL byte", i);
+        if (r == -1) return fail(c, INF_ERR_FORMAT, "file truncated in the name of metadata key #%" PRIu64 " of %" PRIu64, i, n_kv);
+        if (r == -2) return fail(c, INF_ERR_FORMAT, "metadata key #%" PRIu64 ": name length %" PRIu64 " exceeds the rest of the file", i, klen);
+        if (klen == 0) return fail(c, INF_ERR_FORMAT, "metadata key #%" PRIu64 " has an empty name", i);
+        if (memchr(k, 0, (size_t)klen)) return fail(c, INF_ERR_FORMAT, "metadata key #%" PRIu64 " name contains a NUL byte", i);
         kv->key = dup_str(k, klen);
         f->n_kv = (int64_t)i + 1;
-        if (!kv->key) return fail(c, "out of memory");
+        if (!kv->key) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
         show(k, (size_t)klen, shown, sizeof shown);
         uint32_t t;
-        if (rd_u32(c, &t)) return fail(c, "file truncated in the type of key '%s'", shown);
-        if (t >= GGUF_TYPE_COUNT) return fail(c, "key '%s' has unknown value type %" PRIu32, shown, t);
+        if (rd_u32(c, &t)) return fail(c, INF_ERR_FORMAT, "file truncated in the type of key '%s'", shown);
+        if (t >= GGUF_TYPE_COUNT) return fail(c, INF_ERR_FORMAT, "key '%s' has unknown value type %" PRIu32, shown, t);
         kv->type = (enum gguf_type)t;
         if (parse_value(c, kv, shown)) return -1;
     }
     f->n_kv = (int64_t)n_kv;
     {
         int64_t *tmp = malloc((size_t)(n_kv ? n_kv : 1) * sizeof *tmp);
-        if (!tmp) return fail(c, "out of memory");
+        if (!tmp) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
         sort_keys(f, f->kv_sorted, tmp, f->n_kv, 0);
         free(tmp);
         for (int64_t i = 1; i < f->n_kv; i++)
             if (strcmp(f->kv[f->kv_sorted[i]].key, f->kv[f->kv_sorted[i - 1]].key) == 0) {
                 const char *k = f->kv[f->kv_sorted[i]].key;
-                return fail(c, "duplicate metadata key '%s'", show(k, strlen(k), shown, sizeof shown));
+                return fail(c, INF_ERR_FORMAT, "duplicate metadata key '%s'", show(k, strlen(k), shown, sizeof shown));
             }
     }
 
@@ -410,9 +403,9 @@ static int parse(struct gguf_file *f, struct ctx *c)
         uint64_t u;
         int neg;
         if (kv_int(&f->kv[ai], &s, &u, &neg) != GGUF_OK)
-            return fail(c, "general.alignment has type %s, want an integer", gguf_type_name(f->kv[ai].type));
+            return fail(c, INF_ERR_FORMAT, "general.alignment has type %s, want an integer", gguf_type_name(f->kv[ai].type));
         if (neg || u == 0 || (u & (u - 1)) != 0 || u > (1u << 30))
-            return fail(c, "general.alignment %s%" PRIu64 " is not a power of two (1 .. 2^30)", neg ? "-" : "",
+            return fail(c, INF_ERR_FORMAT, "general.alignment %s%" PRIu64 " is not a power of two (1 .. 2^30)", neg ? "-" : "",
                         neg ? (uint64_t)-(s + 1) + 1 : u);
         f->alignment = u;
     }
@@ -423,67 +416,67 @@ static int parse(struct gguf_file *f, struct ctx *c)
         const char *nm;
         uint64_t nlen;
         int r = rd_str(c, &nm, &nlen);
-        if (r == -1) return fail(c, "file truncated in the name of tensor #%" PRIu64 " of %" PRIu64, i, n_tensors);
-        if (r == -2) return fail(c, "tensor #%" PRIu64 ": name length %" PRIu64 " exceeds the rest of the file", i, nlen);
-        if (memchr(nm, 0, (size_t)nlen)) return fail(c, "tensor #%" PRIu64 " name contains a NUL byte", i);
+        if (r == -1) return fail(c, INF_ERR_FORMAT, "file truncated in the name of tensor #%" PRIu64 " of %" PRIu64, i, n_tensors);
+        if (r == -2) return fail(c, INF_ERR_FORMAT, "tensor #%" PRIu64 ": name length %" PRIu64 " exceeds the rest of the file", i, nlen);
+        if (memchr(nm, 0, (size_t)nlen)) return fail(c, INF_ERR_FORMAT, "tensor #%" PRIu64 " name contains a NUL byte", i);
         t->name = dup_str(nm, nlen);
         f->n_tensors = (int64_t)i + 1;
-        if (!t->name) return fail(c, "out of memory");
+        if (!t->name) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
         show(nm, (size_t)nlen, shown, sizeof shown);
         uint32_t nd;
-        if (rd_u32(c, &nd)) return fail(c, "file truncated in tensor '%s' (n_dims)", shown);
+        if (rd_u32(c, &nd)) return fail(c, INF_ERR_FORMAT, "file truncated in tensor '%s' (n_dims)", shown);
         if (nd < 1 || nd > GGUF_MAX_DIMS)
-            return fail(c, "tensor '%s' has %" PRIu32 " dimensions (allowed 1..%d)", shown, nd, GGUF_MAX_DIMS);
+            return fail(c, INF_ERR_FORMAT, "tensor '%s' has %" PRIu32 " dimensions (allowed 1..%d)", shown, nd, GGUF_MAX_DIMS);
         t->n_dims = nd;
         for (int d = 0; d < GGUF_MAX_DIMS; d++) t->ne[d] = 1;
         for (uint32_t d = 0; d < nd; d++) {
             uint64_t v;
-            if (rd_u64(c, &v)) return fail(c, "file truncated in tensor '%s' (shape)", shown);
+            if (rd_u64(c, &v)) return fail(c, INF_ERR_FORMAT, "file truncated in tensor '%s' (shape)", shown);
             if (v > (uint64_t)INT64_MAX)
-                return fail(c, "tensor '%s' dimension %" PRIu32 " is negative (%" PRId64 ")", shown, d, (int64_t)v);
+                return fail(c, INF_ERR_FORMAT, "tensor '%s' dimension %" PRIu32 " is negative (%" PRId64 ")", shown, d, (int64_t)v);
             t->ne[d] = (int64_t)v;
         }
         uint32_t type;
         uint64_t off;
-        if (rd_u32(c, &type)) return fail(c, "file truncated in tensor '%s' (type)", shown);
-        if (rd_u64(c, &off)) return fail(c, "file truncated in tensor '%s' (offset)", shown);
+        if (rd_u32(c, &type)) return fail(c, INF_ERR_FORMAT, "file truncated in tensor '%s' (type)", shown);
+        if (rd_u64(c, &off)) return fail(c, INF_ERR_FORMAT, "file truncated in tensor '%s' (offset)", shown);
         t->type = type;
         t->offset = off;
         if (!tensor_type_is_known((int)type))
-            return fail(c, "tensor '%s' has unknown tensor type %" PRIu32, shown, type);
+            return fail(c, INF_ERR_FORMAT, "tensor '%s' has unknown tensor type %" PRIu32, shown, type);
         int64_t blck = tensor_type_block_size((int)type);
         if (blck <= 0)
-            return fail(c, "tensor '%s' has tensor type %s (%" PRIu32 "), which ggml no longer defines",
+            return fail(c, INF_ERR_FORMAT, "tensor '%s' has tensor type %s (%" PRIu32 "), which ggml no longer defines",
                         shown, tensor_type_name((int)type), type);
         /* element count without overflow (limit 2^62) */
         uint64_t nel = 1;
         for (int d = 0; d < GGUF_MAX_DIMS; d++) {
             uint64_t v = (uint64_t)t->ne[d];
             if (v != 0 && nel > (UINT64_C(1) << 62) / v)
-                return fail(c, "tensor '%s' shape [%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 "] has too many elements",
+                return fail(c, INF_ERR_FORMAT, "tensor '%s' shape [%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 "] has too many elements",
                             shown, t->ne[0], t->ne[1], t->ne[2], t->ne[3]);
             nel *= v;
         }
         if (t->ne[0] % blck != 0)
-            return fail(c, "tensor '%s' of type %s has ne[0] = %" PRId64 ", not a multiple of its block size %" PRId64,
+            return fail(c, INF_ERR_FORMAT, "tensor '%s' of type %s has ne[0] = %" PRId64 ", not a multiple of its block size %" PRId64,
                         shown, tensor_type_name((int)type), t->ne[0], blck);
         int64_t rowb = tensor_row_bytes((int)type, t->ne[0]);
-        if (rowb < 0) return fail(c, "tensor '%s': cannot size a row of type %s", shown, tensor_type_name((int)type));
+        if (rowb < 0) return fail(c, INF_ERR_FORMAT, "tensor '%s': cannot size a row of type %s", shown, tensor_type_name((int)type));
         uint64_t row = (uint64_t)rowb;
         uint64_t rows = t->ne[0] ? nel / (uint64_t)t->ne[0] : 0;
         if (rows && row > (UINT64_C(1) << 62) / rows)
-            return fail(c, "tensor '%s' is too large", shown);
+            return fail(c, INF_ERR_FORMAT, "tensor '%s' is too large", shown);
         t->size = t->ne[0] ? row * rows : 0;
     }
     {
         int64_t *tmp = malloc((size_t)(n_tensors ? n_tensors : 1) * sizeof *tmp);
-        if (!tmp) return fail(c, "out of memory");
+        if (!tmp) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
         sort_keys(f, f->t_sorted, tmp, f->n_tensors, 1);
         free(tmp);
         for (int64_t i = 1; i < f->n_tensors; i++)
             if (strcmp(f->tensors[f->t_sorted[i]].name, f->tensors[f->t_sorted[i - 1]].name) == 0) {
                 const char *n = f->tensors[f->t_sorted[i]].name;
-                return fail(c, "duplicate tensor name '%s'", show(n, strlen(n), shown, sizeof shown));
+                return fail(c, INF_ERR_FORMAT, "duplicate tensor name '%s'", show(n, strlen(n), shown, sizeof shown));
             }
     }
 
@@ -492,14 +485,14 @@ static int parse(struct gguf_file *f, struct ctx *c)
     uint64_t data = c->pos + (a - c->pos % a) % a;
     f->data_offset = data;
     if (n_tensors > 0 && data > c->size)
-        return fail(c, "tensor data section starts at %" PRIu64 ", past end of file (%" PRIu64 ")", data, c->size);
+        return fail(c, INF_ERR_FORMAT, "tensor data section starts at %" PRIu64 ", past end of file (%" PRIu64 ")", data, c->size);
     for (int64_t i = 0; i < f->n_tensors; i++) {
         struct gguf_tensor *t = &f->tensors[i];
         show(t->name, strlen(t->name), shown, sizeof shown);
         if (t->offset % a != 0)
-            return fail(c, "tensor '%s' offset %" PRIu64 " is not a multiple of the alignment %" PRIu64, shown, t->offset, a);
+            return fail(c, INF_ERR_FORMAT, "tensor '%s' offset %" PRIu64 " is not a multiple of the alignment %" PRIu64, shown, t->offset, a);
         if (t->offset > c->size - data || t->size > c->size - data - t->offset)
-            return fail(c, "tensor '%s' extends past end of file (offset %" PRIu64 ", size %" PRIu64 ", file %" PRIu64 ")",
+            return fail(c, INF_ERR_FORMAT, "tensor '%s' extends past end of file (offset %" PRIu64 ", size %" PRIu64 ", file %" PRIu64 ")",
                         shown, t->offset > UINT64_MAX - data ? t->offset : data + t->offset, t->size, c->size);
         t->file_offset = data + t->offset;
         t->data = c->base + t->file_offset;
@@ -507,7 +500,7 @@ static int parse(struct gguf_file *f, struct ctx *c)
     /* no two tensors may share bytes: sort by offset, compare neighbours */
     if (f->n_tensors > 1) {
         int64_t *idx = malloc((size_t)f->n_tensors * 2 * sizeof *idx);
-        if (!idx) return fail(c, "out of memory");
+        if (!idx) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
         int64_t *tmp = idx + f->n_tensors;
         for (int64_t i = 0; i < f->n_tensors; i++) idx[i] = i;
         for (int64_t w = 1; w < f->n_tensors; w *= 2) {
@@ -533,7 +526,7 @@ static int parse(struct gguf_file *f, struct ctx *c)
                     show(p->name, strlen(p->name), shown2, sizeof shown2);
                     show(t->name, strlen(t->name), shown, sizeof shown);
                     free(idx);
-                    return fail(c, "tensor '%s' (offset %" PRIu64 ", size %" PRIu64 ") overlaps tensor '%s' (offset %" PRIu64 ")",
+                    return fail(c, INF_ERR_FORMAT, "tensor '%s' (offset %" PRIu64 ", size %" PRIu64 ") overlaps tensor '%s' (offset %" PRIu64 ")",
                                 shown, data + t->offset, t->size, shown2, data + p->offset);
                 }
             }
@@ -544,9 +537,9 @@ static int parse(struct gguf_file *f, struct ctx *c)
     return check_overlaps(f, c);
 }
 
-static int open_common(struct gguf_file *f, const char *name, char *err, size_t err_size)
+static int open_common(struct gguf_file *f, const char *name, inf_error *err)
 {
-    struct ctx c = { name, f->base, f->size, 0, err, err_size };
+    struct ctx c = { name, f->base, f->size, 0, err };
     if (parse(f, &c)) return -1;
     return 0;
 }
@@ -560,25 +553,25 @@ static void gguf_free(struct gguf_file *f)
 }
 
 int gguf_open_memory(const void *data, size_t size, const char *name,
-                     struct gguf_file **out, char *err, size_t err_size)
+                     struct gguf_file **out, inf_error *err)
 {
     *out = NULL;
     if (!name) name = "<memory>";
-    if (err && err_size) err[0] = 0;
+    inf_error_clear(err);
     struct gguf_file *f = calloc(1, sizeof *f);
     if (!f || !(f->path = strdup(name))) {
         free(f);
-        if (err && err_size) snprintf(err, err_size, "%s: out of memory", name);
+        err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", name);
         return -1;
     }
     f->base = data;
     f->size = size;
     if (!data && size) {
         gguf_free(f);
-        if (err && err_size) snprintf(err, err_size, "%s: NULL buffer", name);
+        err_fail(err, INF_ERR_FORMAT, "%s: NULL buffer", name);
         return -1;
     }
-    if (open_common(f, name, err, err_size)) {
+    if (open_common(f, name, err)) {
         gguf_free(f);
         return -1;
     }
@@ -586,23 +579,23 @@ int gguf_open_memory(const void *data, size_t size, const char *name,
     return 0;
 }
 
-int gguf_open(const char *path, struct gguf_file **out, char *err, size_t err_size)
+int gguf_open(const char *path, struct gguf_file **out, inf_error *err)
 {
     *out = NULL;
-    if (err && err_size) err[0] = 0;
+    inf_error_clear(err);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        if (err && err_size) snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        err_fail(err, errno == ENOENT ? INF_ERR_NOT_FOUND : INF_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        if (err && err_size) snprintf(err, err_size, "%s: cannot stat: %s", path, strerror(errno));
+        err_fail(err, INF_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
         close(fd);
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
-        if (err && err_size) snprintf(err, err_size, "%s: not a regular file", path);
+        err_fail(err, INF_ERR_FORMAT, "%s: not a regular file", path);
         close(fd);
         return -1;
     }
@@ -610,14 +603,14 @@ int gguf_open(const char *path, struct gguf_file **out, char *err, size_t err_si
     if (!f || !(f->path = strdup(path))) {
         free(f);
         close(fd);
-        if (err && err_size) snprintf(err, err_size, "%s: out of memory", path);
+        err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", path);
         return -1;
     }
     f->size = (uint64_t)st.st_size;
     if (f->size == 0) {
         close(fd);
         gguf_free(f);
-        if (err && err_size) snprintf(err, err_size, "%s: file is empty, not a GGUF file", path);
+        err_fail(err, INF_ERR_FORMAT, "%s: file is empty, not a GGUF file", path);
         return -1;
     }
     void *m = mmap(NULL, (size_t)f->size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -625,12 +618,12 @@ int gguf_open(const char *path, struct gguf_file **out, char *err, size_t err_si
     close(fd);
     if (m == MAP_FAILED) {
         gguf_free(f);
-        if (err && err_size) snprintf(err, err_size, "%s: cannot map %" PRIu64 " bytes: %s", path, (uint64_t)st.st_size, strerror(saved));
+        err_fail(err, INF_ERR_IO, "%s: cannot map %" PRIu64 " bytes: %s", path, (uint64_t)st.st_size, strerror(saved));
         return -1;
     }
     f->base = m;
     f->mapped = 1;
-    if (open_common(f, path, err, err_size)) {
+    if (open_common(f, path, err)) {
         gguf_free(f);
         return -1;
     }

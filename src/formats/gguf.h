@@ -27,6 +27,8 @@
 #ifndef INF_FORMATS_GGUF_H
 #define INF_FORMATS_GGUF_H
 
+#include "base/error.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -99,13 +101,13 @@ struct gguf_array {
  * 0 is returned; on failure -1, *out = NULL and err holds e.g.
  * "model.gguf: tensor 'blk.3.attn_q.weight' extends past end of file
  *  (offset 81920, size 65536, file 100000)". */
-int gguf_open(const char *path, struct gguf_file **out, char *err, size_t err_size);
+int gguf_open(const char *path, struct gguf_file **out, inf_error *err);
 
 /* Same over a caller-owned buffer, which must stay valid and unchanged until
  * gguf_close(); nothing is copied. name is used in error messages (may be
  * NULL: "<memory>"). Handy for fuzzing and tests. */
 int gguf_open_memory(const void *data, size_t size, const char *name,
-                     struct gguf_file **out, char *err, size_t err_size);
+                     struct gguf_file **out, inf_error *err);
 
 /* Releases the mapping and all tables. NULL is a no-op. */
 void gguf_close(struct gguf_file *f);

@@ -2,6 +2,8 @@
  * hf_config (see hf_config.h). JSON via cJSON. */
 #include "formats/hf_config.h"
 
+#include "base/file.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -10,67 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void set_err(char *err, size_t err_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t err_size, const char *fmt, ...)
-{
-    if (!err || err_size == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-}
-
-char *hf_read_file(const char *path, size_t max, size_t *len, char *err, size_t err_size)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        set_err(err, err_size, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 1 >= cap) {
-            if (cap >= max) {
-                set_err(err, err_size, "%s: larger than %zu bytes", path, max);
-                free(buf);
-                fclose(fp);
-                return NULL;
-            }
-            cap = cap ? cap * 2 : 16384;
-            if (cap > max) cap = max;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                set_err(err, err_size, "%s: out of memory", path);
-                free(buf);
-                fclose(fp);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, fp);
-        n += got;
-        if (got == 0) break;
-    }
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad) {
-        set_err(err, err_size, "%s: read error", path);
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    if (len) *len = n;
-    return buf;
-}
-
 /* ---- typed getters: absent keys (or JSON null) keep the default ---- */
 
 struct reader {
     const char *name; /* file name for messages */
-    char *err;
-    size_t err_size;
+    inf_error *err;
     int failed;
 };
 
@@ -86,7 +32,7 @@ static void read_int(struct reader *r, const cJSON *obj, const char *key, int *o
     if (!it || r->failed) return;
     double v = it->valuedouble;
     if (!cJSON_IsNumber(it) || v != floor(v) || v < lo || v > hi) {
-        set_err(r->err, r->err_size, "%s: \"%s\" must be an integer in [%d, %d]", r->name, key, lo, hi);
+        err_fail(r->err, INF_ERR_FORMAT, "%s: \"%s\" must be an integer in [%d, %d]", r->name, key, lo, hi);
         r->failed = 1;
         return;
     }
@@ -98,7 +44,7 @@ static void read_float(struct reader *r, const cJSON *obj, const char *key, floa
     const cJSON *it = get(obj, key);
     if (!it || r->failed) return;
     if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble)) {
-        set_err(r->err, r->err_size, "%s: \"%s\" must be a finite number", r->name, key);
+        err_fail(r->err, INF_ERR_FORMAT, "%s: \"%s\" must be a finite number", r->name, key);
         r->failed = 1;
         return;
     }
@@ -110,7 +56,7 @@ static void read_bool(struct reader *r, const cJSON *obj, const char *key, bool 
     const cJSON *it = get(obj, key);
     if (!it || r->failed) return;
     if (!cJSON_IsBool(it)) {
-        set_err(r->err, r->err_size, "%s: \"%s\" must be true or false", r->name, key);
+        err_fail(r->err, INF_ERR_FORMAT, "%s: \"%s\" must be true or false", r->name, key);
         r->failed = 1;
         return;
     }
@@ -122,7 +68,7 @@ static void read_str(struct reader *r, const cJSON *obj, const char *key, char *
     const cJSON *it = get(obj, key);
     if (!it || r->failed) return;
     if (!cJSON_IsString(it)) {
-        set_err(r->err, r->err_size, "%s: \"%s\" must be a string", r->name, key);
+        err_fail(r->err, INF_ERR_FORMAT, "%s: \"%s\" must be a string", r->name, key);
         r->failed = 1;
         return;
     }
@@ -148,7 +94,7 @@ static void read_eos(struct reader *r, const cJSON *obj, struct hf_config *c)
         return;
     }
     if (!cJSON_IsArray(it)) {
-        set_err(r->err, r->err_size, "%s: \"eos_token_id\" must be an integer or a list of integers", r->name);
+        err_fail(r->err, INF_ERR_FORMAT, "%s: \"eos_token_id\" must be an integer or a list of integers", r->name);
         r->failed = 1;
         return;
     }
@@ -156,7 +102,7 @@ static void read_eos(struct reader *r, const cJSON *obj, struct hf_config *c)
     for (const cJSON *e = it->child; e; e = e->next, i++) {
         double v = e->valuedouble;
         if (!cJSON_IsNumber(e) || v != floor(v) || v < 0 || v > INT32_MAX) {
-            set_err(r->err, r->err_size, "%s: \"eos_token_id\"[%d] is not a token id", r->name, i);
+            err_fail(r->err, INF_ERR_FORMAT, "%s: \"eos_token_id\"[%d] is not a token id", r->name, i);
             r->failed = 1;
             return;
         }
@@ -203,7 +149,7 @@ static void read_rope_scaling(struct reader *r, const cJSON *obj, struct hf_conf
     const cJSON *rs = get(obj, "rope_scaling");
     if (!rs || r->failed) return;
     if (!cJSON_IsObject(rs)) {
-        set_err(r->err, r->err_size, "%s: \"rope_scaling\" must be an object or null", r->name);
+        err_fail(r->err, INF_ERR_FORMAT, "%s: \"rope_scaling\" must be an object or null", r->name);
         r->failed = 1;
         return;
     }
@@ -213,7 +159,7 @@ static void read_rope_scaling(struct reader *r, const cJSON *obj, struct hf_conf
     if (strcmp(type, "default") == 0) return;
     if (strcmp(type, "llama3") != 0 && strcmp(type, "linear") != 0) {
         if (!r->failed)
-            set_err(r->err, r->err_size, "%s: rope_scaling type '%s' is not supported (llama3, linear)", r->name, type);
+            err_fail(r->err, INF_ERR_UNSUPPORTED, "%s: rope_scaling type '%s' is not supported (llama3, linear)", r->name, type);
         r->failed = 1;
         return;
     }
@@ -232,14 +178,14 @@ static void read_layer_types(struct reader *r, const cJSON *obj, struct hf_confi
     const cJSON *lt = get(obj, "layer_types");
     if (lt) {
         if (!cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != c->num_layers) {
-            set_err(r->err, r->err_size, "%s: \"layer_types\" must list %d layer types", r->name, c->num_layers);
+            err_fail(r->err, INF_ERR_FORMAT, "%s: \"layer_types\" must list %d layer types", r->name, c->num_layers);
             r->failed = 1;
             return;
         }
         int i = 0;
         for (const cJSON *e = lt->child; e; e = e->next, i++) {
             if (!cJSON_IsString(e)) {
-                set_err(r->err, r->err_size, "%s: \"layer_types\"[%d] is not a string", r->name, i);
+                err_fail(r->err, INF_ERR_FORMAT, "%s: \"layer_types\"[%d] is not a string", r->name, i);
                 r->failed = 1;
                 return;
             }
@@ -262,7 +208,7 @@ static void read_quantization(struct reader *r, const cJSON *root, struct hf_con
         const cJSON *mode = q ? get(q, "mode") : NULL;
         if (q && !(mode && cJSON_IsString(mode) && strcmp(mode->valuestring, "affine") == 0)) {
             const cJSON *m = get(q, "quant_method");
-            set_err(r->err, r->err_size, "%s: quantization_config method '%s' is not supported (MLX affine only)",
+            err_fail(r->err, INF_ERR_UNSUPPORTED, "%s: quantization_config method '%s' is not supported (MLX affine only)",
                     r->name, m && cJSON_IsString(m) ? m->valuestring : "?");
             r->failed = 1;
             return;
@@ -270,13 +216,13 @@ static void read_quantization(struct reader *r, const cJSON *root, struct hf_con
     }
     if (!q || r->failed) return;
     if (!cJSON_IsObject(q)) {
-        set_err(r->err, r->err_size, "%s: \"quantization\" must be an object", r->name);
+        err_fail(r->err, INF_ERR_FORMAT, "%s: \"quantization\" must be an object", r->name);
         r->failed = 1;
         return;
     }
     const cJSON *mode = get(q, "mode");
     if (mode && (!cJSON_IsString(mode) || strcmp(mode->valuestring, "affine") != 0)) {
-        set_err(r->err, r->err_size, "%s: quantization mode '%s' is not supported (affine only)", r->name,
+        err_fail(r->err, INF_ERR_UNSUPPORTED, "%s: quantization mode '%s' is not supported (affine only)", r->name,
                 cJSON_IsString(mode) ? mode->valuestring : "?");
         r->failed = 1;
         return;
@@ -286,7 +232,7 @@ static void read_quantization(struct reader *r, const cJSON *root, struct hf_con
     if (r->failed) return;
     if ((c->quant_bits != 4 && c->quant_bits != 8) ||
         (c->quant_group != 32 && c->quant_group != 64 && c->quant_group != 128)) {
-        set_err(r->err, r->err_size, "%s: quantization bits %d, group_size %d not supported (bits 4 or 8; group 32, 64 or 128)",
+        err_fail(r->err, INF_ERR_UNSUPPORTED, "%s: quantization bits %d, group_size %d not supported (bits 4 or 8; group 32, 64 or 128)",
                 r->name, c->quant_bits, c->quant_group);
         r->failed = 1;
     }
@@ -325,25 +271,25 @@ static int check_required(struct reader *r, struct hf_config *c)
     int vals[] = {c->vocab_size, c->hidden_size, c->intermediate_size, c->num_layers, c->num_heads};
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
         if (vals[i] <= 0) {
-            set_err(r->err, r->err_size, "%s: missing \"%s\"", r->name, names[i]);
+            err_fail(r->err, INF_ERR_FORMAT, "%s: missing \"%s\"", r->name, names[i]);
             return -1;
         }
     if (c->num_kv_heads <= 0) c->num_kv_heads = c->num_heads;
     if (c->head_dim <= 0) {
         if (c->hidden_size % c->num_heads != 0) {
-            set_err(r->err, r->err_size, "%s: no \"head_dim\" and hidden_size %d is not a multiple of %d heads",
+            err_fail(r->err, INF_ERR_FORMAT, "%s: no \"head_dim\" and hidden_size %d is not a multiple of %d heads",
                     r->name, c->hidden_size, c->num_heads);
             return -1;
         }
         c->head_dim = c->hidden_size / c->num_heads;
     }
     if (c->num_heads % c->num_kv_heads != 0) {
-        set_err(r->err, r->err_size, "%s: num_attention_heads %d is not a multiple of num_key_value_heads %d",
+        err_fail(r->err, INF_ERR_FORMAT, "%s: num_attention_heads %d is not a multiple of num_key_value_heads %d",
                 r->name, c->num_heads, c->num_kv_heads);
         return -1;
     }
     if (!(c->rms_norm_eps > 0) || !(c->rope_theta > 0)) {
-        set_err(r->err, r->err_size, "%s: rms_norm_eps and rope_theta must be positive", r->name);
+        err_fail(r->err, INF_ERR_FORMAT, "%s: rms_norm_eps and rope_theta must be positive", r->name);
         return -1;
     }
     return 0;
@@ -361,13 +307,13 @@ static void set_defaults(struct hf_config *c)
 }
 
 int hf_config_parse(const char *json, size_t len, const char *name, struct hf_config *c,
-                    char *err, size_t err_size)
+                    inf_error *err)
 {
-    struct reader r = {name ? name : "config.json", err, err_size, 0};
+    struct reader r = {name ? name : "config.json", err, 0};
     set_defaults(c);
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root || !cJSON_IsObject(root)) {
-        set_err(err, err_size, "%s: not a JSON object", r.name);
+        err_fail(err, INF_ERR_FORMAT, "%s: not a JSON object", r.name);
         cJSON_Delete(root);
         return -1;
     }
@@ -381,7 +327,7 @@ int hf_config_parse(const char *json, size_t len, const char *name, struct hf_co
             c->engine_arch = arch_table[i].engine_arch;
         }
     if (!r.failed && c->arch == HF_ARCH_UNKNOWN) {
-        set_err(err, err_size, "%s: model_type '%s' is not supported (llama, mistral, qwen2, qwen3, gemma3_text, gemma3)",
+        err_fail(err, INF_ERR_UNSUPPORTED, "%s: model_type '%s' is not supported (llama, mistral, qwen2, qwen3, gemma3_text, gemma3)",
                 r.name, c->model_type[0] ? c->model_type : "(missing)");
         r.failed = 1;
     }
@@ -392,7 +338,7 @@ int hf_config_parse(const char *json, size_t len, const char *name, struct hf_co
             c->multimodal_wrapper = true;
             text = get(root, "text_config");
             if (!cJSON_IsObject(text)) {
-                set_err(err, err_size, "%s: model_type gemma3 needs a \"text_config\" object", r.name);
+                err_fail(err, INF_ERR_FORMAT, "%s: model_type gemma3 needs a \"text_config\" object", r.name);
                 r.failed = 1;
             }
             /* Special ids and the tie flag may sit at the top level. */
@@ -413,12 +359,12 @@ int hf_config_parse(const char *json, size_t len, const char *name, struct hf_co
 }
 
 int hf_generation_config_parse(const char *json, size_t len, const char *name, struct hf_config *c,
-                               char *err, size_t err_size)
+                               inf_error *err)
 {
-    struct reader r = {name ? name : "generation_config.json", err, err_size, 0};
+    struct reader r = {name ? name : "generation_config.json", err, 0};
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root || !cJSON_IsObject(root)) {
-        set_err(err, err_size, "%s: not a JSON object", r.name);
+        err_fail(err, INF_ERR_FORMAT, "%s: not a JSON object", r.name);
         cJSON_Delete(root);
         return -1;
     }
@@ -432,26 +378,26 @@ int hf_generation_config_parse(const char *json, size_t len, const char *name, s
     return r.failed ? -1 : 0;
 }
 
-int hf_config_load_dir(const char *dir, struct hf_config *cfg, char *err, size_t err_size)
+int hf_config_load_dir(const char *dir, struct hf_config *cfg, inf_error *err)
 {
     size_t plen = strlen(dir) + 32;
     char *path = malloc(plen);
     if (!path) {
-        set_err(err, err_size, "%s: out of memory", dir);
+        err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", dir);
         return -1;
     }
     snprintf(path, plen, "%s/config.json", dir);
     size_t len = 0;
-    char *text = hf_read_file(path, 16u << 20, &len, err, err_size);
-    int rc = text ? hf_config_parse(text, len, path, cfg, err, err_size) : -1;
+    char *text = file_read_all(path, 16u << 20, &len, err);
+    int rc = text ? hf_config_parse(text, len, path, cfg, err) : -1;
     free(text);
     if (rc == 0) {
         snprintf(path, plen, "%s/generation_config.json", dir);
         FILE *probe = fopen(path, "rb");
         if (probe) {
             fclose(probe);
-            text = hf_read_file(path, 16u << 20, &len, err, err_size);
-            rc = text ? hf_generation_config_parse(text, len, path, cfg, err, err_size) : -1;
+            text = file_read_all(path, 16u << 20, &len, err);
+            rc = text ? hf_generation_config_parse(text, len, path, cfg, err) : -1;
             free(text);
         }
     }

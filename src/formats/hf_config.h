@@ -13,6 +13,8 @@
 #ifndef INF_FORMATS_HF_CONFIG_H
 #define INF_FORMATS_HF_CONFIG_H
 
+#include "base/error.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,15 +81,15 @@ struct hf_config {
  * Returns 0, or -1 with err naming the key (missing, wrong type, out of
  * range, unsupported model_type / quantisation). */
 int hf_config_parse(const char *json, size_t len, const char *name, struct hf_config *cfg,
-                    char *err, size_t err_size);
+                    inf_error *err);
 
 /* Merge generation_config.json: its eos_token_id (an int or a list) is
  * added to cfg->eos_token_ids (duplicates dropped); bos/pad fill unset ones. */
 int hf_generation_config_parse(const char *json, size_t len, const char *name, struct hf_config *cfg,
-                               char *err, size_t err_size);
+                               inf_error *err);
 
 /* Read dir/config.json and, when present, dir/generation_config.json. */
-int hf_config_load_dir(const char *dir, struct hf_config *cfg, char *err, size_t err_size);
+int hf_config_load_dir(const char *dir, struct hf_config *cfg, inf_error *err);
 
 /* Only the facts Discover needs, tolerant of everything else:
  * model_type (or "") and quantisation bits/group (0 when none). */
@@ -100,9 +102,6 @@ int hf_config_peek(const char *json, size_t len, char *model_type, size_t mt_siz
  * has no llama3 scaling (out untouched) or n > max. */
 int hf_config_rope_factors(const struct hf_config *cfg, float *out, int max);
 
-/* Read a whole small file into a malloc'd NUL-terminated buffer (max bytes);
- * NULL with err on failure. Shared by the HF loader and Discover. */
-char *hf_read_file(const char *path, size_t max, size_t *len, char *err, size_t err_size);
 
 #ifdef __cplusplus
 }

@@ -22,16 +22,6 @@
 
 #define ALIGN 32
 
-static void set_err(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t err_size, const char *fmt, ...)
-{
-    if (!err || !err_size) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- tensors ---- */
 
 struct out_tensor {
@@ -90,7 +80,7 @@ static int permute_heads_for(const struct hf_config *cfg, const char *gguf)
 }
 
 static int plan_one(struct plan *p, const struct hf_config *cfg, const struct safetensors_set *set,
-                    const struct safetensors_tensor *t, const struct safetensors_file *f, char *err, size_t es)
+                    const struct safetensors_tensor *t, const struct safetensors_file *f, inf_error *err)
 {
     char gname[96];
     unsigned flags = 0;
@@ -99,7 +89,7 @@ static int plan_one(struct plan *p, const struct hf_config *cfg, const struct sa
     if (strcmp(gname, "output.weight") == 0 && cfg->tie_word_embeddings) return 0;
     struct out_tensor *o = plan_add(p);
     if (!o) {
-        set_err(err, es, "out of memory");
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         return -1;
     }
     snprintf(o->name, sizeof o->name, "%s", gname);
@@ -116,7 +106,7 @@ static int plan_one(struct plan *p, const struct hf_config *cfg, const struct sa
         int bits = cfg->quant_bits;
         if (!o->scales || !o->biases || bits == 0 || t->n_dims != 2 || o->scales->n_dims != 2 ||
             o->scales->dtype != o->biases->dtype) {
-            set_err(err, es, "%s: tensor '%s': uint32 weight without usable MLX scales/biases", safetensors_path(f),
+            err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s': uint32 weight without usable MLX scales/biases", safetensors_path(f),
                     t->name);
             return -1;
         }
@@ -128,7 +118,7 @@ static int plan_one(struct plan *p, const struct hf_config *cfg, const struct sa
         if (mt < 0 || o->ne[0] % cfg->quant_group || o->scales->shape[0] != o->ne[1] ||
             o->scales->shape[1] != o->ne[0] / cfg->quant_group || o->biases->shape[0] != o->ne[1] ||
             o->biases->shape[1] != o->ne[0] / cfg->quant_group) {
-            set_err(err, es, "%s: tensor '%s': MLX scales/biases do not fit the weight", safetensors_path(f), t->name);
+            err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s': MLX scales/biases do not fit the weight", safetensors_path(f), t->name);
             return -1;
         }
         o->type = TENSOR_TYPE_F32;
@@ -136,7 +126,7 @@ static int plan_one(struct plan *p, const struct hf_config *cfg, const struct sa
     } else {
         int type = st_engine_type(t->dtype);
         if (type < 0 || t->n_dims < 1 || t->n_dims > 2) {
-            set_err(err, es, "%s: tensor '%s': dtype %s with %d dimensions cannot be converted", safetensors_path(f),
+            err_fail(err, INF_ERR_UNSUPPORTED, "%s: tensor '%s': dtype %s with %d dimensions cannot be converted", safetensors_path(f),
                     t->name, safetensors_dtype_name(t->dtype), t->n_dims);
             return -1;
         }
@@ -147,7 +137,7 @@ static int plan_one(struct plan *p, const struct hf_config *cfg, const struct sa
         o->type = t->n_dims == 1 ? TENSOR_TYPE_F32 : type;
     }
     if (o->permute_heads && (o->ne[o->n_dims == 2 ? 1 : 0] % (2 * o->permute_heads) != 0)) {
-        set_err(err, es, "%s: tensor '%s': %lld rows cannot be split into %d heads", safetensors_path(f), t->name,
+        err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s': %lld rows cannot be split into %d heads", safetensors_path(f), t->name,
                 (long long)o->ne[1], o->permute_heads);
         return -1;
     }
@@ -164,21 +154,20 @@ static int cmp_begin(const void *a, const void *b)
 /* Tensors in storage order (shard by shard, by offset), as llama.cpp's
  * converter and make_model.py's hf2gguf walk them, so that equal inputs
  * give byte-identical files. */
-static int build_plan(struct plan *p, const struct hf_config *cfg, const struct safetensors_set *set, char *err,
-                      size_t es)
+static int build_plan(struct plan *p, const struct hf_config *cfg, const struct safetensors_set *set, inf_error *err)
 {
     for (int fi = 0; fi < safetensors_set_n_files(set); fi++) {
         const struct safetensors_file *f = safetensors_set_file(set, fi);
         int64_t n = safetensors_n_tensors(f);
         const struct safetensors_tensor **order = malloc((size_t)(n ? n : 1) * sizeof *order);
         if (!order) {
-            set_err(err, es, "out of memory");
+            err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
             return -1;
         }
         for (int64_t i = 0; i < n; i++) order[i] = safetensors_tensor_at(f, i);
         qsort(order, (size_t)n, sizeof *order, cmp_begin);
         int rc = 0;
-        for (int64_t i = 0; i < n && rc == 0; i++) rc = plan_one(p, cfg, set, order[i], f, err, es);
+        for (int64_t i = 0; i < n && rc == 0; i++) rc = plan_one(p, cfg, set, order[i], f, err);
         free(order);
         if (rc != 0) return -1;
     }
@@ -186,7 +175,7 @@ static int build_plan(struct plan *p, const struct hf_config *cfg, const struct 
     if (strcmp(cfg->rope_scaling_type, "llama3") == 0 && cfg->arch == HF_ARCH_LLAMA && n > 0) {
         struct out_tensor *o = plan_add(p);
         if (!o || !(o->synth = malloc((size_t)n * sizeof(float)))) {
-            set_err(err, es, "out of memory");
+            err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
             return -1;
         }
         hf_config_rope_factors(cfg, o->synth, n);
@@ -313,19 +302,19 @@ static int write_padding(FILE *fp, uint64_t at)
 }
 
 static int write_file(const char *out_path, struct gguf_wbuf *hdr, const struct plan *p, const struct hf_config *cfg,
-                      char *err, size_t es)
+                      inf_error *err)
 {
     size_t plen = strlen(out_path) + 16;
     char *tmp_path = malloc(plen);
     if (!tmp_path) {
-        set_err(err, es, "out of memory");
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         return -1;
     }
     snprintf(tmp_path, plen, "%s.tmpXXXXXX", out_path);
     int fd = mkstemp(tmp_path);
     FILE *fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!fp) {
-        set_err(err, es, "%s: cannot create: %s", out_path, strerror(errno));
+        err_fail(err, INF_ERR_IO, "%s: cannot create: %s", out_path, strerror(errno));
         if (fd >= 0) {
             close(fd);
             unlink(tmp_path);
@@ -337,7 +326,7 @@ static int write_file(const char *out_path, struct gguf_wbuf *hdr, const struct 
     for (int i = 0; i < p->n && rc == 0; i++) {
         unsigned char *data = tensor_bytes(&p->t[i], cfg);
         if (!data) {
-            set_err(err, es, "%s: out of memory converting '%s'", out_path, p->t[i].name);
+            err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory converting '%s'", out_path, p->t[i].name);
             rc = -2;
             break;
         }
@@ -346,7 +335,7 @@ static int write_file(const char *out_path, struct gguf_wbuf *hdr, const struct 
     }
     if (fclose(fp) != 0 && rc == 0) rc = -1;
     if (rc == -1 || (rc == 0 && rename(tmp_path, out_path) != 0)) {
-        set_err(err, es, "%s: write failed: %s", out_path, strerror(errno));
+        err_fail(err, INF_ERR_IO, "%s: write failed: %s", out_path, strerror(errno));
         rc = -1;
     }
     if (rc != 0) unlink(tmp_path);
@@ -355,16 +344,16 @@ static int write_file(const char *out_path, struct gguf_wbuf *hdr, const struct 
 }
 
 int hf_convert_to_gguf(const char *dir, const char *out_path, const struct hf_convert_options *opts,
-                       char *err, size_t err_size)
+                       inf_error *err)
 {
     struct hf_config cfg;
     struct safetensors_set *set = NULL;
     struct plan plan = {0};
     struct gguf_wbuf kvs = {0}, hdr = {0};
     int rc = -1;
-    if (hf_config_load_dir(dir, &cfg, err, err_size) != 0 || safetensors_set_open(dir, &set, err, err_size) != 0)
+    if (hf_config_load_dir(dir, &cfg, err) != 0 || safetensors_set_open(dir, &set, err) != 0)
         goto done;
-    if (build_plan(&plan, &cfg, set, err, err_size) != 0) goto done;
+    if (build_plan(&plan, &cfg, set, err) != 0) goto done;
     /* file type: the embedding's (MLX is written as f32). */
     int file_type = 0;
     for (int i = 0; i < plan.n; i++)
@@ -383,13 +372,13 @@ int hf_convert_to_gguf(const char *dir, const char *out_path, const struct hf_co
     model_kvs(&kvs, &cfg, name, file_type);
     if (opts && opts->vocab_from) {
         int n_tokens = 0;
-        if (gguf_tokenizer_copy_kvs(&kvs, opts->vocab_from, &n_tokens, err, err_size) != 0) goto done;
+        if (gguf_tokenizer_copy_kvs(&kvs, opts->vocab_from, &n_tokens, err) != 0) goto done;
         if (n_tokens != cfg.vocab_size) {
-            set_err(err, err_size, "%s has %d tokens but %s/config.json says vocab_size %d", opts->vocab_from,
+            err_fail(err, INF_ERR_FORMAT, "%s has %d tokens but %s/config.json says vocab_size %d", opts->vocab_from,
                     n_tokens, dir, cfg.vocab_size);
             goto done;
         }
-    } else if (hf_tokenizer_gguf_kvs(&kvs, dir, cfg.vocab_size, opts ? opts->pre : NULL, err, err_size) != 0) {
+    } else if (hf_tokenizer_gguf_kvs(&kvs, dir, cfg.vocab_size, opts ? opts->pre : NULL, err) != 0) {
         goto done;
     }
     gguf_wbuf_put(&hdr, "GGUF", 4);
@@ -406,10 +395,10 @@ int hf_convert_to_gguf(const char *dir, const char *out_path, const struct hf_co
         gguf_wbuf_u64(&hdr, o->offset);
     }
     if (hdr.oom || kvs.oom) {
-        set_err(err, err_size, "out of memory");
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         goto done;
     }
-    rc = write_file(out_path, &hdr, &plan, &cfg, err, err_size);
+    rc = write_file(out_path, &hdr, &plan, &cfg, err);
 done:
     gguf_wbuf_free(&kvs);
     gguf_wbuf_free(&hdr);

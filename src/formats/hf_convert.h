@@ -19,6 +19,8 @@
 #ifndef INF_FORMATS_HF_CONVERT_H
 #define INF_FORMATS_HF_CONVERT_H
 
+#include "base/error.h"
+
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -33,7 +35,7 @@ struct hf_convert_options {
 
 /* Returns 0, or -1 with err filled (out_path is then not created). */
 int hf_convert_to_gguf(const char *dir, const char *out_path, const struct hf_convert_options *opts,
-                       char *err, size_t err_size);
+                       inf_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /* hf_tokenizer_convert.c - tokenizer.json to GGUF tokenizer metadata (see
  * hf_tokenizer_convert.h). */
 #include "formats/hf_tokenizer_convert.h"
+#include "base/file.h"
 
 #include "base/strmap.h"
 #include "formats/gguf.h"
@@ -20,27 +21,17 @@
 /* Token types (llama.cpp's llama_token_type). */
 enum { TOK_NORMAL = 1, TOK_UNKNOWN = 2, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, TOK_UNUSED = 5, TOK_BYTE = 6 };
 
-static void set_err(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t err_size, const char *fmt, ...)
-{
-    if (!err || !err_size) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-}
-
-static cJSON *read_json(const char *dir, const char *file, int required, char *err, size_t es)
+static cJSON *read_json(const char *dir, const char *file, int required, inf_error *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     if (!required && access(path, R_OK) != 0) return NULL;
     size_t len;
-    char *text = hf_read_file(path, 512u << 20, &len, err, es);
+    char *text = file_read_all(path, 512u << 20, &len, err);
     if (!text) return NULL;
     cJSON *j = cJSON_ParseWithLength(text, len);
     free(text);
-    if (!j) set_err(err, es, "%s: not valid JSON", path);
+    if (!j) err_fail(err, INF_ERR_FORMAT, "%s: not valid JSON", path);
     return j;
 }
 
@@ -148,7 +139,7 @@ static void put_merge_part(char *out, size_t *n, const char *s, size_t len)
     }
 }
 
-static int merges_kv(struct gguf_wbuf *b, const cJSON *merges, const char *path, char *err, size_t es)
+static int merges_kv(struct gguf_wbuf *b, const cJSON *merges, const char *path, inf_error *err)
 {
     int n = cJSON_GetArraySize(merges);
     gguf_wbuf_kv_array(b, "tokenizer.ggml.merges", GGUF_TYPE_STRING, (uint64_t)n);
@@ -161,7 +152,7 @@ static int merges_kv(struct gguf_wbuf *b, const cJSON *merges, const char *path,
         if (cJSON_IsString(m)) {
             const char *sp = strchr(m->valuestring, ' ');
             if (!sp) {
-                set_err(err, es, "%s: merge %d '%s' has no space", path, i, m->valuestring);
+                err_fail(err, INF_ERR_FORMAT, "%s: merge %d '%s' has no space", path, i, m->valuestring);
                 return -1;
             }
             a = m->valuestring;
@@ -174,12 +165,12 @@ static int merges_kv(struct gguf_wbuf *b, const cJSON *merges, const char *path,
             c = m->child->next->valuestring;
             lc = strlen(c);
         } else {
-            set_err(err, es, "%s: merge %d is neither \"a b\" nor [a, b]", path, i);
+            err_fail(err, INF_ERR_FORMAT, "%s: merge %d is neither \"a b\" nor [a, b]", path, i);
             return -1;
         }
         char *tmp = malloc(2 * (la + lc) + 2);
         if (!tmp) {
-            set_err(err, es, "out of memory");
+            err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
             return -1;
         }
         size_t n_out = 0;
@@ -208,7 +199,7 @@ static void table_free(struct token_table *t)
 }
 
 /* Largest id + 1 over model.vocab and added_tokens (at least n_vocab). */
-static long count_ids(const cJSON *vocab, const cJSON *added, long n_vocab, const char *path, char *err, size_t es)
+static long count_ids(const cJSON *vocab, const cJSON *added, long n_vocab, const char *path, inf_error *err)
 {
     long n = n_vocab;
     const cJSON *it;
@@ -220,7 +211,7 @@ static long count_ids(const cJSON *vocab, const cJSON *added, long n_vocab, cons
             const cJSON *content = pass ? cJSON_GetObjectItemCaseSensitive(it, "content") : NULL;
             if (!cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble >= MAX_VOCAB ||
                 (pass && !cJSON_IsString(content))) {
-                set_err(err, es, "%s: %s entry '%s' has no valid id", path, pass ? "added_tokens" : "model.vocab",
+                err_fail(err, INF_ERR_FORMAT, "%s: %s entry '%s' has no valid id", path, pass ? "added_tokens" : "model.vocab",
                         pass ? (cJSON_IsString(content) ? content->valuestring : "?") : it->string);
                 return -1;
             }
@@ -239,19 +230,18 @@ static bool is_byte_piece(const char *s)
 /* Texts and types: vocabulary entries NORMAL (BYTE for <0xNN> pieces of a
  * byte-fallback model), added tokens CONTROL when special or "<|...|>",
  * else USER_DEFINED; the unknown piece UNKNOWN (SentencePiece). */
-static int build_table(struct token_table *t, const cJSON *tok, long n_vocab, bool spm, const char *path, char *err,
-                       size_t es)
+static int build_table(struct token_table *t, const cJSON *tok, long n_vocab, bool spm, const char *path, inf_error *err)
 {
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(tok, "model");
     const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
     const cJSON *added = cJSON_GetObjectItemCaseSensitive(tok, "added_tokens");
-    long n = count_ids(vocab, added, n_vocab, path, err, es);
+    long n = count_ids(vocab, added, n_vocab, path, err);
     if (n < 0) return -1;
     t->n = n;
     t->text = calloc((size_t)n, sizeof *t->text);
     t->type = calloc((size_t)n, sizeof *t->type);
     if (!t->text || !t->type) {
-        set_err(err, es, "out of memory");
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         return -1;
     }
     const cJSON *it;
@@ -402,7 +392,7 @@ static void chat_template_kvs(struct gguf_wbuf *b, const cJSON *tcfg, const char
         char path[4200];
         snprintf(path, sizeof path, "%s/chat_template.jinja", dir);
         size_t len;
-        char *text = access(path, R_OK) == 0 ? hf_read_file(path, 16u << 20, &len, NULL, 0) : NULL;
+        char *text = access(path, R_OK) == 0 ? file_read_all(path, 16u << 20, &len, NULL) : NULL;
         if (text) gguf_wbuf_kv_str(b, "tokenizer.chat_template", text);
         free(text);
     }
@@ -421,19 +411,19 @@ static int tokenizer_family(const cJSON *tok)
     return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(model, "byte_fallback")) ? 2 : 0;
 }
 
-int hf_tokenizer_gguf_kvs(struct gguf_wbuf *b, const char *dir, int n_vocab, const char *pre_opt, char *err, size_t es)
+int hf_tokenizer_gguf_kvs(struct gguf_wbuf *b, const char *dir, int n_vocab, const char *pre_opt, inf_error *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
     int rc = -1;
     struct token_table t = {0};
-    cJSON *tok = read_json(dir, "tokenizer.json", 1, err, es);
-    cJSON *tcfg = tok ? read_json(dir, "tokenizer_config.json", 0, err, es) : NULL;
-    cJSON *mcfg = tok ? read_json(dir, "config.json", 0, err, es) : NULL;
+    cJSON *tok = read_json(dir, "tokenizer.json", 1, err);
+    cJSON *tcfg = tok ? read_json(dir, "tokenizer_config.json", 0, err) : NULL;
+    cJSON *mcfg = tok ? read_json(dir, "config.json", 0, err) : NULL;
     if (!tok) goto done;
     int family = tokenizer_family(tok);
     if (family == 0) {
-        set_err(err, es, "%s: only BPE tokenizers, byte-level (Qwen, Llama 3, GPT-2 style) or SentencePiece-style "
+        err_fail(err, INF_ERR_FORMAT, "%s: only BPE tokenizers, byte-level (Qwen, Llama 3, GPT-2 style) or SentencePiece-style "
                          "with byte fallback (Llama 2, Mistral, Gemma), can be converted", path);
         goto done;
     }
@@ -442,20 +432,20 @@ int hf_tokenizer_gguf_kvs(struct gguf_wbuf *b, const char *dir, int n_vocab, con
     if (!pre && family == 1) pre = detect_pre(cJSON_GetObjectItemCaseSensitive(tok, "pre_tokenizer"));
     if (!pre && family == 2) pre = "default";
     if (!pre) {
-        set_err(err, es, "%s: unrecognised pre-tokenizer regex (not Qwen's or Llama 3's): name it with --pre", path);
+        err_fail(err, INF_ERR_FORMAT, "%s: unrecognised pre-tokenizer regex (not Qwen's or Llama 3's): name it with --pre", path);
         goto done;
     }
-    if (build_table(&t, tok, n_vocab, family == 2, path, err, es) != 0) goto done;
+    if (build_table(&t, tok, n_vocab, family == 2, path, err) != 0) goto done;
     gguf_wbuf_kv_str(b, "tokenizer.ggml.model", family == 1 ? "gpt2" : "llama");
     gguf_wbuf_kv_str(b, "tokenizer.ggml.pre", pre);
     tokens_kv(b, &t);
     if (family == 2 && scores_kv(b, &t, cJSON_GetObjectItemCaseSensitive(model, "merges")) != 0) {
-        set_err(err, es, "out of memory");
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         goto done;
     }
     gguf_wbuf_kv_array(b, "tokenizer.ggml.token_type", GGUF_TYPE_INT32, (uint64_t)t.n);
     gguf_wbuf_put(b, t.type, (size_t)t.n * sizeof *t.type);
-    if (family == 1 && merges_kv(b, cJSON_GetObjectItemCaseSensitive(model, "merges"), path, err, es) != 0) goto done;
+    if (family == 1 && merges_kv(b, cJSON_GetObjectItemCaseSensitive(model, "merges"), path, err) != 0) goto done;
     special_kvs(b, tok, tcfg, mcfg, t.n);
     if (family == 2)
         gguf_wbuf_kv_bool(b, "tokenizer.ggml.add_space_prefix",
@@ -463,7 +453,7 @@ int hf_tokenizer_gguf_kvs(struct gguf_wbuf *b, const char *dir, int n_vocab, con
                               adds_space_prefix(cJSON_GetObjectItemCaseSensitive(tok, "pre_tokenizer")));
     chat_template_kvs(b, tcfg, dir);
     rc = b->oom ? -1 : 0;
-    if (b->oom) set_err(err, es, "out of memory");
+    if (b->oom) err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
 done:
     table_free(&t);
     cJSON_Delete(tok);
@@ -472,20 +462,20 @@ done:
     return rc;
 }
 
-int gguf_tokenizer_copy_kvs(struct gguf_wbuf *b, const char *path, int *n_tokens, char *err, size_t es)
+int gguf_tokenizer_copy_kvs(struct gguf_wbuf *b, const char *path, int *n_tokens, inf_error *err)
 {
     struct gguf_file *f;
-    if (gguf_open(path, &f, err, es) != 0) return -1;
+    if (gguf_open(path, &f, err) != 0) return -1;
     struct gguf_array toks;
     if (gguf_get_array(f, "tokenizer.ggml.tokens", &toks) != GGUF_OK || toks.n == 0) {
-        set_err(err, es, "%s: no tokenizer.ggml.tokens", path);
+        err_fail(err, INF_ERR_FORMAT, "%s: no tokenizer.ggml.tokens", path);
         gguf_close(f);
         return -1;
     }
     int rc = 0;
     for (int64_t i = 0; i < gguf_n_kv(f) && rc == 0; i++)
         if (strncmp(gguf_key_at(f, i), "tokenizer.", 10) == 0 && gguf_wbuf_copy_kv(b, f, i) != 0) {
-            set_err(err, es, "%s: cannot copy key '%s'", path, gguf_key_at(f, i));
+            err_fail(err, INF_ERR_FORMAT, "%s: cannot copy key '%s'", path, gguf_key_at(f, i));
             rc = -1;
         }
     if (n_tokens) *n_tokens = (int)toks.n;

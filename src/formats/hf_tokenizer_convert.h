@@ -21,6 +21,8 @@
 #ifndef INF_FORMATS_HF_TOKENIZER_CONVERT_H
 #define INF_FORMATS_HF_TOKENIZER_CONVERT_H
 
+#include "base/error.h"
+
 #include "formats/gguf_writer.h"
 
 #include <stddef.h>
@@ -28,11 +30,10 @@
 /* Appends the pairs to b. n_vocab: the model's vocabulary size (ids the
  * tokenizer lacks below it become "[PAD<i>]"). pre: NULL to detect.
  * Returns 0, or -1 with err naming the file. */
-int hf_tokenizer_gguf_kvs(struct gguf_wbuf *b, const char *dir, int n_vocab, const char *pre, char *err,
-                          size_t err_size);
+int hf_tokenizer_gguf_kvs(struct gguf_wbuf *b, const char *dir, int n_vocab, const char *pre, inf_error *err);
 
 /* Appends every tokenizer.* pair of the GGUF file at path, as it is.
  * *n_tokens gets its token count. Returns 0, or -1 with err. */
-int gguf_tokenizer_copy_kvs(struct gguf_wbuf *b, const char *path, int *n_tokens, char *err, size_t err_size);
+int gguf_tokenizer_copy_kvs(struct gguf_wbuf *b, const char *path, int *n_tokens, inf_error *err);
 
 #endif

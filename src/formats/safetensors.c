@@ -61,17 +61,6 @@ size_t safetensors_dtype_size(int dtype)
     return dtype_table[dtype].size;
 }
 
-static void set_err(char *err, size_t err_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t err_size, const char *fmt, ...)
-{
-    if (!err || err_size == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-}
-
 static char *dup_str(const char *s)
 {
     size_t n = strlen(s) + 1;
@@ -108,28 +97,28 @@ static int cmp_tensor_ptr_begin(const void *a, const void *b)
 /* Fill one tensor from its JSON entry and check dtype, shape and span. */
 static int parse_tensor_entry(struct safetensors_file *f, const cJSON *entry,
                               struct safetensors_tensor *t, uint64_t data_size,
-                              char *err, size_t err_size)
+                              inf_error *err)
 {
     const char *fn = f->path, *tn = t->name;
     if (!cJSON_IsObject(entry)) {
-        set_err(err, err_size, "%s: tensor '%s': header entry is not an object", fn, tn);
+        err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s': header entry is not an object", fn, tn);
         return -1;
     }
     const cJSON *dt = cJSON_GetObjectItemCaseSensitive(entry, "dtype");
     const cJSON *shape = cJSON_GetObjectItemCaseSensitive(entry, "shape");
     const cJSON *offs = cJSON_GetObjectItemCaseSensitive(entry, "data_offsets");
     if (!cJSON_IsString(dt) || !cJSON_IsArray(shape) || !cJSON_IsArray(offs)) {
-        set_err(err, err_size, "%s: tensor '%s': needs string \"dtype\", array \"shape\" and array \"data_offsets\"", fn, tn);
+        err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s': needs string \"dtype\", array \"shape\" and array \"data_offsets\"", fn, tn);
         return -1;
     }
     t->dtype = safetensors_dtype_from_name(dt->valuestring);
     if (t->dtype < 0) {
-        set_err(err, err_size, "%s: tensor '%s': unknown dtype '%s'", fn, tn, dt->valuestring);
+        err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s': unknown dtype '%s'", fn, tn, dt->valuestring);
         return -1;
     }
     int nd = cJSON_GetArraySize(shape);
     if (nd > SAFETENSORS_MAX_DIMS) {
-        set_err(err, err_size, "%s: tensor '%s': %d dimensions (at most %d)", fn, tn, nd, SAFETENSORS_MAX_DIMS);
+        err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s': %d dimensions (at most %d)", fn, tn, nd, SAFETENSORS_MAX_DIMS);
         return -1;
     }
     t->n_dims = nd;
@@ -138,11 +127,11 @@ static int parse_tensor_entry(struct safetensors_file *f, const cJSON *entry,
     for (int i = 0; i < nd; i++) {
         uint64_t d;
         if (!json_uint(cJSON_GetArrayItem(shape, i), &d)) {
-            set_err(err, err_size, "%s: tensor '%s': shape[%d] is not a non-negative integer", fn, tn, i);
+            err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s': shape[%d] is not a non-negative integer", fn, tn, i);
             return -1;
         }
         if (d != 0 && n > (UINT64_C(1) << 62) / d) {
-            set_err(err, err_size, "%s: tensor '%s': shape is too large", fn, tn);
+            err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s': shape is too large", fn, tn);
             return -1;
         }
         n *= d;
@@ -152,27 +141,27 @@ static int parse_tensor_entry(struct safetensors_file *f, const cJSON *entry,
     t->n_elements = (int64_t)n;
     uint64_t esz = safetensors_dtype_size(t->dtype);
     if (n > (UINT64_C(1) << 62) / esz) {
-        set_err(err, err_size, "%s: tensor '%s': shape is too large", fn, tn);
+        err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s': shape is too large", fn, tn);
         return -1;
     }
     if (cJSON_GetArraySize(offs) != 2 || !json_uint(cJSON_GetArrayItem(offs, 0), &t->begin) ||
         !json_uint(cJSON_GetArrayItem(offs, 1), &t->end)) {
-        set_err(err, err_size, "%s: tensor '%s': data_offsets must be two non-negative integers", fn, tn);
+        err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s': data_offsets must be two non-negative integers", fn, tn);
         return -1;
     }
     if (t->end < t->begin) {
-        set_err(err, err_size, "%s: tensor '%s': data_offsets [%llu, %llu] end before they begin", fn, tn,
+        err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s': data_offsets [%llu, %llu] end before they begin", fn, tn,
                 (unsigned long long)t->begin, (unsigned long long)t->end);
         return -1;
     }
     if (t->end > data_size) {
-        set_err(err, err_size, "%s: tensor '%s': data_offsets [%llu, %llu] extend past the end of the data (%llu bytes)",
+        err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s': data_offsets [%llu, %llu] extend past the end of the data (%llu bytes)",
                 fn, tn, (unsigned long long)t->begin, (unsigned long long)t->end, (unsigned long long)data_size);
         return -1;
     }
     t->size = t->end - t->begin;
     if (t->size != n * esz) {
-        set_err(err, err_size, "%s: tensor '%s': dtype %s and shape of %llu elements need %llu bytes, but data_offsets span %llu",
+        err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s': dtype %s and shape of %llu elements need %llu bytes, but data_offsets span %llu",
                 fn, tn, dt->valuestring, (unsigned long long)n, (unsigned long long)(n * esz),
                 (unsigned long long)t->size);
         return -1;
@@ -180,33 +169,33 @@ static int parse_tensor_entry(struct safetensors_file *f, const cJSON *entry,
     return 0;
 }
 
-static int parse_metadata(struct safetensors_file *f, const cJSON *meta, char *err, size_t err_size)
+static int parse_metadata(struct safetensors_file *f, const cJSON *meta, inf_error *err)
 {
     if (!cJSON_IsObject(meta)) {
-        set_err(err, err_size, "%s: \"__metadata__\" is not an object", f->path);
+        err_fail(err, INF_ERR_FORMAT, "%s: \"__metadata__\" is not an object", f->path);
         return -1;
     }
     if (f->meta_keys) { /* a second "__metadata__" would leak (and replace) the first */
-        set_err(err, err_size, "%s: duplicate \"__metadata__\"", f->path);
+        err_fail(err, INF_ERR_FORMAT, "%s: duplicate \"__metadata__\"", f->path);
         return -1;
     }
     int n = cJSON_GetArraySize(meta);
     f->meta_keys = calloc((size_t)n + 1, sizeof(char *));
     f->meta_values = calloc((size_t)n + 1, sizeof(char *));
     if (!f->meta_keys || !f->meta_values) {
-        set_err(err, err_size, "%s: out of memory", f->path);
+        err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", f->path);
         return -1;
     }
     for (const cJSON *it = meta->child; it; it = it->next) {
         if (!cJSON_IsString(it)) {
-            set_err(err, err_size, "%s: __metadata__ value '%s' is not a string", f->path, it->string);
+            err_fail(err, INF_ERR_FORMAT, "%s: __metadata__ value '%s' is not a string", f->path, it->string);
             return -1;
         }
         f->meta_keys[f->n_meta] = dup_str(it->string);
         f->meta_values[f->n_meta] = dup_str(it->valuestring);
         f->n_meta++;
         if (!f->meta_keys[f->n_meta - 1] || !f->meta_values[f->n_meta - 1]) {
-            set_err(err, err_size, "%s: out of memory", f->path);
+            err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", f->path);
             return -1;
         }
     }
@@ -215,18 +204,18 @@ static int parse_metadata(struct safetensors_file *f, const cJSON *meta, char *e
 
 /* Spans sorted by begin must tile [0, data_size) exactly: no overlap, no
  * hole (zero-size tensors may sit anywhere inside). */
-static int check_spans(struct safetensors_file *f, uint64_t data_size, char *err, size_t err_size)
+static int check_spans(struct safetensors_file *f, uint64_t data_size, inf_error *err)
 {
     if (f->n_tensors == 0) {
         if (data_size != 0) {
-            set_err(err, err_size, "%s: %llu bytes of data but no tensors", f->path, (unsigned long long)data_size);
+            err_fail(err, INF_ERR_FORMAT, "%s: %llu bytes of data but no tensors", f->path, (unsigned long long)data_size);
             return -1;
         }
         return 0;
     }
     struct safetensors_tensor **order = malloc((size_t)f->n_tensors * sizeof *order);
     if (!order) {
-        set_err(err, err_size, "%s: out of memory", f->path);
+        err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", f->path);
         return -1;
     }
     for (int64_t i = 0; i < f->n_tensors; i++) order[i] = &f->tensors[i];
@@ -238,12 +227,12 @@ static int check_spans(struct safetensors_file *f, uint64_t data_size, char *err
         const struct safetensors_tensor *t = order[i];
         if (t->size == 0) continue;
         if (t->begin < covered) {
-            set_err(err, err_size, "%s: tensor '%s' [%llu, %llu] overlaps tensor '%s' [%llu, %llu]", f->path,
+            err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s' [%llu, %llu] overlaps tensor '%s' [%llu, %llu]", f->path,
                     t->name, (unsigned long long)t->begin, (unsigned long long)t->end, prev->name,
                     (unsigned long long)prev->begin, (unsigned long long)prev->end);
             rc = -1;
         } else if (t->begin > covered) {
-            set_err(err, err_size, "%s: tensor '%s' begins at %llu, leaving bytes [%llu, %llu) of the data unused",
+            err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s' begins at %llu, leaving bytes [%llu, %llu) of the data unused",
                     f->path, t->name, (unsigned long long)t->begin, (unsigned long long)covered,
                     (unsigned long long)t->begin);
             rc = -1;
@@ -252,7 +241,7 @@ static int check_spans(struct safetensors_file *f, uint64_t data_size, char *err
         prev = t;
     }
     if (rc == 0 && covered != data_size) {
-        set_err(err, err_size, "%s: the data has %llu bytes but the tensors cover %llu (trailing bytes)", f->path,
+        err_fail(err, INF_ERR_FORMAT, "%s: the data has %llu bytes but the tensors cover %llu (trailing bytes)", f->path,
                 (unsigned long long)data_size, (unsigned long long)covered);
         rc = -1;
     }
@@ -260,34 +249,34 @@ static int check_spans(struct safetensors_file *f, uint64_t data_size, char *err
     return rc;
 }
 
-static int parse_header(struct safetensors_file *f, char *err, size_t err_size)
+static int parse_header(struct safetensors_file *f, inf_error *err)
 {
     if (f->size < 8) {
-        set_err(err, err_size, "%s: file of %zu bytes is too short for a safetensors header length (8 bytes)",
+        err_fail(err, INF_ERR_FORMAT, "%s: file of %zu bytes is too short for a safetensors header length (8 bytes)",
                 f->path, f->size);
         return -1;
     }
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = (hlen << 8) | f->base[i];
     if (hlen > f->size - 8) {
-        set_err(err, err_size, "%s: header length %llu is larger than the %zu bytes after it (truncated file?)",
+        err_fail(err, INF_ERR_FORMAT, "%s: header length %llu is larger than the %zu bytes after it (truncated file?)",
                 f->path, (unsigned long long)hlen, f->size - 8);
         return -1;
     }
     if (hlen > SAFETENSORS_MAX_HEADER || hlen < 2) {
-        set_err(err, err_size, "%s: header length %llu is out of range", f->path, (unsigned long long)hlen);
+        err_fail(err, INF_ERR_FORMAT, "%s: header length %llu is out of range", f->path, (unsigned long long)hlen);
         return -1;
     }
     const char *json = (const char *)f->base + 8;
     if (json[0] != '{') {
-        set_err(err, err_size, "%s: header does not start with '{'", f->path);
+        err_fail(err, INF_ERR_FORMAT, "%s: header does not start with '{'", f->path);
         return -1;
     }
     const char *end_ptr = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(json, (size_t)hlen, &end_ptr, false);
     if (!root || !cJSON_IsObject(root)) {
         size_t at = end_ptr && end_ptr >= json ? (size_t)(end_ptr - json) : 0;
-        set_err(err, err_size, "%s: header is not a JSON object (error near byte %zu of %llu)", f->path, at,
+        err_fail(err, INF_ERR_FORMAT, "%s: header is not a JSON object (error near byte %zu of %llu)", f->path, at,
                 (unsigned long long)hlen);
         cJSON_Delete(root);
         return -1;
@@ -295,7 +284,7 @@ static int parse_header(struct safetensors_file *f, char *err, size_t err_size)
     /* Only padding (spaces) may follow the JSON inside the header. */
     for (const char *p = end_ptr; p && p < json + hlen; p++) {
         if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t' && *p != '\0') {
-            set_err(err, err_size, "%s: unexpected bytes after the header JSON", f->path);
+            err_fail(err, INF_ERR_FORMAT, "%s: unexpected bytes after the header JSON", f->path);
             cJSON_Delete(root);
             return -1;
         }
@@ -305,7 +294,7 @@ static int parse_header(struct safetensors_file *f, char *err, size_t err_size)
     int n_items = cJSON_GetArraySize(root);
     f->tensors = calloc((size_t)n_items + 1, sizeof *f->tensors);
     if (!f->tensors) {
-        set_err(err, err_size, "%s: out of memory", f->path);
+        err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", f->path);
         cJSON_Delete(root);
         return -1;
     }
@@ -313,18 +302,18 @@ static int parse_header(struct safetensors_file *f, char *err, size_t err_size)
     for (const cJSON *it = root->child; it && rc == 0; it = it->next) {
         if (!it->string) continue;
         if (strcmp(it->string, "__metadata__") == 0) {
-            rc = parse_metadata(f, it, err, err_size);
+            rc = parse_metadata(f, it, err);
             continue;
         }
         struct safetensors_tensor *t = &f->tensors[f->n_tensors];
         t->name = dup_str(it->string);
         if (!t->name) {
-            set_err(err, err_size, "%s: out of memory", f->path);
+            err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", f->path);
             rc = -1;
             break;
         }
         f->n_tensors++;
-        rc = parse_tensor_entry(f, it, t, data_size, err, err_size);
+        rc = parse_tensor_entry(f, it, t, data_size, err);
         if (rc == 0) t->data = data + t->begin;
     }
     cJSON_Delete(root);
@@ -332,11 +321,11 @@ static int parse_header(struct safetensors_file *f, char *err, size_t err_size)
     qsort(f->tensors, (size_t)f->n_tensors, sizeof *f->tensors, cmp_tensor_name);
     for (int64_t i = 1; i < f->n_tensors; i++) {
         if (strcmp(f->tensors[i - 1].name, f->tensors[i].name) == 0) {
-            set_err(err, err_size, "%s: tensor '%s' appears twice in the header", f->path, f->tensors[i].name);
+            err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s' appears twice in the header", f->path, f->tensors[i].name);
             return -1;
         }
     }
-    return check_spans(f, data_size, err, err_size);
+    return check_spans(f, data_size, err);
 }
 
 void safetensors_close(struct safetensors_file *f)
@@ -356,18 +345,18 @@ void safetensors_close(struct safetensors_file *f)
 }
 
 int safetensors_open_memory(const void *data, size_t size, const char *name,
-                            struct safetensors_file **out, char *err, size_t err_size)
+                            struct safetensors_file **out, inf_error *err)
 {
     *out = NULL;
     struct safetensors_file *f = calloc(1, sizeof *f);
     if (!f || !(f->path = dup_str(name ? name : "<memory>"))) {
         free(f);
-        set_err(err, err_size, "%s: out of memory", name ? name : "<memory>");
+        err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", name ? name : "<memory>");
         return -1;
     }
     f->base = data;
     f->size = data ? size : 0;
-    if (parse_header(f, err, err_size) != 0) {
+    if (parse_header(f, err) != 0) {
         safetensors_close(f);
         return -1;
     }
@@ -375,17 +364,17 @@ int safetensors_open_memory(const void *data, size_t size, const char *name,
     return 0;
 }
 
-int safetensors_open(const char *path, struct safetensors_file **out, char *err, size_t err_size)
+int safetensors_open(const char *path, struct safetensors_file **out, inf_error *err)
 {
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        set_err(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        err_fail(err, INF_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        set_err(err, err_size, "%s: not a regular file", path);
+        err_fail(err, INF_ERR_FORMAT, "%s: not a regular file", path);
         close(fd);
         return -1;
     }
@@ -394,14 +383,14 @@ int safetensors_open(const char *path, struct safetensors_file **out, char *err,
     if (size > 0) {
         map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map == MAP_FAILED) {
-            set_err(err, err_size, "%s: cannot map %zu bytes: %s", path, size, strerror(errno));
+            err_fail(err, INF_ERR_IO, "%s: cannot map %zu bytes: %s", path, size, strerror(errno));
             close(fd);
             return -1;
         }
     }
     close(fd);
     static const unsigned char empty[1];
-    if (safetensors_open_memory(map ? map : empty, size, path, out, err, err_size) != 0) {
+    if (safetensors_open_memory(map ? map : empty, size, path, out, err) != 0) {
         if (map) munmap(map, size);
         return -1;
     }
@@ -454,11 +443,11 @@ void safetensors_set_close(struct safetensors_set *s)
     free(s);
 }
 
-static char *read_small_file(const char *path, size_t max, size_t *len, char *err, size_t err_size)
+static char *read_small_file(const char *path, size_t max, size_t *len, inf_error *err)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        set_err(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+        err_fail(err, INF_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     char *buf = NULL;
@@ -466,7 +455,7 @@ static char *read_small_file(const char *path, size_t max, size_t *len, char *er
     for (;;) {
         if (n + 4096 + 1 > cap) {
             if (cap >= max) {
-                set_err(err, err_size, "%s: larger than %zu bytes", path, max);
+                err_fail(err, INF_ERR_FORMAT, "%s: larger than %zu bytes", path, max);
                 free(buf);
                 fclose(fp);
                 return NULL;
@@ -474,7 +463,7 @@ static char *read_small_file(const char *path, size_t max, size_t *len, char *er
             cap = cap ? cap * 2 : 8192;
             char *nb = realloc(buf, cap);
             if (!nb) {
-                set_err(err, err_size, "%s: out of memory", path);
+                err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", path);
                 free(buf);
                 fclose(fp);
                 return NULL;
@@ -488,7 +477,7 @@ static char *read_small_file(const char *path, size_t max, size_t *len, char *er
     bool bad = ferror(fp);
     fclose(fp);
     if (bad) {
-        set_err(err, err_size, "%s: read error", path);
+        err_fail(err, INF_ERR_IO, "%s: read error", path);
         free(buf);
         return NULL;
     }
@@ -511,20 +500,20 @@ void safetensors_index_free(char **files, int n_files)
 }
 
 int safetensors_index_parse(const char *json, size_t len, const char *name,
-                            char ***files_out, int *n_files_out, char *err, size_t err_size)
+                            char ***files_out, int *n_files_out, inf_error *err)
 {
     *files_out = NULL;
     *n_files_out = 0;
     if (!name) name = "model.safetensors.index.json";
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root || !cJSON_IsObject(root)) {
-        set_err(err, err_size, "%s: not a JSON object", name);
+        err_fail(err, INF_ERR_FORMAT, "%s: not a JSON object", name);
         cJSON_Delete(root);
         return -1;
     }
     const cJSON *map = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
     if (!cJSON_IsObject(map) || !map->child) {
-        set_err(err, err_size, "%s: missing or empty \"weight_map\" object", name);
+        err_fail(err, INF_ERR_FORMAT, "%s: missing or empty \"weight_map\" object", name);
         cJSON_Delete(root);
         return -1;
     }
@@ -532,12 +521,12 @@ int safetensors_index_parse(const char *json, size_t len, const char *name,
     char **files = calloc((size_t)cap + 1, sizeof *files);
     int n = 0, rc = 0;
     if (!files) {
-        set_err(err, err_size, "%s: out of memory", name);
+        err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", name);
         rc = -1;
     }
     for (const cJSON *it = map->child; it && rc == 0; it = it->next) {
         if (!cJSON_IsString(it) || !plain_file_name(it->valuestring)) {
-            set_err(err, err_size, "%s: weight_map entry '%s' is not a plain file name", name,
+            err_fail(err, INF_ERR_FORMAT, "%s: weight_map entry '%s' is not a plain file name", name,
                     it->string ? it->string : "?");
             rc = -1;
             break;
@@ -546,7 +535,7 @@ int safetensors_index_parse(const char *json, size_t len, const char *name,
         for (int i = 0; i < n && !seen; i++) seen = strcmp(files[i], it->valuestring) == 0;
         if (seen) continue;
         if (!(files[n] = dup_str(it->valuestring))) {
-            set_err(err, err_size, "%s: out of memory", name);
+            err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", name);
             rc = -1;
             break;
         }
@@ -563,7 +552,7 @@ int safetensors_index_parse(const char *json, size_t len, const char *name,
     return 0;
 }
 
-static int set_add_file(struct safetensors_set *s, const char *dir, const char *file, char *err, size_t err_size)
+static int set_add_file(struct safetensors_set *s, const char *dir, const char *file, inf_error *err)
 {
     size_t plen = strlen(dir) + strlen(file) + 2;
     char *path = malloc(plen);
@@ -571,12 +560,12 @@ static int set_add_file(struct safetensors_set *s, const char *dir, const char *
     if (!path || !nf) {
         free(path);
         if (nf) s->files = nf;
-        set_err(err, err_size, "%s: out of memory", dir);
+        err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", dir);
         return -1;
     }
     s->files = nf;
     snprintf(path, plen, "%s/%s", dir, file);
-    int rc = safetensors_open(path, &s->files[s->n_files], err, err_size);
+    int rc = safetensors_open(path, &s->files[s->n_files], err);
     free(path);
     if (rc != 0) return -1;
     s->n_tensors += safetensors_n_tensors(s->files[s->n_files]);
@@ -587,7 +576,7 @@ static int set_add_file(struct safetensors_set *s, const char *dir, const char *
 /* Every tensor the index maps must be in the shard it names, and no name may
  * be in two shards. */
 static int set_check_index(struct safetensors_set *s, const cJSON *map, const char *idx_path,
-                           char *err, size_t err_size)
+                           inf_error *err)
 {
     for (const cJSON *it = map->child; it; it = it->next) {
         const struct safetensors_file *where = NULL;
@@ -595,7 +584,7 @@ static int set_check_index(struct safetensors_set *s, const cJSON *map, const ch
         const char *base = where ? strrchr(safetensors_path(where), '/') : NULL;
         base = base ? base + 1 : (where ? safetensors_path(where) : NULL);
         if (!t || strcmp(base, it->valuestring) != 0) {
-            set_err(err, err_size, "%s: tensor '%s' is not in %s as the weight_map says", idx_path, it->string,
+            err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s' is not in %s as the weight_map says", idx_path, it->string,
                     it->valuestring);
             return -1;
         }
@@ -605,7 +594,7 @@ static int set_check_index(struct safetensors_set *s, const cJSON *map, const ch
             const char *name = safetensors_tensor_at(s->files[i], k)->name;
             for (int j = i + 1; j < s->n_files; j++)
                 if (safetensors_find(s->files[j], name)) {
-                    set_err(err, err_size, "%s: tensor '%s' is in both %s and %s", idx_path, name,
+                    err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s' is in both %s and %s", idx_path, name,
                             safetensors_path(s->files[i]), safetensors_path(s->files[j]));
                     return -1;
                 }
@@ -614,19 +603,19 @@ static int set_check_index(struct safetensors_set *s, const cJSON *map, const ch
 }
 
 static int set_open_index(struct safetensors_set *s, const char *dir, const char *idx_path,
-                          char *err, size_t err_size)
+                          inf_error *err)
 {
     size_t len = 0;
-    char *text = read_small_file(idx_path, 256u << 20, &len, err, err_size);
+    char *text = read_small_file(idx_path, 256u << 20, &len, err);
     if (!text) return -1;
     char **files = NULL;
     int n_files = 0;
-    int rc = safetensors_index_parse(text, len, idx_path, &files, &n_files, err, err_size);
-    for (int i = 0; rc == 0 && i < n_files; i++) rc = set_add_file(s, dir, files[i], err, err_size);
+    int rc = safetensors_index_parse(text, len, idx_path, &files, &n_files, err);
+    for (int i = 0; rc == 0 && i < n_files; i++) rc = set_add_file(s, dir, files[i], err);
     safetensors_index_free(files, n_files);
     if (rc == 0) {
         cJSON *root = cJSON_ParseWithLength(text, len);
-        rc = root ? set_check_index(s, cJSON_GetObjectItemCaseSensitive(root, "weight_map"), idx_path, err, err_size)
+        rc = root ? set_check_index(s, cJSON_GetObjectItemCaseSensitive(root, "weight_map"), idx_path, err)
                   : -1;
         cJSON_Delete(root);
     }
@@ -635,11 +624,11 @@ static int set_open_index(struct safetensors_set *s, const char *dir, const char
 }
 
 /* No index and no model.safetensors: accept exactly one *.safetensors. */
-static int set_open_single(struct safetensors_set *s, const char *dir, char *err, size_t err_size)
+static int set_open_single(struct safetensors_set *s, const char *dir, inf_error *err)
 {
     DIR *d = opendir(dir);
     if (!d) {
-        set_err(err, err_size, "%s: cannot open directory: %s", dir, strerror(errno));
+        err_fail(err, INF_ERR_IO, "%s: cannot open directory: %s", dir, strerror(errno));
         return -1;
     }
     char *found = NULL;
@@ -655,40 +644,40 @@ static int set_open_single(struct safetensors_set *s, const char *dir, char *err
     closedir(d);
     int rc;
     if (count != 1) {
-        set_err(err, err_size, "%s: no model.safetensors.index.json or model.safetensors, and %d *.safetensors files",
+        err_fail(err, INF_ERR_FORMAT, "%s: no model.safetensors.index.json or model.safetensors, and %d *.safetensors files",
                 dir, count);
         rc = -1;
     } else {
-        rc = found ? set_add_file(s, dir, found, err, err_size) : -1;
+        rc = found ? set_add_file(s, dir, found, err) : -1;
     }
     free(found);
     return rc;
 }
 
-int safetensors_set_open(const char *dir, struct safetensors_set **out, char *err, size_t err_size)
+int safetensors_set_open(const char *dir, struct safetensors_set **out, inf_error *err)
 {
     *out = NULL;
     struct safetensors_set *s = calloc(1, sizeof *s);
     if (!s) {
-        set_err(err, err_size, "%s: out of memory", dir);
+        err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", dir);
         return -1;
     }
     size_t plen = strlen(dir) + 64;
     char *p = malloc(plen);
     if (!p) {
         free(s);
-        set_err(err, err_size, "%s: out of memory", dir);
+        err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", dir);
         return -1;
     }
     struct stat st;
     int rc;
     snprintf(p, plen, "%s/model.safetensors.index.json", dir);
     if (stat(p, &st) == 0) {
-        rc = set_open_index(s, dir, p, err, err_size);
+        rc = set_open_index(s, dir, p, err);
     } else {
         snprintf(p, plen, "%s/model.safetensors", dir);
-        if (stat(p, &st) == 0) rc = set_add_file(s, dir, "model.safetensors", err, err_size);
-        else rc = set_open_single(s, dir, err, err_size);
+        if (stat(p, &st) == 0) rc = set_add_file(s, dir, "model.safetensors", err);
+        else rc = set_open_single(s, dir, err);
     }
     free(p);
     if (rc != 0) {

@@ -26,6 +26,8 @@
 #ifndef INF_FORMATS_SAFETENSORS_H
 #define INF_FORMATS_SAFETENSORS_H
 
+#include "base/error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,11 +80,11 @@ struct safetensors_file;
 
 /* Map and validate path. 0 and *out on success; -1, *out = NULL and a
  * message in err otherwise. */
-int safetensors_open(const char *path, struct safetensors_file **out, char *err, size_t err_size);
+int safetensors_open(const char *path, struct safetensors_file **out, inf_error *err);
 /* Same over a caller-owned buffer (kept, not copied, until close); name is
  * used in messages (NULL: "<memory>"). */
 int safetensors_open_memory(const void *data, size_t size, const char *name,
-                            struct safetensors_file **out, char *err, size_t err_size);
+                            struct safetensors_file **out, inf_error *err);
 void safetensors_close(struct safetensors_file *f);
 
 const char *safetensors_path(const struct safetensors_file *f);
@@ -103,7 +105,7 @@ struct safetensors_set;
  * every mapped tensor must be in the shard the index says) when present,
  * else model.safetensors, else the single *.safetensors file of the
  * directory. Tensor names must be unique across shards. */
-int safetensors_set_open(const char *dir, struct safetensors_set **out, char *err, size_t err_size);
+int safetensors_set_open(const char *dir, struct safetensors_set **out, inf_error *err);
 void safetensors_set_close(struct safetensors_set *s);
 /* Number of shard files (1 for a single file). */
 int safetensors_set_n_files(const struct safetensors_set *s);
@@ -126,7 +128,7 @@ const struct safetensors_tensor *safetensors_set_find(const struct safetensors_s
  * callers that only want to count shards (Discover). Free with
  * safetensors_index_free. name is used in messages. */
 int safetensors_index_parse(const char *json, size_t len, const char *name,
-                            char ***files, int *n_files, char *err, size_t err_size);
+                            char ***files, int *n_files, inf_error *err);
 void safetensors_index_free(char **files, int n_files);
 
 #ifdef __cplusplus

@@ -9,16 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void set_err(char *err, size_t es, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t es, const char *fmt, ...)
-{
-    if (!err || !es) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, es, fmt, ap);
-    va_end(ap);
-}
-
 uint64_t safetensors_wtensor_bytes(const struct safetensors_wtensor *t)
 {
     uint64_t n = safetensors_dtype_size(t->dtype);
@@ -56,18 +46,18 @@ static char *header_json(const struct safetensors_wtensor *t, int n, const char 
 }
 
 static int write_tensors(FILE *fp, const struct safetensors_wtensor *t, int n, safetensors_fill_fn fill, void *user,
-                         const char *path, char *err, size_t es)
+                         const char *path, inf_error *err)
 {
     for (int i = 0; i < n; i++) {
         size_t size = (size_t)safetensors_wtensor_bytes(&t[i]);
         void *buf = malloc(size ? size : 1);
         if (!buf) {
-            set_err(err, es, "%s: out of memory for tensor '%s'", path, t[i].name);
+            err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory for tensor '%s'", path, t[i].name);
             return -1;
         }
-        int rc = fill(user, i, buf, size, err, es);
+        int rc = fill(user, i, buf, size, err);
         if (rc == 0 && fwrite(buf, 1, size, fp) != size) {
-            set_err(err, es, "%s: write failed: %s", path, strerror(errno));
+            err_fail(err, INF_ERR_IO, "%s: write failed: %s", path, strerror(errno));
             rc = -1;
         }
         free(buf);
@@ -77,17 +67,17 @@ static int write_tensors(FILE *fp, const struct safetensors_wtensor *t, int n, s
 }
 
 int safetensors_write(const char *path, const struct safetensors_wtensor *tensors, int n, const char *const *meta,
-                      safetensors_fill_fn fill, void *user, char *err, size_t es)
+                      safetensors_fill_fn fill, void *user, inf_error *err)
 {
     for (int i = 0; i < n; i++)
         if (!tensors[i].name || safetensors_dtype_size(tensors[i].dtype) == 0 || tensors[i].n_dims < 1 ||
             tensors[i].n_dims > SAFETENSORS_MAX_DIMS) {
-            set_err(err, es, "%s: tensor %d has no name, an unknown dtype or a bad shape", path, i);
+            err_fail(err, INF_ERR_FORMAT, "%s: tensor %d has no name, an unknown dtype or a bad shape", path, i);
             return -1;
         }
     char *json = header_json(tensors, n, meta);
     if (!json) {
-        set_err(err, es, "%s: out of memory building the header", path);
+        err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory building the header", path);
         return -1;
     }
     size_t jl = strlen(json), padded = (jl + 7) / 8 * 8;
@@ -96,26 +86,26 @@ int safetensors_write(const char *path, const struct safetensors_wtensor *tensor
     FILE *fp = NULL;
     int rc = -1;
     if (!tmp) {
-        set_err(err, es, "%s: out of memory", path);
+        err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", path);
         goto done;
     }
     snprintf(tmp, plen, "%s.tmp", path);
     fp = fopen(tmp, "wb");
     if (!fp) {
-        set_err(err, es, "%s: cannot create: %s", tmp, strerror(errno));
+        err_fail(err, INF_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
         goto done;
     }
     uint64_t hl = padded;
     static const char spaces[8] = "        ";
     if (fwrite(&hl, 8, 1, fp) != 1 || fwrite(json, 1, jl, fp) != jl || fwrite(spaces, 1, padded - jl, fp) != padded - jl) {
-        set_err(err, es, "%s: write failed: %s", path, strerror(errno));
+        err_fail(err, INF_ERR_IO, "%s: write failed: %s", path, strerror(errno));
         goto done;
     }
-    if (write_tensors(fp, tensors, n, fill, user, path, err, es) != 0) goto done;
+    if (write_tensors(fp, tensors, n, fill, user, path, err) != 0) goto done;
     int closed = fclose(fp);
     fp = NULL;
     if (closed != 0 || rename(tmp, path) != 0) {
-        set_err(err, es, "%s: write failed: %s", path, strerror(errno));
+        err_fail(err, INF_ERR_IO, "%s: write failed: %s", path, strerror(errno));
         goto done;
     }
     rc = 0;

@@ -11,6 +11,8 @@
 #ifndef INF_FORMATS_SAFETENSORS_WRITER_H
 #define INF_FORMATS_SAFETENSORS_WRITER_H
 
+#include "base/error.h"
+
 #include "formats/safetensors.h"
 
 #include <stddef.h>
@@ -27,11 +29,11 @@ struct safetensors_wtensor {
 uint64_t safetensors_wtensor_bytes(const struct safetensors_wtensor *t);
 
 /* Writes tensor i's bytes (size of them) to dst; 0, or -1 with err filled. */
-typedef int (*safetensors_fill_fn)(void *user, int i, void *dst, size_t size, char *err, size_t err_size);
+typedef int (*safetensors_fill_fn)(void *user, int i, void *dst, size_t size, inf_error *err);
 
 /* meta: NULL or key, value, key, value, ..., NULL (strings, the
  * "__metadata__" object). Returns 0, or -1 with err naming the file. */
 int safetensors_write(const char *path, const struct safetensors_wtensor *tensors, int n,
-                      const char *const *meta, safetensors_fill_fn fill, void *user, char *err, size_t err_size);
+                      const char *const *meta, safetensors_fill_fn fill, void *user, inf_error *err);
 
 #endif

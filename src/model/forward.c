@@ -370,12 +370,12 @@ static void embd_job_fn(void *arg, int ith, int nth)
 /* ---------------------------------------------------------------- one micro-batch */
 
 static int matmul(const struct model_weight *w, const float *x, int n, float *y, struct threadpool *tp,
-                  const char *what, int il, char *err, size_t err_size)
+                  const char *what, int il, inf_error *err)
 {
     const int rc = w->packed ? tensor_matmul_packed(w->packed, x, w->ne[0], n, y, w->ne[1], tp)
                              : tensor_matmul(w->data, w->type, w->ne[1], w->ne[0], w->row_stride, x, n, y, tp);
     if (rc != 0)
-        return model_err(err, err_size, "matrix multiplication failed (%s, layer %d, type %s)", what, il,
+        return err_fail(err, INF_ERR_FORMAT, "matrix multiplication failed (%s, layer %d, type %s)", what, il,
                          tensor_type_name(w->type));
     return 0;
 }
@@ -386,8 +386,7 @@ static int matmul(const struct model_weight *w, const float *x, int n, float *y,
  * matrices it cannot combine; then, or when one is not packed, one matmul
  * each. Results are the same either way. */
 static int matmul_shared_input(const struct model_weight *const *ws, float *const *ys, int count, const float *x,
-                               int n, struct threadpool *tp, const char *const *what, int il, char *err,
-                               size_t err_size)
+                               int n, struct threadpool *tp, const char *const *what, int il, inf_error *err)
 {
     struct packed_product prods[4];
     int all_packed = count <= 4;
@@ -397,12 +396,12 @@ static int matmul_shared_input(const struct model_weight *const *ws, float *cons
     }
     if (all_packed && tensor_matmul_packed_multi(prods, count, x, ws[0]->ne[0], n, tp) == 0) return 0;
     for (int i = 0; i < count; i++)
-        if (matmul(ws[i], x, n, ys[i], tp, what[i], il, err, err_size)) return -1;
+        if (matmul(ws[i], x, n, ys[i], tp, what[i], il, err)) return -1;
     return 0;
 }
 
 static int forward_ubatch(struct model *m, const struct model_batch *b, int start, int n, float *logits,
-                          struct threadpool *tp, char *err, size_t err_size)
+                          struct threadpool *tp, inf_error *err)
 {
     const struct model_hparams *hp = &m->hp;
     const struct model_weights *w = &m->w;
@@ -413,7 +412,7 @@ static int forward_ubatch(struct model *m, const struct model_batch *b, int star
     struct embd_job ej = { m, b->tokens + start, n, fs->x, 0 };
     if (n > 1 && tp) threadpool_run(tp, embd_job_fn, &ej);
     else embd_job_fn(&ej, 0, 1);
-    if (ej.failed) return model_err(err, err_size, "cannot decode token_embd.weight rows");
+    if (ej.failed) return err_fail(err, INF_ERR_FORMAT, "cannot decode token_embd.weight rows");
 
     /* RoPE tables: variant 0 global, 1 sliding-window (local base, no linear scaling) */
     const float *factors = hp->has_rope_freqs ? w->global[W_ROPE_FREQS].data : NULL;
@@ -454,7 +453,7 @@ static int forward_ubatch(struct model *m, const struct model_batch *b, int star
             i += len;
         }
         items = malloc((size_t)runs * (size_t)hp->n_head_kv * sizeof *items);
-        if (!items) return model_err(err, err_size, "out of memory");
+        if (!items) return err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         for (int i = 0; i < n;) {
             int g = group[order[i]], len = 0;
             while (i + len < n && group[order[i + len]] == g && len < FORWARD_ATTN_TOKENS) len++;
@@ -472,7 +471,7 @@ static int forward_ubatch(struct model *m, const struct model_batch *b, int star
                                                 weights_layer(w, il, W_V) };
         float *const qkv_y[3] = { fs->q, fs->k, fs->v };
         static const char *const qkv_what[3] = { "attn_q", "attn_k", "attn_v" };
-        if (matmul_shared_input(qkv_w, qkv_y, 3, fs->h, n, tp, qkv_what, il, err, err_size)) {
+        if (matmul_shared_input(qkv_w, qkv_y, 3, fs->h, n, tp, qkv_what, il, err)) {
             rc = -1;
             break;
         }
@@ -487,7 +486,7 @@ static int forward_ubatch(struct model *m, const struct model_batch *b, int star
         if (tp && n_items > 1) threadpool_run(tp, attn_job_fn, &aj);
         else attn_job_fn(&aj, 0, 1);
 
-        if (matmul(weights_layer(w, il, W_O), fs->attn, n, fs->h, tp, "attn_output", il, err, err_size)) {
+        if (matmul(weights_layer(w, il, W_O), fs->attn, n, fs->h, tp, "attn_output", il, err)) {
             rc = -1;
             break;
         }
@@ -503,13 +502,13 @@ static int forward_ubatch(struct model *m, const struct model_batch *b, int star
         const struct model_weight *gu_w[2] = { weights_layer(w, il, W_GATE), weights_layer(w, il, W_UP) };
         float *const gu_y[2] = { fs->gate, fs->up };
         static const char *const gu_what[2] = { "ffn_gate", "ffn_up" };
-        if (matmul_shared_input(gu_w, gu_y, 2, fs->h, n, tp, gu_what, il, err, err_size)) {
+        if (matmul_shared_input(gu_w, gu_y, 2, fs->h, n, tp, gu_what, il, err)) {
             rc = -1;
             break;
         }
         run_rows(tp, (hp->arch_flags & ARCH_F_GELU) ? OP_GEGLU : OP_SWIGLU, n, hp->n_ff, fs->gate, fs->up, NULL,
                  0.0f);
-        if (matmul(weights_layer(w, il, W_DOWN), fs->gate, n, fs->h, tp, "ffn_down", il, err, err_size)) {
+        if (matmul(weights_layer(w, il, W_DOWN), fs->gate, n, fs->h, tp, "ffn_down", il, err)) {
             rc = -1;
             break;
         }
@@ -529,7 +528,7 @@ static int forward_ubatch(struct model *m, const struct model_batch *b, int star
     }
     if (n_out == 0) return 0;
     run_rows(tp, OP_NORM, n_out, E, fs->out_rows, fs->h, w->global[W_OUTPUT_NORM].data, hp->norm_eps);
-    if (matmul(&w->global[W_OUTPUT], fs->out_rows, n_out, logits, tp, "output", -1, err, err_size)) return -1;
+    if (matmul(&w->global[W_OUTPUT], fs->out_rows, n_out, logits, tp, "output", -1, err)) return -1;
     if (hp->final_logit_softcap > 0.0f)
         run_rows(tp, OP_SOFTCAP, n_out, hp->n_vocab, logits, NULL, NULL, hp->final_logit_softcap);
     return 0;
@@ -556,60 +555,59 @@ static struct cache_slot *slot_of(struct cache_slot *tab, size_t cap, struct kv_
 }
 
 int model_forward(struct model *m, const struct model_batch *b, float *logits_out, struct threadpool *tp,
-                  char *err, size_t err_size)
+                  inf_error *err)
 {
     const struct model_hparams *hp = &m->hp;
-    if (err && err_size) err[0] = 0;
-    if (!b || b->n_tokens < 0) return model_err(err, err_size, "invalid batch");
+    inf_error_clear(err);
+    if (!b || b->n_tokens < 0) return err_fail(err, INF_ERR_FORMAT, "invalid batch");
     if (b->n_tokens == 0) return 0;
     if (!b->tokens || !b->pos || !b->caches)
-        return model_err(err, err_size, "batch of %d tokens lacks tokens, positions or caches", b->n_tokens);
+        return err_fail(err, INF_ERR_FORMAT, "batch of %d tokens lacks tokens, positions or caches", b->n_tokens);
 
     size_t cap = 16;
     while (cap < (size_t)b->n_tokens * 2) cap *= 2;
     struct cache_slot *tab = calloc(cap, sizeof *tab);
-    if (!tab) return model_err(err, err_size, "out of memory");
+    if (!tab) return err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
     int n_want = 0, rc = 0;
     for (int i = 0; i < b->n_tokens && rc == 0; i++) {
         int32_t tok = b->tokens[i], pos = b->pos[i];
         struct kv_cache *c = b->caches[i];
         if (tok < 0 || tok >= hp->n_vocab) {
-            rc = model_err(err, err_size, "token %d: id %d is out of range (vocabulary of %d)", i, (int)tok, hp->n_vocab);
+            rc = err_fail(err, INF_ERR_FORMAT, "token %d: id %d is out of range (vocabulary of %d)", i, (int)tok, hp->n_vocab);
             break;
         }
         if (!c) {
-            rc = model_err(err, err_size, "token %d: no KV cache", i);
+            rc = err_fail(err, INF_ERR_FORMAT, "token %d: no KV cache", i);
             break;
         }
         if (c->n_layer != hp->n_layer || c->n_head_kv != hp->n_head_kv || c->head_dim != hp->head_dim ||
             c->head_dim_v != hp->head_dim_v) {
-            rc = model_err(err, err_size, "token %d: KV cache was made for a model of another shape", i);
+            rc = err_fail(err, INF_ERR_FORMAT, "token %d: KV cache was made for a model of another shape", i);
             break;
         }
         if (pos < 0 || pos >= c->n_ctx) {
-            rc = model_err(err, err_size, "token %d: position %d is past the end of its KV cache (size %d)", i,
+            rc = err_fail(err, INF_ERR_FORMAT, "token %d: position %d is past the end of its KV cache (size %d)", i,
                            (int)pos, c->n_ctx);
             break;
         }
         struct cache_slot *s = slot_of(tab, cap, c);
         if (pos != s->next_pos) {
-            rc = model_err(err, err_size,
-                           "token %d: position %d does not continue its sequence (next position is %d)", i, (int)pos,
+            rc = err_fail(err, INF_ERR_FORMAT, "token %d: position %d does not continue its sequence (next position is %d)", i, (int)pos,
                            s->next_pos);
             break;
         }
         s->next_pos++;
         if (b->want_logits ? b->want_logits[i] != 0 : i == b->n_tokens - 1) n_want++;
     }
-    if (rc == 0 && n_want > 0 && !logits_out) rc = model_err(err, err_size, "logits wanted but no output buffer");
+    if (rc == 0 && n_want > 0 && !logits_out) rc = err_fail(err, INF_ERR_FORMAT, "logits wanted but no output buffer");
     int nth = threadpool_n_threads(tp);
     int ub = b->n_tokens < FORWARD_UBATCH ? b->n_tokens : FORWARD_UBATCH;
-    if (rc == 0 && scratch_reserve(m, ub, nth)) rc = model_err(err, err_size, "out of memory for activations");
+    if (rc == 0 && scratch_reserve(m, ub, nth)) rc = err_fail(err, INF_ERR_NO_MEMORY, "out of memory for activations");
 
     float *out = logits_out;
     for (int s = 0; rc == 0 && s < b->n_tokens; s += FORWARD_UBATCH) {
         int n = b->n_tokens - s < FORWARD_UBATCH ? b->n_tokens - s : FORWARD_UBATCH;
-        rc = forward_ubatch(m, b, s, n, out, tp, err, err_size);
+        rc = forward_ubatch(m, b, s, n, out, tp, err);
         for (int i = s; i < s + n; i++)
             if (b->want_logits ? b->want_logits[i] != 0 : i == b->n_tokens - 1) out += hp->n_vocab;
     }

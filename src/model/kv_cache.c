@@ -11,29 +11,28 @@ static int type_is_supported(int type)
     return type == TENSOR_TYPE_F32 || type == TENSOR_TYPE_F16 || type == TENSOR_TYPE_Q8_0;
 }
 
-int kv_cache_check_type(const struct model *m, int type, char *err, size_t err_size)
+int kv_cache_check_type(const struct model *m, int type, inf_error *err)
 {
     const struct model_hparams *hp = &m->hp;
     if (!type_is_supported(type))
-        return model_err(err, err_size, "KV cache type %s is not supported (f16, f32 or q8_0)",
+        return err_fail(err, INF_ERR_UNSUPPORTED, "KV cache type %s is not supported (f16, f32 or q8_0)",
                          tensor_type_name(type));
     /* Q8_0 rows are whole blocks of 32: a head size must divide into them. */
     if (type == TENSOR_TYPE_Q8_0 && (hp->head_dim % TENSOR_QK || hp->head_dim_v % TENSOR_QK)) {
         int bad = hp->head_dim % TENSOR_QK ? hp->head_dim : hp->head_dim_v;
-        return model_err(err, err_size,
-                         "KV cache type q8_0 is not supported for %s head size %d: q8_0 stores blocks of %d, "
+        return err_fail(err, INF_ERR_UNSUPPORTED, "KV cache type q8_0 is not supported for %s head size %d: q8_0 stores blocks of %d, "
                          "so it needs a multiple of %d (use f16 or f32)",
                          hp->head_dim % TENSOR_QK ? "key" : "value", bad, TENSOR_QK, TENSOR_QK);
     }
     return 0;
 }
 
-struct kv_cache *kv_cache_create_typed(const struct model *m, int n_ctx, int type, char *err, size_t err_size)
+struct kv_cache *kv_cache_create_typed(const struct model *m, int n_ctx, int type, inf_error *err)
 {
     const struct model_hparams *hp = &m->hp;
-    if (err && err_size) err[0] = 0;
+    inf_error_clear(err);
     if (n_ctx <= 0) n_ctx = hp->n_ctx_train;
-    if (kv_cache_check_type(m, type, err, err_size) != 0) return NULL;
+    if (kv_cache_check_type(m, type, err) != 0) return NULL;
     /* bytes per row of one head at one position (whole blocks: checked above) */
     size_t k_row = (size_t)tensor_row_bytes(type, hp->head_dim);
     size_t v_row = (size_t)tensor_row_bytes(type, hp->head_dim_v);
@@ -41,13 +40,13 @@ struct kv_cache *kv_cache_create_typed(const struct model *m, int n_ctx, int typ
     unsigned __int128 rows = (unsigned __int128)hp->n_layer * (unsigned)hp->n_head_kv * (unsigned)n_ctx;
     unsigned __int128 total = rows * (k_row + v_row);
     if (total > ((unsigned __int128)1 << 46)) {
-        model_err(err, err_size, "KV cache of %d positions is too large (%.1f GiB)", n_ctx,
+        err_fail(err, INF_ERR_FORMAT, "KV cache of %d positions is too large (%.1f GiB)", n_ctx,
                   (double)total / (1024.0 * 1024.0 * 1024.0));
         return NULL;
     }
     struct kv_cache *c = calloc(1, sizeof *c);
     if (!c) {
-        model_err(err, err_size, "out of memory");
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         return NULL;
     }
     c->n_layer = hp->n_layer;
@@ -62,7 +61,7 @@ struct kv_cache *kv_cache_create_typed(const struct model *m, int n_ctx, int typ
     c->k = calloc((size_t)rows, k_row);
     c->v = calloc((size_t)rows, v_row);
     if (!c->k || !c->v) {
-        model_err(err, err_size, "out of memory for a KV cache of %d positions (%.1f MiB)", n_ctx,
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory for a KV cache of %d positions (%.1f MiB)", n_ctx,
                   (double)total / (1024.0 * 1024.0));
         kv_cache_free(c);
         return NULL;
@@ -70,9 +69,9 @@ struct kv_cache *kv_cache_create_typed(const struct model *m, int n_ctx, int typ
     return c;
 }
 
-struct kv_cache *kv_cache_create(const struct model *m, int n_ctx, char *err, size_t err_size)
+struct kv_cache *kv_cache_create(const struct model *m, int n_ctx, inf_error *err)
 {
-    return kv_cache_create_typed(m, n_ctx, m->kv_type, err, err_size);
+    return kv_cache_create_typed(m, n_ctx, m->kv_type, err);
 }
 
 void kv_cache_free(struct kv_cache *c)

@@ -14,6 +14,8 @@
 #ifndef INF_MODEL_KV_CACHE_H
 #define INF_MODEL_KV_CACHE_H
 
+#include "base/error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,18 +29,18 @@ struct kv_cache;
 /* A cache of n_ctx positions with the model's default element type
  * (model_load_params.kv_type). n_ctx <= 0 means the model's training
  * context. NULL with a message on failure (too large, out of memory). */
-struct kv_cache *kv_cache_create(const struct model *m, int n_ctx, char *err, size_t err_size);
+struct kv_cache *kv_cache_create(const struct model *m, int n_ctx, inf_error *err);
 
 /* Same with an explicit element type: TENSOR_TYPE_F32, TENSOR_TYPE_F16 or
  * TENSOR_TYPE_Q8_0 (refused, with a message naming the head size, when
  * the model's head sizes are not multiples of 32). */
 struct kv_cache *kv_cache_create_typed(const struct model *m, int n_ctx, int type,
-                                       char *err, size_t err_size);
+                                       inf_error *err);
 
 /* 0 when caches of this element type can hold the model's heads; else -1
  * with a message ("... is not supported ...") naming the type, or for q8_0
  * the head size that is not a multiple of 32. */
-int kv_cache_check_type(const struct model *m, int type, char *err, size_t err_size);
+int kv_cache_check_type(const struct model *m, int type, inf_error *err);
 
 void kv_cache_free(struct kv_cache *c);      /* NULL is a no-op */
 void kv_cache_clear(struct kv_cache *c);     /* n_pos = 0 */

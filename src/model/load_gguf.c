@@ -28,8 +28,7 @@ struct hp_reader {
     const struct gguf_file *f;
     const char *arch;
     const char *path;
-    char *err;
-    size_t err_size;
+    inf_error *err;
 };
 
 static void key_of(const struct hp_reader *r, const char *suffix, char *buf, size_t n)
@@ -46,20 +45,20 @@ static int get_int(const struct hp_reader *r, const char *suffix, int required, 
     int64_t v;
     int rc = gguf_get_i64(r->f, key, &v);
     if (rc == GGUF_ERR_NOT_FOUND) {
-        if (required) return model_err(r->err, r->err_size, "%s: missing metadata key '%s'", r->path, key);
+        if (required) return err_fail(r->err, INF_ERR_FORMAT, "%s: missing metadata key '%s'", r->path, key);
         return 0;
     }
     if (rc != GGUF_OK) {
         int64_t i = gguf_find_key(r->f, key);
         enum gguf_type t = gguf_kv_type(r->f, i);
         if (t == GGUF_TYPE_ARRAY)
-            return model_err(r->err, r->err_size, "%s: metadata key '%s' is a per-layer array, which is not supported",
+            return err_fail(r->err, INF_ERR_UNSUPPORTED, "%s: metadata key '%s' is a per-layer array, which is not supported",
                              r->path, key);
-        return model_err(r->err, r->err_size, "%s: metadata key '%s' has type %s, expected an integer", r->path, key,
+        return err_fail(r->err, INF_ERR_FORMAT, "%s: metadata key '%s' has type %s, expected an integer", r->path, key,
                          gguf_type_name(t));
     }
     if (v < lo || v > hi)
-        return model_err(r->err, r->err_size, "%s: metadata key '%s' = %lld is out of range [%lld, %lld]", r->path, key,
+        return err_fail(r->err, INF_ERR_FORMAT, "%s: metadata key '%s' = %lld is out of range [%lld, %lld]", r->path, key,
                          (long long)v, (long long)lo, (long long)hi);
     *out = (int)v;
     return 0;
@@ -73,25 +72,25 @@ static int get_float(const struct hp_reader *r, const char *suffix, float *out)
     int rc = gguf_get_f32(r->f, key, &v);
     if (rc == GGUF_ERR_NOT_FOUND) return 0;
     if (rc != GGUF_OK)
-        return model_err(r->err, r->err_size, "%s: metadata key '%s' has type %s, expected a number", r->path, key,
+        return err_fail(r->err, INF_ERR_FORMAT, "%s: metadata key '%s' has type %s, expected a number", r->path, key,
                          gguf_type_name(gguf_kv_type(r->f, gguf_find_key(r->f, key))));
     if (!isfinite(v))
-        return model_err(r->err, r->err_size, "%s: metadata key '%s' is not finite", r->path, key);
+        return err_fail(r->err, INF_ERR_FORMAT, "%s: metadata key '%s' is not finite", r->path, key);
     *out = v;
     return 0;
 }
 
-static int read_hparams(struct model *m, const struct gguf_file *f, const char *path, char *err, size_t err_size)
+static int read_hparams(struct model *m, const struct gguf_file *f, const char *path, inf_error *err)
 {
     struct model_hparams *hp = &m->hp;
     const char *arch;
     size_t arch_len;
     int rc = gguf_get_string(f, "general.architecture", &arch, &arch_len);
-    if (rc == GGUF_ERR_NOT_FOUND) return model_err(err, err_size, "%s: missing metadata key 'general.architecture'", path);
-    if (rc != GGUF_OK) return model_err(err, err_size, "%s: 'general.architecture' is not a string", path);
+    if (rc == GGUF_ERR_NOT_FOUND) return err_fail(err, INF_ERR_FORMAT, "%s: missing metadata key 'general.architecture'", path);
+    if (rc != GGUF_OK) return err_fail(err, INF_ERR_FORMAT, "%s: 'general.architecture' is not a string", path);
     const struct model_arch_info *ai = model_arch_find(arch);
     if (!ai || strlen(arch) != arch_len)
-        return model_err(err, err_size, "%s: unsupported architecture '%.40s' (supported: %s)", path, arch,
+        return err_fail(err, INF_ERR_UNSUPPORTED, "%s: unsupported architecture '%.40s' (supported: %s)", path, arch,
                          model_arch_list());
     m->ai = ai;
     snprintf(hp->arch_name, sizeof hp->arch_name, "%s", ai->name);
@@ -99,7 +98,7 @@ static int read_hparams(struct model *m, const struct gguf_file *f, const char *
     hp->rope_type = ai->rope_type;
     hp->arch_flags = ai->flags;
 
-    struct hp_reader r = { f, ai->name, path, err, err_size };
+    struct hp_reader r = { f, ai->name, path, err };
     const int64_t BIG = 1 << 20;
     if (get_int(&r, HP_KEY_EMBEDDING_LENGTH, 1, 1, BIG, &hp->n_embd)) return -1;
     if (get_int(&r, HP_KEY_BLOCK_COUNT, 1, 1, 4096, &hp->n_layer)) return -1;
@@ -114,30 +113,30 @@ static int read_hparams(struct model *m, const struct gguf_file *f, const char *
     hp->head_dim_v = hp->head_dim;
     if (get_int(&r, HP_KEY_VALUE_LENGTH, 0, 1, 65536, &hp->head_dim_v)) return -1;
     if (hp->head_dim <= 0)
-        return model_err(err, err_size, "%s: cannot derive the head size (n_embd %d, n_head %d)", path, hp->n_embd,
+        return err_fail(err, INF_ERR_FORMAT, "%s: cannot derive the head size (n_embd %d, n_head %d)", path, hp->n_embd,
                          hp->n_head);
     hp->n_rot = hp->head_dim;
     if (get_int(&r, HP_KEY_ROPE_DIM, 0, 0, 65536, &hp->n_rot)) return -1;
     if (hp->n_head % hp->n_head_kv != 0)
-        return model_err(err, err_size, "%s: head count %d is not a multiple of the KV head count %d", path,
+        return err_fail(err, INF_ERR_FORMAT, "%s: head count %d is not a multiple of the KV head count %d", path,
                          hp->n_head, hp->n_head_kv);
     if (hp->n_rot > hp->head_dim || hp->n_rot % 2 != 0)
-        return model_err(err, err_size, "%s: rope dimension count %d must be even and <= the head size %d", path,
+        return err_fail(err, INF_ERR_FORMAT, "%s: rope dimension count %d must be even and <= the head size %d", path,
                          hp->n_rot, hp->head_dim);
     if ((int64_t)hp->n_head * hp->head_dim > BIG || (int64_t)hp->n_head * hp->head_dim_v > BIG)
-        return model_err(err, err_size, "%s: attention size %d x %d is too large", path, hp->n_head, hp->head_dim);
+        return err_fail(err, INF_ERR_FORMAT, "%s: attention size %d x %d is too large", path, hp->n_head, hp->head_dim);
 
     hp->norm_eps = 1e-5f;
     if (get_float(&r, HP_KEY_RMS_EPS, &hp->norm_eps)) return -1;
     if (!(hp->norm_eps >= 0.0f && hp->norm_eps < 1.0f))
-        return model_err(err, err_size, "%s: RMS norm epsilon %g is out of range", path, (double)hp->norm_eps);
+        return err_fail(err, INF_ERR_FORMAT, "%s: RMS norm epsilon %g is out of range", path, (double)hp->norm_eps);
 
     hp->rope_freq_base = ai->default_rope_base;
     if (get_float(&r, HP_KEY_ROPE_FREQ_BASE, &hp->rope_freq_base)) return -1;
     hp->rope_freq_base_swa = ai->default_rope_base_swa > 0 ? ai->default_rope_base_swa : hp->rope_freq_base;
     if (get_float(&r, HP_KEY_ROPE_FREQ_BASE_SWA, &hp->rope_freq_base_swa)) return -1;
     if (!(hp->rope_freq_base > 0) || !(hp->rope_freq_base_swa > 0))
-        return model_err(err, err_size, "%s: rope frequency base must be positive", path);
+        return err_fail(err, INF_ERR_FORMAT, "%s: rope frequency base must be positive", path);
 
     /* rope scaling: none / linear (llama3-style factors come as rope_freqs.weight) */
     hp->rope_freq_scale = 1.0f;
@@ -156,7 +155,7 @@ static int read_hparams(struct model *m, const struct gguf_file *f, const char *
             } else if (strcmp(st, "none") == 0 || strcmp(st, "llama3") == 0) {
                 /* nothing: llama3 factors are in rope_freqs.weight */
             } else if (factor > 1.0f) {
-                return model_err(err, err_size, "%s: rope scaling type '%.32s' (factor %g) is not supported", path, st,
+                return err_fail(err, INF_ERR_UNSUPPORTED, "%s: rope scaling type '%.32s' (factor %g) is not supported", path, st,
                                  (double)factor);
             }
         }
@@ -188,20 +187,20 @@ static int read_hparams(struct model *m, const struct gguf_file *f, const char *
 
     /* vocabulary: rows of the token embedding */
     const struct gguf_tensor *te = gguf_get_tensor(f, model_weight_specs[W_TOK_EMBD].name);
-    if (!te) return model_err(err, err_size, "%s: missing tensor 'token_embd.weight'", path);
+    if (!te) return err_fail(err, INF_ERR_FORMAT, "%s: missing tensor 'token_embd.weight'", path);
     if (te->ne[1] < 1 || te->ne[1] > INT32_MAX)
-        return model_err(err, err_size, "%s: token_embd.weight has %lld rows", path, (long long)te->ne[1]);
+        return err_fail(err, INF_ERR_FORMAT, "%s: token_embd.weight has %lld rows", path, (long long)te->ne[1]);
     hp->n_vocab = (int)te->ne[1];
     return 0;
 }
 
-int model_load_gguf(const char *path, struct model *m, char *err, size_t err_size)
+int model_load_gguf(const char *path, struct model *m, inf_error *err)
 {
-    if (gguf_open(path, &m->gguf, err, err_size)) return -1;
+    if (gguf_open(path, &m->gguf, err)) return -1;
     if (gguf_n_tensors(m->gguf) == 0)
-        return model_err(err, err_size, "%s: the file has no tensors (a vocabulary-only GGUF, not a model)", path);
-    if (read_hparams(m, m->gguf, path, err, err_size)) return -1;
+        return err_fail(err, INF_ERR_FORMAT, "%s: the file has no tensors (a vocabulary-only GGUF, not a model)", path);
+    if (read_hparams(m, m->gguf, path, err)) return -1;
     struct weight_source src = { m->gguf, src_get, path };
-    if (weights_bind(&m->w, m->ai, &m->hp, &src, err, err_size)) return -1;
+    if (weights_bind(&m->w, m->ai, &m->hp, &src, err)) return -1;
     return 0;
 }

@@ -25,7 +25,7 @@ struct hf_owner {
     struct safetensors_set *set;
     void **owned; /* packed MLX matrices, converted norms, rope factors */
     int n_owned, cap_owned;
-    char err[512]; /* a conversion error met inside get() */
+    inf_error err; /* a conversion error met inside get() (status INF_OK: none) */
     char last_missing[512]; /* HF name of the last tensor looked for in vain */
 };
 
@@ -105,8 +105,8 @@ static const struct safetensors_tensor *find_hf(const struct hf_owner *o, const 
 
 static void source_fail(struct hf_owner *o, const struct safetensors_file *f, const char *name, const char *what)
 {
-    if (!o->err[0])
-        snprintf(o->err, sizeof o->err, "%s: tensor '%s': %s", f ? safetensors_path(f) : "model", name, what);
+    if (o->err.status == INF_OK)
+        err_fail(&o->err, INF_ERR_FORMAT, "%s: tensor '%s': %s", f ? safetensors_path(f) : "model", name, what);
 }
 
 /* X.weight as uint32 with X.scales / X.biases: pack into MLX blocks. */
@@ -246,11 +246,10 @@ static int source_get(void *ctx, const char *gguf_name, struct weight_tensor_des
 
 /* ---- hyper-parameters ---- */
 
-static int fill_hparams(struct model *m, const struct hf_config *c, const struct hf_owner *o, char *err,
-                        size_t err_size)
+static int fill_hparams(struct model *m, const struct hf_config *c, const struct hf_owner *o, inf_error *err)
 {
     const struct model_arch_info *ai = model_arch_find(c->engine_arch);
-    if (!ai) return model_err(err, err_size, "%s: architecture '%s' is not supported by the engine", m->path,
+    if (!ai) return err_fail(err, INF_ERR_UNSUPPORTED, "%s: architecture '%s' is not supported by the engine", m->path,
                               c->engine_arch ? c->engine_arch : "?");
     struct model_hparams *hp = &m->hp;
     m->ai = ai;
@@ -288,10 +287,10 @@ static int fill_hparams(struct model *m, const struct hf_config *c, const struct
     hf_map_to_hf(c->arch, "token_embd.weight", rel, sizeof rel, NULL);
     const struct safetensors_tensor *te = find_hf(o, rel, 0, NULL);
     if (!te || te->n_dims != 2)
-        return model_err(err, err_size, "%s: missing 2-D tensor '%s%s'", m->path, hf_map_stems(c, &(int){0})[0], rel);
+        return err_fail(err, INF_ERR_FORMAT, "%s: missing 2-D tensor '%s%s'", m->path, hf_map_stems(c, &(int){0})[0], rel);
     hp->n_vocab = (int)te->shape[0];
     if (hp->n_vocab != c->vocab_size)
-        return model_err(err, err_size, "%s: embed_tokens has %d rows but config.json vocab_size is %d", m->path,
+        return err_fail(err, INF_ERR_FORMAT, "%s: embed_tokens has %d rows but config.json vocab_size is %d", m->path,
                          hp->n_vocab, c->vocab_size);
     return 0;
 }
@@ -354,39 +353,39 @@ static void discard(struct model *m, struct hf_owner *o)
 }
 
 int model_load_hf_dir(const char *dir, const struct model_load_params *params, struct model **out,
-                      char *err, size_t err_size)
+                      inf_error *err)
 {
     *out = NULL;
-    if (err && err_size) err[0] = '\0';
+    inf_error_clear(err);
     struct model_load_params p = params ? *params : model_load_params_default();
     if (p.kv_type != TENSOR_TYPE_F32 && p.kv_type != TENSOR_TYPE_F16 && p.kv_type != TENSOR_TYPE_Q8_0)
-        return model_err(err, err_size, "%s: KV cache type %s is not supported (f16, f32 or q8_0)", dir,
+        return err_fail(err, INF_ERR_UNSUPPORTED, "%s: KV cache type %s is not supported (f16, f32 or q8_0)", dir,
                          tensor_type_name(p.kv_type));
     struct hf_owner *o = calloc(1, sizeof *o);
     struct model *m = calloc(1, sizeof *m);
     if (!o || !m || !(m->path = strdup(dir))) {
         free(m);
         free(o);
-        return model_err(err, err_size, "%s: out of memory", dir);
+        return err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", dir);
     }
     m->kv_type = p.kv_type;
-    if (hf_config_load_dir(dir, &o->cfg, err, err_size) != 0 ||
-        safetensors_set_open(dir, &o->set, err, err_size) != 0 || fill_hparams(m, &o->cfg, o, err, err_size) != 0) {
+    if (hf_config_load_dir(dir, &o->cfg, err) != 0 ||
+        safetensors_set_open(dir, &o->set, err) != 0 || fill_hparams(m, &o->cfg, o, err) != 0) {
         discard(m, o);
         return -1;
     }
     struct weight_source src = {o, source_get, dir};
-    if (weights_bind(&m->w, m->ai, &m->hp, &src, err, err_size) != 0) {
-        if (o->err[0] && err && err_size) {
-            snprintf(err, err_size, "%s", o->err);
-        } else if (err && err_size && strstr(err, "missing tensor") && o->last_missing[0]) {
-            size_t n = strlen(err);
-            snprintf(err + n, err_size - n, " (Hugging Face name '%s')", o->last_missing);
+    if (weights_bind(&m->w, m->ai, &m->hp, &src, err) != 0) {
+        if (o->err.status != INF_OK) {
+            if (err) *err = o->err;
+        } else if (o->last_missing[0]) {
+            /* the binder names the GGUF tensor it missed; say the HF name too */
+            err_append(err, " (Hugging Face name '%s')", o->last_missing);
         }
         discard(m, o);
         return -1;
     }
-    if (model_finish_load(m, err, err_size) != 0) {
+    if (model_finish_load(m, err) != 0) {
         discard(m, o);
         return -1;
     }
@@ -396,7 +395,7 @@ int model_load_hf_dir(const char *dir, const struct model_load_params *params, s
         for (int il = 0; il < m->hp.n_layer; il++) m->layer_swa[il] = o->cfg.layer_sliding[il];
     if (register_owner(m, o) != 0) {
         discard(m, o);
-        return model_err(err, err_size, "%s: out of memory", dir);
+        return err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", dir);
     }
     *out = m;
     return 0;

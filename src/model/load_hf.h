@@ -27,6 +27,8 @@
 #ifndef INF_MODEL_LOAD_HF_H
 #define INF_MODEL_LOAD_HF_H
 
+#include "base/error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,7 +43,7 @@ struct hf_config;
 /* Load dir (a directory holding config.json and *.safetensors). params may
  * be NULL. 0 and *out, or -1 with *out = NULL and err filled. */
 int model_load_hf_dir(const char *dir, const struct model_load_params *params, struct model **out,
-                      char *err, size_t err_size);
+                      inf_error *err);
 
 /* The parsed config.json (+ generation_config.json) of an HF-loaded model
  * (model_type, eos ids, quantisation bits/group for Info), or NULL when the

@@ -17,38 +17,39 @@ struct model_load_params model_load_params_default(void)
     return p;
 }
 
-int model_finish_load(struct model *m, char *err, size_t err_size)
+int model_finish_load(struct model *m, inf_error *err)
 {
     const struct model_hparams *hp = &m->hp;
     /* Whether the KV type fits the heads (q8_0: multiples of 32) is known
      * only now, with the hyperparameters. */
-    char msg[256];
-    if (kv_cache_check_type(m, m->kv_type, msg, sizeof msg) != 0)
-        return model_err(err, err_size, "%s: %s", m->path, msg);
+    if (kv_cache_check_type(m, m->kv_type, err) != 0) {
+        err_prefix(err, "%s", m->path);
+        return -1;
+    }
     m->layer_swa = calloc((size_t)hp->n_layer, 1);
-    if (!m->layer_swa) return model_err(err, err_size, "%s: out of memory", m->path);
+    if (!m->layer_swa) return err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", m->path);
     for (int il = 0; il < hp->n_layer; il++)
         m->layer_swa[il] = (uint8_t)(hp->n_swa > 0 && model_arch_layer_is_swa(hp->swa_pattern, il));
     return 0;
 }
 
 int model_load(const char *path, const struct model_load_params *params,
-               struct model **out, char *err, size_t err_size)
+               struct model **out, inf_error *err)
 {
     *out = NULL;
-    if (err && err_size) err[0] = 0;
-    if (model_hf_is_dir(path)) return model_load_hf_dir(path, params, out, err, err_size);
+    inf_error_clear(err);
+    if (model_hf_is_dir(path)) return model_load_hf_dir(path, params, out, err);
     struct model_load_params p = params ? *params : model_load_params_default();
     if (p.kv_type != TENSOR_TYPE_F32 && p.kv_type != TENSOR_TYPE_F16 && p.kv_type != TENSOR_TYPE_Q8_0)
-        return model_err(err, err_size, "%s: KV cache type %s is not supported (f16, f32 or q8_0)", path,
+        return err_fail(err, INF_ERR_UNSUPPORTED, "%s: KV cache type %s is not supported (f16, f32 or q8_0)", path,
                          tensor_type_name(p.kv_type));
     struct model *m = calloc(1, sizeof *m);
     if (!m || !(m->path = strdup(path))) {
         free(m);
-        return model_err(err, err_size, "%s: out of memory", path);
+        return err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", path);
     }
     m->kv_type = p.kv_type;
-    if (model_load_gguf(path, m, err, err_size) || model_finish_load(m, err, err_size)) {
+    if (model_load_gguf(path, m, err) || model_finish_load(m, err)) {
         model_free(m);
         return -1;
     }

@@ -18,6 +18,8 @@
 #ifndef INF_MODEL_MODEL_H
 #define INF_MODEL_MODEL_H
 
+#include "base/error.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -93,7 +95,7 @@ struct model_batch {
  * *out = NULL and err names the file and the problem (missing tensor, bad
  * shape, unsupported architecture or tensor type ...). */
 int model_load(const char *path, const struct model_load_params *params,
-               struct model **out, char *err, size_t err_size);
+               struct model **out, inf_error *err);
 
 /* NULL is a no-op. Caches created from the model must be freed too (before
  * or after; they do not reference the weights). */
@@ -137,7 +139,7 @@ size_t model_packed_bytes(const struct model *m);
  * with a message (bad token id, position past a cache, non-contiguous
  * positions...); caches are then left as before the call. */
 int model_forward(struct model *m, const struct model_batch *batch, float *logits_out,
-                  struct threadpool *tp, char *err, size_t err_size);
+                  struct threadpool *tp, inf_error *err);
 
 #ifdef __cplusplus
 }

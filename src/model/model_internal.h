@@ -2,7 +2,8 @@
 #ifndef INF_MODEL_INTERNAL_H
 #define INF_MODEL_INTERNAL_H
 
-#include <stdarg.h>
+#include "base/error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,25 +58,11 @@ struct model {
     struct forward_scratch fs;
 };
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static inline int model_err(char *err, size_t err_size, const char *fmt, ...)
-{
-    if (err && err_size) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_size, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 /* load_gguf.c */
-int model_load_gguf(const char *path, struct model *m, char *err, size_t err_size);
+int model_load_gguf(const char *path, struct model *m, inf_error *err);
 
 /* model.c: derived per-layer data after hparams and weights are set. */
-int model_finish_load(struct model *m, char *err, size_t err_size);
+int model_finish_load(struct model *m, inf_error *err);
 
 /* forward.c */
 void forward_scratch_free(struct forward_scratch *fs);

@@ -13,16 +13,6 @@
 #include "tensor/threadpool.h"
 #include "text/tokenizer.h"
 
-static void set_err(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t err_size, const char *fmt, ...)
-{
-    if (!err || !err_size) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-}
-
 /* -log p(target) from one row of logits: log-sum-exp in double around the
  * maximum. */
 static double token_nll(const float *logits, int n_vocab, int32_t target)
@@ -50,7 +40,7 @@ struct ppl_state {
 
 /* Evaluates one window (tokens w[0..n_ctx)) and adds the scores of its
  * second half. */
-static int eval_window(struct ppl_state *s, const int32_t *w, char *err, size_t es)
+static int eval_window(struct ppl_state *s, const int32_t *w, inf_error *err)
 {
     int first = s->n_ctx / 2;
     kv_cache_clear(s->cache);
@@ -67,7 +57,7 @@ static int eval_window(struct ppl_state *s, const int32_t *w, char *err, size_t 
         }
         struct model_batch batch = {
             .n_tokens = n, .tokens = s->tok, .pos = s->pos, .caches = s->caches, .want_logits = s->want};
-        if (model_forward(s->m, &batch, n_want ? s->logits : NULL, s->tp, err, es) != 0) return -1;
+        if (model_forward(s->m, &batch, n_want ? s->logits : NULL, s->tp, err) != 0) return -1;
         int k = 0;
         for (int i = 0; i < n; i++) {
             if (!s->want[i]) continue;
@@ -91,21 +81,21 @@ static void summarise(const struct ppl_state *s, struct model_ppl_result *out)
     out->n_scored = s->count;
 }
 
-static int check_tokens(const int32_t *tokens, size_t n, int n_vocab, char *err, size_t es)
+static int check_tokens(const int32_t *tokens, size_t n, int n_vocab, inf_error *err)
 {
     for (size_t i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= n_vocab) {
-            set_err(err, es, "token %d at index %zu is outside the vocabulary (%d)", tokens[i], i, n_vocab);
+            err_fail(err, INF_ERR_FORMAT, "token %d at index %zu is outside the vocabulary (%d)", tokens[i], i, n_vocab);
             return -1;
         }
     return 0;
 }
 
 int model_perplexity(struct model *m, const int32_t *tokens, size_t n_tokens, const struct model_ppl_params *params,
-                     struct model_ppl_result *out, char *err, size_t err_size)
+                     struct model_ppl_result *out, inf_error *err)
 {
     if (!m || !params || !out || (!tokens && n_tokens)) {
-        set_err(err, err_size, "model_perplexity: missing argument");
+        err_fail(err, INF_ERR_FORMAT, "model_perplexity: missing argument");
         return -1;
     }
     memset(out, 0, sizeof *out);
@@ -114,15 +104,15 @@ int model_perplexity(struct model *m, const int32_t *tokens, size_t n_tokens, co
     s.n_batch = params->n_batch > 0 ? params->n_batch : 512;
     if (s.n_batch > s.n_ctx) s.n_batch = s.n_ctx;
     if (s.n_ctx < 4) {
-        set_err(err, err_size, "context length %d is too small (need at least 4)", s.n_ctx);
+        err_fail(err, INF_ERR_FORMAT, "context length %d is too small (need at least 4)", s.n_ctx);
         return -1;
     }
     if (n_tokens < 2 * (size_t)s.n_ctx) {
-        set_err(err, err_size, "the text has %zu tokens; perplexity with a context of %d needs at least %d", n_tokens,
+        err_fail(err, INF_ERR_FORMAT, "the text has %zu tokens; perplexity with a context of %d needs at least %d", n_tokens,
                 s.n_ctx, 2 * s.n_ctx);
         return -1;
     }
-    if (check_tokens(tokens, n_tokens, s.n_vocab, err, err_size)) return -1;
+    if (check_tokens(tokens, n_tokens, s.n_vocab, err)) return -1;
     int n_chunks = (int)(n_tokens / (size_t)s.n_ctx);
     if (params->max_chunks > 0 && n_chunks > params->max_chunks) n_chunks = params->max_chunks;
 
@@ -134,17 +124,17 @@ int model_perplexity(struct model *m, const int32_t *tokens, size_t n_tokens, co
     s.caches = malloc((size_t)s.n_batch * sizeof *s.caches);
     s.logits = malloc((size_t)s.n_batch * (size_t)s.n_vocab * sizeof(float));
     if (!window || !s.tok || !s.pos || !s.want || !s.caches || !s.logits) {
-        set_err(err, err_size, "out of memory");
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         goto done;
     }
-    if (!(s.cache = kv_cache_create(m, s.n_ctx, err, err_size))) goto done;
+    if (!(s.cache = kv_cache_create(m, s.n_ctx, err))) goto done;
     int nt = params->n_threads > 0 ? params->n_threads : cpu_physical_cores();
     if (nt > 1) s.tp = threadpool_create(nt);
 
     for (int c = 0; c < n_chunks; c++) {
         memcpy(window, tokens + (size_t)c * (size_t)s.n_ctx, (size_t)s.n_ctx * sizeof *window);
         if (params->replace_bos && params->bos >= 0 && params->bos < s.n_vocab) window[0] = params->bos;
-        if (eval_window(&s, window, err, err_size)) goto done;
+        if (eval_window(&s, window, err)) goto done;
         summarise(&s, out);
         if (params->progress) params->progress(params->progress_user, c + 1, n_chunks, out->ppl);
     }
@@ -164,35 +154,34 @@ done:
     return rc;
 }
 
-static int load_tokenizer(struct model *m, const char *model_path, struct tokenizer **tok, char *err, size_t es)
+static int load_tokenizer(struct model *m, const char *model_path, struct tokenizer **tok, inf_error *err)
 {
     const struct gguf_file *g = model_gguf(m);
-    if (g) return tok_load_gguf(g, tok, err, es);
+    if (g) return tok_load_gguf(g, tok, err);
     if (!model_path) {
-        set_err(err, es, "the model has no GGUF metadata and no directory was given for its tokenizer");
+        err_fail(err, INF_ERR_FORMAT, "the model has no GGUF metadata and no directory was given for its tokenizer");
         return -1;
     }
-    return tok_load_hf_dir(model_path, tok, err, es);
+    return tok_load_hf_dir(model_path, tok, err);
 }
 
 int model_perplexity_text(struct model *m, const char *model_path, const char *text, size_t len,
-                          const struct model_ppl_params *params, struct model_ppl_result *out, char *err,
-                          size_t err_size)
+                          const struct model_ppl_params *params, struct model_ppl_result *out, inf_error *err)
 {
     if (!m || !params || !out || (!text && len)) {
-        set_err(err, err_size, "model_perplexity_text: missing argument");
+        err_fail(err, INF_ERR_FORMAT, "model_perplexity_text: missing argument");
         return -1;
     }
     struct tokenizer *tok = NULL;
-    if (load_tokenizer(m, model_path, &tok, err, err_size)) return -1;
+    if (load_tokenizer(m, model_path, &tok, err)) return -1;
     int32_t *ids = NULL;
     size_t n = 0;
-    int rc = tok_encode(tok, text ? text : "", len, TOK_ADD_SPECIAL, &ids, &n, err, err_size);
+    int rc = tok_encode(tok, text ? text : "", len, TOK_ADD_SPECIAL, &ids, &n, err);
     if (rc == 0) {
         struct model_ppl_params p = *params;
         p.replace_bos = tok_add_bos(tok);
         p.bos = tok_bos(tok);
-        rc = model_perplexity(m, ids, n, &p, out, err, err_size);
+        rc = model_perplexity(m, ids, n, &p, out, err);
     }
     free(ids);
     tok_free(tok);

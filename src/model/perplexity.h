@@ -17,6 +17,8 @@
 #ifndef INF_MODEL_PERPLEXITY_H
 #define INF_MODEL_PERPLEXITY_H
 
+#include "base/error.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,15 +56,14 @@ struct model_ppl_result {
 /* Over a token sequence. Needs n_tokens >= 2 * n_ctx (else -1 with a
  * message saying how many tokens are needed). */
 int model_perplexity(struct model *m, const int32_t *tokens, size_t n_tokens, const struct model_ppl_params *params,
-                     struct model_ppl_result *out, char *err, size_t err_size);
+                     struct model_ppl_result *out, inf_error *err);
 
 /* Over a text: tokenizes it with the model's own tokenizer (GGUF metadata,
  * or tokenizer.json for a model loaded from a Hugging Face directory at
  * model_path), BOS as the model asks, then model_perplexity. params->bos
  * and replace_bos are filled from the tokenizer. */
 int model_perplexity_text(struct model *m, const char *model_path, const char *text, size_t len,
-                          const struct model_ppl_params *params, struct model_ppl_result *out, char *err,
-                          size_t err_size);
+                          const struct model_ppl_params *params, struct model_ppl_result *out, inf_error *err);
 
 #ifdef __cplusplus
 }

@@ -29,16 +29,6 @@
 /* Rows per chunk are chosen so one chunk of f32 input stays under this. */
 #define CHUNK_F32_BYTES (8u << 20)
 
-static void set_err(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t err_size, const char *fmt, ...)
-{
-    if (!err || !err_size) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
-}
-
 /* ------------------------------------------------------------------ */
 /* file types                                                          */
 
@@ -230,7 +220,7 @@ int model_quant_tensor_type(struct model_quant_ctx *ctx, const char *name, int64
  * general.file_type. Like llama.cpp's gguf_set_val (remove the key, then
  * append it), those two always go last, so our header matches
  * llama-quantize's byte for byte. Returns the number of pairs, or -1. */
-static int64_t put_metadata(struct gguf_wbuf *b, const struct gguf_file *f, int ftype, char *err, size_t es)
+static int64_t put_metadata(struct gguf_wbuf *b, const struct gguf_file *f, int ftype, inf_error *err)
 {
     int64_t n = gguf_n_kv(f), written = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -238,7 +228,7 @@ static int64_t put_metadata(struct gguf_wbuf *b, const struct gguf_file *f, int 
         enum gguf_type t = gguf_kv_type(f, i);
         if (strcmp(key, "general.file_type") == 0 || strcmp(key, "general.quantization_version") == 0) continue;
         if (gguf_wbuf_copy_kv(b, f, i) != 0) {
-            set_err(err, es, "%s: cannot copy metadata key '%s' (%s)", gguf_path(f), key, gguf_type_name(t));
+            err_fail(err, INF_ERR_FORMAT, "%s: cannot copy metadata key '%s' (%s)", gguf_path(f), key, gguf_type_name(t));
             return -1;
         }
         written++;
@@ -284,7 +274,7 @@ static void count_model(const struct gguf_file *f, struct model_quant_ctx *c)
 }
 
 static int make_plan(const struct gguf_file *f, const struct model_quantize_params *p, struct plan_entry *plan,
-                     uint64_t *data_size, char *err, size_t es)
+                     uint64_t *data_size, inf_error *err)
 {
     struct model_quant_ctx ctx = {.ftype = p->ftype, .pure = p->pure};
     count_model(f, &ctx);
@@ -305,7 +295,7 @@ static int make_plan(const struct gguf_file *f, const struct model_quantize_para
         for (uint32_t d = 0; d < t->n_dims; d++) nel *= t->ne[d];
         int64_t sz = tensor_row_bytes(e->out_type, nel);
         if (sz < 0) {
-            set_err(err, es, "%s: tensor '%s': cannot size %lld elements of %s", gguf_path(f), t->name,
+            err_fail(err, INF_ERR_FORMAT, "%s: tensor '%s': cannot size %lld elements of %s", gguf_path(f), t->name,
                     (long long)nel, tensor_type_name(e->out_type));
             return -1;
         }
@@ -318,7 +308,7 @@ static int make_plan(const struct gguf_file *f, const struct model_quantize_para
 }
 
 static int put_header(struct gguf_wbuf *b, const struct gguf_file *f, const struct plan_entry *plan, int ftype,
-                      char *err, size_t es)
+                      inf_error *err)
 {
     gguf_wbuf_put(b, GGUF_MAGIC, 4);
     gguf_wbuf_u32(b, 3);
@@ -326,7 +316,7 @@ static int put_header(struct gguf_wbuf *b, const struct gguf_file *f, const stru
     gguf_wbuf_u64(b, (uint64_t)nt);
     size_t n_kv_at = b->n;
     gguf_wbuf_u64(b, 0); /* patched below */
-    int64_t nkv = put_metadata(b, f, ftype, err, es);
+    int64_t nkv = put_metadata(b, f, ftype, err);
     if (nkv < 0) return -1;
     if (!b->oom) memcpy(b->p + n_kv_at, &nkv, 8);
     for (int64_t i = 0; i < nt; i++) {
@@ -345,7 +335,7 @@ static int put_header(struct gguf_wbuf *b, const struct gguf_file *f, const stru
         pad -= k;
     }
     if (b->oom) {
-        set_err(err, es, "out of memory building the GGUF header");
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory building the GGUF header");
         return -1;
     }
     return 0;
@@ -405,14 +395,14 @@ static void release_pages(const void *data, uint64_t size)
     if (end > start) madvise((void *)start, end - start, MADV_DONTNEED);
 }
 
-static int convert_tensor(struct run_state *s, const struct plan_entry *e, char *err, size_t es)
+static int convert_tensor(struct run_state *s, const struct plan_entry *e, inf_error *err)
 {
     const struct gguf_tensor *t = e->in;
     int64_t ne0 = t->ne[0], nrows = 1;
     for (uint32_t d = 1; d < t->n_dims; d++) nrows *= t->ne[d];
     int64_t in_row = tensor_row_bytes((int)t->type, ne0), out_row = tensor_row_bytes(e->out_type, ne0);
     if (in_row <= 0 || out_row <= 0) {
-        set_err(err, es, "tensor '%s': bad row length %lld for %s -> %s", t->name, (long long)ne0,
+        err_fail(err, INF_ERR_FORMAT, "tensor '%s': bad row length %lld for %s -> %s", t->name, (long long)ne0,
                 tensor_type_name((int)t->type), tensor_type_name(e->out_type));
         return -1;
     }
@@ -423,7 +413,7 @@ static int convert_tensor(struct run_state *s, const struct plan_entry *e, char 
         size_t need = (size_t)n * (size_t)out_row;
         if (need > s->outbuf_cap) {
             unsigned char *q = realloc(s->outbuf, need);
-            if (!q) { set_err(err, es, "out of memory (tensor '%s')", t->name); return -1; }
+            if (!q) { err_fail(err, INF_ERR_NO_MEMORY, "out of memory (tensor '%s')", t->name); return -1; }
             s->outbuf = q;
             s->outbuf_cap = need;
         }
@@ -434,12 +424,12 @@ static int convert_tensor(struct run_state *s, const struct plan_entry *e, char 
         };
         threadpool_run(s->tp, chunk_worker, &j);
         if (j.failed) {
-            set_err(err, es, "tensor '%s': cannot convert %s to %s (non-finite value?)", t->name,
+            err_fail(err, INF_ERR_FORMAT, "tensor '%s': cannot convert %s to %s (non-finite value?)", t->name,
                     tensor_type_name((int)t->type), tensor_type_name(e->out_type));
             return -1;
         }
         if (gguf_write_all(s->fp, s->outbuf, need)) {
-            set_err(err, es, "%s: write failed: %s", s->out_path, strerror(errno));
+            err_fail(err, INF_ERR_IO, "%s: write failed: %s", s->out_path, strerror(errno));
             return -1;
         }
         release_pages(j.src, (uint64_t)n * (uint64_t)in_row);
@@ -449,7 +439,7 @@ static int convert_tensor(struct run_state *s, const struct plan_entry *e, char 
     return 0;
 }
 
-static int ensure_scratch(struct run_state *s, const struct plan_entry *plan, int64_t nt, char *err, size_t es)
+static int ensure_scratch(struct run_state *s, const struct plan_entry *plan, int64_t nt, inf_error *err)
 {
     int64_t max_ne0 = 0;
     for (int64_t i = 0; i < nt; i++)
@@ -460,20 +450,19 @@ static int ensure_scratch(struct run_state *s, const struct plan_entry *plan, in
         if (!(s->scratch[i] = malloc((size_t)(max_ne0 > 0 ? max_ne0 : 1) * sizeof(float)))) goto oom;
     return 0;
 oom:
-    set_err(err, es, "out of memory");
+    err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
     return -1;
 }
 
-static int write_tensors(struct run_state *s, const struct plan_entry *plan, int64_t nt, uint64_t align, char *err,
-                         size_t es)
+static int write_tensors(struct run_state *s, const struct plan_entry *plan, int64_t nt, uint64_t align, inf_error *err)
 {
     for (int64_t i = 0; i < nt; i++) {
         const struct plan_entry *e = &plan[i];
         if (e->convert) {
-            if (convert_tensor(s, e, err, es)) return -1;
+            if (convert_tensor(s, e, err)) return -1;
         } else {
             if (gguf_write_all(s->fp, e->in->data, e->out_size)) {
-                set_err(err, es, "%s: write failed: %s", s->out_path, strerror(errno));
+                err_fail(err, INF_ERR_IO, "%s: write failed: %s", s->out_path, strerror(errno));
                 return -1;
             }
             s->done += e->in->size;
@@ -482,7 +471,7 @@ static int write_tensors(struct run_state *s, const struct plan_entry *plan, int
         release_pages(e->in->data, e->in->size);
         uint64_t pad = align_up(e->out_offset + e->out_size, align) - (e->out_offset + e->out_size);
         if (i + 1 < nt && gguf_write_zeros(s->fp, pad)) {
-            set_err(err, es, "%s: write failed: %s", s->out_path, strerror(errno));
+            err_fail(err, INF_ERR_IO, "%s: write failed: %s", s->out_path, strerror(errno));
             return -1;
         }
     }
@@ -504,7 +493,7 @@ static void fill_stats(struct model_quantize_stats *st, const struct plan_entry 
 }
 
 static int quantize_gguf(const struct gguf_file *f, const char *out_path, const struct model_quantize_params *p,
-                         struct model_quantize_stats *stats, char *err, size_t es)
+                         struct model_quantize_stats *stats, inf_error *err)
 {
     int64_t nt = gguf_n_tensors(f);
     struct plan_entry *plan = calloc((size_t)(nt > 0 ? nt : 1), sizeof *plan);
@@ -513,36 +502,36 @@ static int quantize_gguf(const struct gguf_file *f, const char *out_path, const 
     char *tmp = NULL;
     int rc = -1;
     uint64_t data_size = 0;
-    if (!plan) { set_err(err, es, "out of memory"); goto done; }
-    if (make_plan(f, p, plan, &data_size, err, es)) goto done;
-    if (put_header(&hdr, f, plan, p->ftype, err, es)) goto done;
+    if (!plan) { err_fail(err, INF_ERR_NO_MEMORY, "out of memory"); goto done; }
+    if (make_plan(f, p, plan, &data_size, err)) goto done;
+    if (put_header(&hdr, f, plan, p->ftype, err)) goto done;
     for (int64_t i = 0; i < nt; i++) s.total += plan[i].in->size;
 
     s.n_threads = p->n_threads > 0 ? p->n_threads : cpu_physical_cores();
     if (s.n_threads < 1) s.n_threads = 1;
     if (s.n_threads > 1 && !(s.tp = threadpool_create(s.n_threads))) s.n_threads = 1;
-    if (ensure_scratch(&s, plan, nt, err, es)) goto done;
+    if (ensure_scratch(&s, plan, nt, err)) goto done;
 
     size_t tl = strlen(out_path) + 8;
-    if (!(tmp = malloc(tl))) { set_err(err, es, "out of memory"); goto done; }
+    if (!(tmp = malloc(tl))) { err_fail(err, INF_ERR_NO_MEMORY, "out of memory"); goto done; }
     snprintf(tmp, tl, "%s.tmp", out_path);
     if (!(s.fp = fopen(tmp, "wb"))) {
-        set_err(err, es, "%s: cannot create: %s", tmp, strerror(errno));
+        err_fail(err, INF_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
         goto done;
     }
     if (gguf_write_all(s.fp, hdr.p, hdr.n)) {
-        set_err(err, es, "%s: write failed: %s", tmp, strerror(errno));
+        err_fail(err, INF_ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
         goto done;
     }
-    if (write_tensors(&s, plan, nt, gguf_alignment(f), err, es)) goto done;
+    if (write_tensors(&s, plan, nt, gguf_alignment(f), err)) goto done;
     FILE *fp = s.fp;
     s.fp = NULL;
     if (fclose(fp) != 0) {
-        set_err(err, es, "%s: write failed: %s", tmp, strerror(errno));
+        err_fail(err, INF_ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
         goto done;
     }
     if (rename(tmp, out_path) != 0) {
-        set_err(err, es, "%s: cannot rename to %s: %s", tmp, out_path, strerror(errno));
+        err_fail(err, INF_ERR_IO, "%s: cannot rename to %s: %s", tmp, out_path, strerror(errno));
         goto done;
     }
     fill_stats(stats, plan, nt);
@@ -568,14 +557,14 @@ static bool is_directory(const char *path)
 }
 
 int model_quantize_file(const char *in_path, const char *out_path, const struct model_quantize_params *params,
-                        struct model_quantize_stats *stats, char *err, size_t err_size)
+                        struct model_quantize_stats *stats, inf_error *err)
 {
     if (!in_path || !out_path || !params) {
-        set_err(err, err_size, "model_quantize_file: missing argument");
+        err_fail(err, INF_ERR_FORMAT, "model_quantize_file: missing argument");
         return -1;
     }
     if (model_ftype_base_type(params->ftype) < 0) {
-        set_err(err, err_size, "unknown quantization file type %d", params->ftype);
+        err_fail(err, INF_ERR_FORMAT, "unknown quantization file type %d", params->ftype);
         return -1;
     }
     char *converted = NULL;
@@ -583,19 +572,19 @@ int model_quantize_file(const char *in_path, const char *out_path, const struct 
     if (is_directory(in_path)) {
         size_t n = strlen(out_path) + 16;
         if (!(converted = malloc(n))) {
-            set_err(err, err_size, "out of memory");
+            err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
             return -1;
         }
         snprintf(converted, n, "%s.hf.tmp", out_path);
-        if (hf_convert_to_gguf(in_path, converted, NULL, err, err_size) != 0) {
+        if (hf_convert_to_gguf(in_path, converted, NULL, err) != 0) {
             free(converted);
             return -1;
         }
         src = converted;
     }
     struct gguf_file *f = NULL;
-    int rc = gguf_open(src, &f, err, err_size);
-    if (rc == 0) rc = quantize_gguf(f, out_path, params, stats, err, err_size);
+    int rc = gguf_open(src, &f, err);
+    if (rc == 0) rc = quantize_gguf(f, out_path, params, stats, err);
     gguf_close(f);
     if (converted) {
         unlink(converted);

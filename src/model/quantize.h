@@ -24,6 +24,8 @@
 #ifndef INF_MODEL_QUANTIZE_H
 #define INF_MODEL_QUANTIZE_H
 
+#include "base/error.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -110,7 +112,7 @@ struct model_quantize_stats {
  * Returns 0, or -1 with err naming the file / tensor (out_path then does
  * not exist). */
 int model_quantize_file(const char *in_path, const char *out_path, const struct model_quantize_params *params,
-                        struct model_quantize_stats *stats, char *err, size_t err_size);
+                        struct model_quantize_stats *stats, inf_error *err);
 
 #ifdef __cplusplus
 }

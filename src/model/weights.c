@@ -11,21 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static int werr(char *err, size_t err_size, const char *file, const char *fmt, ...)
+/* "FILE: message", malformed model (a missing tensor, a wrong shape). */
+static int werr(inf_error *err, const char *file, const char *fmt, ...) INF_PRINTF(3, 4);
+static int werr(inf_error *err, const char *file, const char *fmt, ...)
 {
-    if (err && err_size) {
-        int n = snprintf(err, err_size, "%s: ", file ? file : "model");
-        if (n < 0) n = 0;
-        if ((size_t)n < err_size) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(err + n, err_size - (size_t)n, fmt, ap);
-            va_end(ap);
-        }
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    err_vfail(err, INF_ERR_FORMAT, fmt, ap);
+    va_end(ap);
+    err_prefix(err, "%s", file ? file : "model");
     return -1;
 }
 
@@ -62,7 +56,7 @@ static float *own(struct model_weights *w, size_t n)
 
 static int bind_one(struct model_weights *w, struct model_weight *dst, const struct model_weight_spec *spec,
                     int il, int required, const struct model_hparams *hp, const struct weight_source *src,
-                    char *err, size_t err_size)
+                    inf_error *err)
 {
     char name[128];
     if (il >= 0) snprintf(name, sizeof name, spec->name, il);
@@ -71,7 +65,7 @@ static int bind_one(struct model_weights *w, struct model_weight *dst, const str
     memset(&d, 0, sizeof d);
     if (!src->get(src->ctx, name, &d)) {
         memset(dst, 0, sizeof *dst);
-        if (required) return werr(err, err_size, src->file_name, "missing tensor '%s'", name);
+        if (required) return werr(err, src->file_name, "missing tensor '%s'", name);
         return 0;
     }
     int64_t e0 = dim_value(spec->ne0, hp), e1 = dim_value(spec->ne1, hp);
@@ -84,20 +78,20 @@ static int bind_one(struct model_weights *w, struct model_weight *dst, const str
         for (int i = 1; i < d.n_dims && i < 4; i++) n += snprintf(got + n, sizeof got - (size_t)n, ", %" PRId64, d.ne[i]);
         snprintf(got + n, sizeof got - (size_t)n, "]");
         if (spec->is_vector)
-            return werr(err, err_size, src->file_name, "tensor '%s' has shape %s, expected [%" PRId64 "]", name, got, e0);
-        return werr(err, err_size, src->file_name, "tensor '%s' has shape %s, expected [%" PRId64 ", %" PRId64 "]",
+            return werr(err, src->file_name, "tensor '%s' has shape %s, expected [%" PRId64 "]", name, got, e0);
+        return werr(err, src->file_name, "tensor '%s' has shape %s, expected [%" PRId64 ", %" PRId64 "]",
                     name, got, e0, e1);
     }
     int64_t rb = tensor_row_bytes(d.type, d.ne[0]);
     if (rb < 0 || (uint64_t)rb * (uint64_t)d.ne[1] > d.size)
-        return werr(err, err_size, src->file_name, "tensor '%s': type %s cannot hold a [%" PRId64 ", %" PRId64 "] tensor in %" PRIu64 " bytes",
+        return werr(err, src->file_name, "tensor '%s': type %s cannot hold a [%" PRId64 ", %" PRId64 "] tensor in %" PRIu64 " bytes",
                     name, tensor_type_name(d.type), d.ne[0], d.ne[1], d.size);
     if (spec->is_vector) {
         /* dequantise to an owned f32 copy */
         float *buf = own(w, (size_t)d.ne[0]);
-        if (!buf) return werr(err, err_size, src->file_name, "out of memory");
+        if (!buf) return werr(err, src->file_name, "out of memory");
         if (tensor_dequantize_row(d.type, d.data, buf, d.ne[0]) != 0)
-            return werr(err, err_size, src->file_name, "tensor '%s' has type %s, which cannot be decoded",
+            return werr(err, src->file_name, "tensor '%s' has type %s, which cannot be decoded",
                         name, tensor_type_name(d.type));
         dst->data = buf;
         dst->type = TENSOR_TYPE_F32;
@@ -107,7 +101,7 @@ static int bind_one(struct model_weights *w, struct model_weight *dst, const str
         return 0;
     }
     if (!tensor_type_is_supported(d.type))
-        return werr(err, err_size, src->file_name, "tensor '%s' has type %s, which this engine does not support",
+        return werr(err, src->file_name, "tensor '%s' has type %s, which this engine does not support",
                     name, tensor_type_name(d.type));
     dst->data = d.data;
     dst->type = d.type;
@@ -119,22 +113,22 @@ static int bind_one(struct model_weights *w, struct model_weight *dst, const str
 
 int weights_bind(struct model_weights *w, const struct model_arch_info *ai,
                  struct model_hparams *hp, const struct weight_source *src,
-                 char *err, size_t err_size)
+                 inf_error *err)
 {
     memset(w, 0, sizeof *w);
     w->n_layer = hp->n_layer;
     w->layers = calloc((size_t)(hp->n_layer > 0 ? hp->n_layer : 1), sizeof *w->layers);
-    if (!w->layers) return werr(err, err_size, src->file_name, "out of memory");
+    if (!w->layers) return werr(err, src->file_name, "out of memory");
     for (int role = 0; role < W_ROLE_COUNT; role++) {
         uint64_t bit = UINT64_C(1) << role;
         if (!((ai->required | ai->optional) & bit)) continue;
         int required = (ai->required & bit) != 0;
         const struct model_weight_spec *spec = &model_weight_specs[role];
         if (role < W_GLOBAL_COUNT) {
-            if (bind_one(w, &w->global[role], spec, -1, required, hp, src, err, err_size)) return -1;
+            if (bind_one(w, &w->global[role], spec, -1, required, hp, src, err)) return -1;
         } else {
             for (int il = 0; il < hp->n_layer; il++)
-                if (bind_one(w, &w->layers[il].w[role - W_LAYER_FIRST], spec, il, required, hp, src, err, err_size))
+                if (bind_one(w, &w->layers[il].w[role - W_LAYER_FIRST], spec, il, required, hp, src, err))
                     return -1;
         }
     }

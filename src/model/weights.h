@@ -12,6 +12,8 @@
 #ifndef INF_MODEL_WEIGHTS_H
 #define INF_MODEL_WEIGHTS_H
 
+#include "base/error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -79,7 +81,7 @@ struct weight_source {
  * "model.gguf: tensor 'blk.0.attn_k.weight' has shape [256, 512], expected [256, 256]". */
 int weights_bind(struct model_weights *w, const struct model_arch_info *ai,
                  struct model_hparams *hp, const struct weight_source *src,
-                 char *err, size_t err_size);
+                 inf_error *err);
 
 void weights_free(struct model_weights *w);
 

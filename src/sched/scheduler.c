@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,7 +36,7 @@ struct sched_seq {
     enum seq_state state;
     enum sched_end end;
     int stop_code;
-    char msg[256];
+    inf_error err;          /* SCHED_END_ERROR / CONTEXT_FULL: status and message */
     bool released, in_flight;
     double t_submit, t_first, t_end;
 };
@@ -79,14 +80,14 @@ static void seq_free(struct sched_seq *q)
     free(q);
 }
 
-static void seq_end(struct sched_seq *q, enum sched_end end, const char *msg)
+static void seq_end(struct sched_seq *q, enum sched_end end, const inf_error *why)
 {
     if (q->state == Q_DONE) return;
     q->state = Q_DONE;
     q->end = end;
     q->t_end = now_seconds();
     if (!q->t_first) q->t_first = q->t_end;
-    if (msg) snprintf(q->msg, sizeof q->msg, "%s", msg);
+    if (why) q->err = *why;
     /* The cache is no longer needed: give its memory back now, unless the
      * forward pass running right now uses it (run_step frees it after). */
     if (!q->in_flight && !q->keep_cache) {
@@ -94,6 +95,19 @@ static void seq_end(struct sched_seq *q, enum sched_end end, const char *msg)
         q->cache = NULL;
     }
 }
+
+/* Ends q with a failure of the given status. */
+static void seq_fail(struct sched_seq *q, enum sched_end end, inf_status status, const char *fmt, ...) INF_PRINTF(4, 5);
+static void seq_fail(struct sched_seq *q, enum sched_end end, inf_status status, const char *fmt, ...)
+{
+    inf_error e;
+    va_list ap;
+    va_start(ap, fmt);
+    err_vfail(&e, status, fmt, ap);
+    va_end(ap);
+    seq_end(q, end, &e);
+}
+
 
 static bool is_stop_id(const struct sched_seq *q, int32_t id)
 {
@@ -125,7 +139,7 @@ static void accept_logits(struct sched *s, struct sched_seq *q, const float *log
     int32_t id = sampler_sample(q->sampler, logits, q->history, (size_t)q->n_history);
     if (!q->t_first) q->t_first = now_seconds();
     if (id < 0) {
-        seq_end(q, SCHED_END_ERROR, "the model produced NaN logits (are its weights finite?)");
+        seq_fail(q, SCHED_END_ERROR, INF_ERR_BACKEND, "the model produced NaN logits (are its weights finite?)");
         return;
     }
     if (q->max_tokens > 0 && is_stop_id(q, id)) {
@@ -133,7 +147,7 @@ static void accept_logits(struct sched *s, struct sched_seq *q, const float *log
         return;
     }
     if (!push_history(q, id)) {
-        seq_end(q, SCHED_END_ERROR, "out of memory growing the token history");
+        seq_fail(q, SCHED_END_ERROR, INF_ERR_NO_MEMORY, "out of memory growing the token history");
         return;
     }
     q->n_generated++;
@@ -175,12 +189,11 @@ static void activate(struct sched *s)
     for (int i = 0; i < s->n_seqs && active < s->opts.max_active; i++) {
         struct sched_seq *q = s->seqs[i];
         if (q->state != Q_WAITING) continue;
-        char err[200];
-        q->cache = kv_cache_create_typed(s->model, q->n_ctx, s->opts.kv_type, err, sizeof err);
+        inf_error err = {0};
+        q->cache = kv_cache_create_typed(s->model, q->n_ctx, s->opts.kv_type, &err);
         if (!q->cache) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "cannot allocate the KV cache: %s", err);
-            seq_end(q, SCHED_END_ERROR, msg);
+            err_prefix(&err, "cannot allocate the KV cache");
+            seq_end(q, SCHED_END_ERROR, &err);
             continue;
         }
         q->state = Q_ACTIVE;
@@ -216,9 +229,8 @@ static int build_batch(struct sched *s, int *n_want)
             int unfed = q->n_history - q->n_fed;
             if (unfed <= 0 || (pass == 0) != (unfed == 1)) continue;
             if (q->n_fed + unfed > q->n_ctx) {
-                char msg[160];
-                snprintf(msg, sizeof msg, "the context of %d tokens is full", q->n_ctx);
-                seq_end(q, SCHED_END_CONTEXT_FULL, msg);
+                seq_fail(q, SCHED_END_CONTEXT_FULL, INF_ERR_CONTEXT_OVERFLOW, "the context of %d tokens is full",
+                         q->n_ctx);
                 continue;
             }
             int count = unfed < s->opts.max_batch_tokens - n ? unfed : s->opts.max_batch_tokens - n;
@@ -237,9 +249,9 @@ static void run_step(struct sched *s, int n, int n_want)
         .caches = s->b_caches,
         .want_logits = s->b_want,
     };
-    char err[256] = "";
+    inf_error err = {0};
     pthread_mutex_unlock(&s->mu);
-    int rc = model_forward(s->model, &batch, s->b_logits, s->tp, err, sizeof err);
+    int rc = model_forward(s->model, &batch, s->b_logits, s->tp, &err);
     pthread_mutex_lock(&s->mu);
 
     /* Advance n_fed of every sequence in the batch, then sample. */
@@ -252,14 +264,14 @@ static void run_step(struct sched *s, int n, int n_want)
     for (int w = 0; w < n_want; w++) {
         struct sched_seq *q = s->b_want_seq[w];
         if (rc != 0) {
-            seq_end(q, SCHED_END_ERROR, err);
+            seq_end(q, SCHED_END_ERROR, &err);
             continue;
         }
         if (q->state == Q_ACTIVE && !q->released) accept_logits(s, q, s->b_logits + (size_t)w * s->n_vocab);
     }
     for (int i = 0; i < s->n_seqs; i++) {
         struct sched_seq *q = s->seqs[i];
-        if (rc != 0 && q->in_flight) seq_end(q, SCHED_END_ERROR, err);
+        if (rc != 0 && q->in_flight) seq_end(q, SCHED_END_ERROR, &err);
         q->in_flight = false;
         if (q->state == Q_DONE && q->cache && !q->keep_cache) {
             kv_cache_free(q->cache);
@@ -298,16 +310,15 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-struct sched *sched_create(struct model *model, struct threadpool *tp, const struct sched_options *opts, char *err,
-                           size_t err_size)
+struct sched *sched_create(struct model *model, struct threadpool *tp, const struct sched_options *opts, inf_error *err)
 {
     if (!model || !opts || opts->max_active < 1 || opts->max_batch_tokens < 1) {
-        snprintf(err, err_size, "scheduler: bad options");
+        err_fail(err, INF_ERR_INVALID_ARGUMENT, "scheduler: bad options");
         return NULL;
     }
     struct sched *s = calloc(1, sizeof *s);
     if (!s) {
-        snprintf(err, err_size, "scheduler: out of memory");
+        err_fail(err, INF_ERR_NO_MEMORY, "scheduler: out of memory");
         return NULL;
     }
     s->model = model;
@@ -326,7 +337,7 @@ struct sched *sched_create(struct model *model, struct threadpool *tp, const str
     pthread_cond_init(&s->out_cv, NULL);
     if (!s->b_tokens || !s->b_pos || !s->b_caches || !s->b_want || !s->b_want_seq || !s->b_logits ||
         pthread_create(&s->worker, NULL, worker_main, s) != 0) {
-        snprintf(err, err_size, "scheduler: out of memory for a batch of %d tokens", opts->max_batch_tokens);
+        err_fail(err, INF_ERR_NO_MEMORY, "scheduler: out of memory for a batch of %d tokens", opts->max_batch_tokens);
         free(s->b_tokens);
         free(s->b_pos);
         free(s->b_caches);
@@ -364,14 +375,14 @@ void sched_free(struct sched *s)
     free(s);
 }
 
-struct sched_seq *sched_submit(struct sched *s, const struct sched_seq_params *p, char *err, size_t err_size)
+struct sched_seq *sched_submit(struct sched *s, const struct sched_seq_params *p, inf_error *err)
 {
     if (p->n_prompt < 1) {
-        snprintf(err, err_size, "the prompt is empty (0 tokens)");
+        err_fail(err, INF_ERR_INVALID_ARGUMENT, "the prompt is empty (0 tokens)");
         return NULL;
     }
     if (p->n_prompt > p->n_ctx) {
-        snprintf(err, err_size, "the prompt of %d tokens does not fit the context of %d tokens", p->n_prompt,
+        err_fail(err, INF_ERR_CONTEXT_OVERFLOW, "the prompt of %d tokens does not fit the context of %d tokens", p->n_prompt,
                  p->n_ctx);
         return NULL;
     }
@@ -413,11 +424,11 @@ struct sched_seq *sched_submit(struct sched *s, const struct sched_seq_params *p
     return q;
 oom:
     seq_free(q);
-    snprintf(err, err_size, "out of memory queueing a sequence of %d tokens", p->n_prompt);
+    err_fail(err, INF_ERR_NO_MEMORY, "out of memory queueing a sequence of %d tokens", p->n_prompt);
     return NULL;
 }
 
-int sched_next(struct sched_seq *q, int32_t *id, enum sched_end *end, int *stop_code, char *msg, size_t msg_size)
+int sched_next(struct sched_seq *q, int32_t *id, enum sched_end *end, int *stop_code, inf_error *err)
 {
     struct sched *s = q->owner;
     pthread_mutex_lock(&s->mu);
@@ -429,7 +440,7 @@ int sched_next(struct sched_seq *q, int32_t *id, enum sched_end *end, int *stop_
     } else {
         *end = q->end;
         if (stop_code) *stop_code = q->stop_code;
-        if (msg && msg_size) snprintf(msg, msg_size, "%s", q->msg);
+        if (err) *err = q->err;
         r = 0;
     }
     pthread_mutex_unlock(&s->mu);

@@ -14,6 +14,8 @@
 #ifndef INF_SCHED_SCHEDULER_H
 #define INF_SCHED_SCHEDULER_H
 
+#include "base/error.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,18 +70,18 @@ struct sched_seq_stats {
 /* model and tp are borrowed and must outlive the scheduler. NULL with a
  * message on failure. */
 struct sched *sched_create(struct model *model, struct threadpool *tp, const struct sched_options *opts,
-                           char *err, size_t err_size);
+                           inf_error *err);
 /* Stops the worker. Every sequence must have been released. */
 void sched_free(struct sched *s);
 
 /* Queue a sequence. NULL with a message when the prompt cannot fit n_ctx
  * (the message says both numbers) or on bad parameters / out of memory. */
-struct sched_seq *sched_submit(struct sched *s, const struct sched_seq_params *p, char *err, size_t err_size);
+struct sched_seq *sched_submit(struct sched *s, const struct sched_seq_params *p, inf_error *err);
 
 /* Blocks until the sequence has a new token (returns 1, *id set) or has
  * ended (returns 0; *end says why, with *stop_code for SCHED_END_STOPPED and
- * msg for SCHED_END_ERROR / CONTEXT_FULL). */
-int sched_next(struct sched_seq *q, int32_t *id, enum sched_end *end, int *stop_code, char *msg, size_t msg_size);
+ * *err, status and message, for SCHED_END_ERROR / CONTEXT_FULL). */
+int sched_next(struct sched_seq *q, int32_t *id, enum sched_end *end, int *stop_code, inf_error *err);
 
 /* Blocks until the sequence has ended (for prefill-only and batch users). */
 void sched_wait(struct sched_seq *q);

@@ -71,7 +71,7 @@ typedef struct srv_request {
  * (release with srv_request_free). On failure returns -1, leaves *out empty
  * and writes a message naming the offending field into err. */
 int srv_request_parse(srv_endpoint endpoint, const char *body, size_t len, srv_request *out,
-                      char *err, size_t err_size);
+                      inf_error *err);
 
 void srv_request_free(srv_request *r);
 

@@ -9,6 +9,7 @@
  * free callback cancels the generation (inf_cancel_trigger) before releasing
  * the stream, so the model stops working for nobody. */
 #include "server/server.h"
+#include "base/error.h"
 #include "server/request.h"
 
 #include <cjson/cJSON.h>
@@ -77,16 +78,6 @@ static char *dup_str(const char *s)
     char *d = malloc(n + 1);
     if (d) memcpy(d, s, n + 1);
     return d;
-}
-
-static void set_err(char *err, size_t err_size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t err_size, const char *fmt, ...)
-{
-    if (!err || !err_size) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_size, fmt, ap);
-    va_end(ap);
 }
 
 static double now_seconds(void)
@@ -448,7 +439,7 @@ static bool gen_by_classify(srv_gen *g, const char *prompt)
 static srv_gen *gen_start(inf_server *s, srv_request *req, int *http_status, char *msg, size_t msg_size)
 {
     srv_gen *g = calloc(1, sizeof *g);
-    if (!g) { *http_status = 500; set_err(msg, msg_size, "out of memory"); srv_request_free(req); return NULL; }
+    if (!g) { *http_status = 500; snprintf(msg, msg_size, "out of memory"); srv_request_free(req); return NULL; }
     g->srv = s;
     g->req = *req;
     memset(req, 0, sizeof *req);
@@ -469,7 +460,7 @@ static srv_gen *gen_start(inf_server *s, srv_request *req, int *http_status, cha
     inf_error e;
     if (inf_generate_config_check(&g->req.cfg, &e) != INF_OK) {
         *http_status = 400;
-        set_err(msg, msg_size, "%s", e.message);
+        snprintf(msg, msg_size, "%s", e.message);
         gen_free(g);
         return NULL;
     }
@@ -479,7 +470,7 @@ static srv_gen *gen_start(inf_server *s, srv_request *req, int *http_status, cha
         if (inf_model_detokenize(s->model, g->req.prompt_tokens, g->req.n_prompt_tokens, true, &token_prompt, &e)
             != INF_OK) {
             *http_status = http_status_of(e.status);
-            set_err(msg, msg_size, "prompt tokens: %s", e.message);
+            snprintf(msg, msg_size, "prompt tokens: %s", e.message);
             gen_free(g);
             return NULL;
         }
@@ -489,7 +480,7 @@ static srv_gen *gen_start(inf_server *s, srv_request *req, int *http_status, cha
     if (!slot_acquire(s)) {
         inf_free(token_prompt);
         *http_status = 503;
-        set_err(msg, msg_size, "the server is busy: %d generations running and %d waiting; retry later",
+        snprintf(msg, msg_size, "the server is busy: %d generations running and %d waiting; retry later",
                 s->parallel, s->queue_max);
         gen_free(g);
         return NULL;
@@ -512,14 +503,14 @@ static srv_gen *gen_start(inf_server *s, srv_request *req, int *http_status, cha
     }
     if (g->n_generated == 0 && !g->have_ahead && g->status != INF_OK) {
         *http_status = http_status_of(g->status);
-        set_err(msg, msg_size, "%s", g->error ? g->error : "generation failed");
+        snprintf(msg, msg_size, "%s", g->error ? g->error : "generation failed");
         gen_free(g);
         return NULL;
     }
     return g;
 oom:
     *http_status = 500;
-    set_err(msg, msg_size, "out of memory");
+    snprintf(msg, msg_size, "out of memory");
     gen_free(g);
     return NULL;
 }
@@ -1163,8 +1154,8 @@ static enum MHD_Result dispatch(inf_server *s, struct MHD_Connection *c, const c
         return send_error(s, c, 413, msg);
     }
     srv_request req;
-    char msg[INF_ERROR_MESSAGE_MAX];
-    if (srv_request_parse(ep, up->body, up->len, &req, msg, sizeof msg) != 0) return send_error(s, c, 400, msg);
+    inf_error perr = {0};
+    if (srv_request_parse(ep, up->body, up->len, &req, &perr) != 0) return send_error(s, c, 400, perr.message);
     enum MHD_Result rc;
     switch (ep) {
     case SRV_EP_TOKENIZE: rc = answer_tokenize(s, c, &req); break;
@@ -1253,13 +1244,13 @@ static void server_release(inf_server *s)
     free(s);
 }
 
-int inf_server_start(const struct inf_server_options *opts, inf_server **out, char *err, size_t err_size)
+int inf_server_start(const struct inf_server_options *opts, inf_server **out, inf_error *err)
 {
     *out = NULL;
-    if (!opts || !opts->model) { set_err(err, err_size, "server: no model to serve"); return -1; }
-    if (opts->port < 0 || opts->port > 65535) { set_err(err, err_size, "server: port %d is out of range", opts->port); return -1; }
+    if (!opts || !opts->model) { err_fail(err, INF_ERR_INVALID_ARGUMENT, "server: no model to serve"); return -1; }
+    if (opts->port < 0 || opts->port > 65535) { err_fail(err, INF_ERR_INVALID_ARGUMENT, "server: port %d is out of range", opts->port); return -1; }
     inf_server *s = calloc(1, sizeof *s);
-    if (!s) { set_err(err, err_size, "server: out of memory"); return -1; }
+    if (!s) { err_fail(err, INF_ERR_NO_MEMORY, "server: out of memory"); return -1; }
     pthread_mutex_init(&s->slot_mu, NULL);
     pthread_cond_init(&s->slot_cv, NULL);
     s->model = opts->model;
@@ -1277,7 +1268,7 @@ int inf_server_start(const struct inf_server_options *opts, inf_server **out, ch
     atomic_init(&s->next_id, 1);
     if (!s->model_path || !s->model_name || !s->shutdown || (opts->api_key && opts->api_key[0] && !s->api_key)) {
         server_release(s);
-        set_err(err, err_size, "server: out of memory");
+        err_fail(err, INF_ERR_NO_MEMORY, "server: out of memory");
         return -1;
     }
 
@@ -1291,7 +1282,7 @@ int inf_server_start(const struct inf_server_options *opts, inf_server **out, ch
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     int gai = getaddrinfo(host, port_str, &hints, &ai);
     if (gai != 0 || !ai) {
-        set_err(err, err_size, "server: cannot resolve host \"%s\": %s", host, gai_strerror(gai));
+        err_fail(err, INF_ERR_FORMAT, "server: cannot resolve host \"%s\": %s", host, gai_strerror(gai));
         server_release(s);
         return -1;
     }
@@ -1305,7 +1296,7 @@ int inf_server_start(const struct inf_server_options *opts, inf_server **out, ch
                                  MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->daemon) {
-        set_err(err, err_size, "server: cannot listen on %s:%d (address in use or not allowed)", host, opts->port);
+        err_fail(err, INF_ERR_FORMAT, "server: cannot listen on %s:%d (address in use or not allowed)", host, opts->port);
         server_release(s);
         return -1;
     }
@@ -1326,10 +1317,10 @@ void inf_server_stop(inf_server *server)
 }
 
 int inf_server_run(const struct inf_server_options *opts, void (*on_ready)(int port, void *user), void *user,
-                   char *err, size_t err_size)
+                   inf_error *err)
 {
     inf_server *s = NULL;
-    if (inf_server_start(opts, &s, err, err_size) != 0) return -1;
+    if (inf_server_start(opts, &s, err) != 0) return -1;
     if (on_ready) on_ready(s->port, user);
     while (inf_cancel_status(opts->stop) == INF_OK) {
         struct timespec ts = {0, 100 * 1000 * 1000};

@@ -42,7 +42,7 @@ typedef struct inf_server inf_server;
 
 /* Start serving in background threads. Returns 0 and *out, or -1 with a
  * message in err (address in use, bad host...). */
-int inf_server_start(const struct inf_server_options *opts, inf_server **out, char *err, size_t err_size);
+int inf_server_start(const struct inf_server_options *opts, inf_server **out, inf_error *err);
 
 /* The port actually bound (useful with port 0). */
 int inf_server_port(const inf_server *server);
@@ -53,6 +53,6 @@ void inf_server_stop(inf_server *server);
 /* Start, call on_ready(port, user) once listening (may be NULL), serve until
  * opts->stop fires, then stop. Returns 0, or -1 with a message in err. */
 int inf_server_run(const struct inf_server_options *opts, void (*on_ready)(int port, void *user), void *user,
-                   char *err, size_t err_size);
+                   inf_error *err);
 
 #endif

@@ -10,15 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void set_err(char *err, size_t n, const char *fmt, ...)
-{
-    if (!err || !n) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- string map ---- */
 
 uint32_t tok_hash_bytes(const char *s, size_t n)
@@ -204,17 +195,17 @@ int tokd_set_token(struct tokenizer *t, int32_t id, const char *text, size_t len
     return 0;
 }
 
-int tokd_index_vocab(struct tokenizer *t, char *err, size_t err_size)
+int tokd_index_vocab(struct tokenizer *t, inf_error *err)
 {
     tok_strmap_free(&t->vocab);
-    if (tok_strmap_init(&t->vocab, (size_t)t->n_vocab, &t->pool)) { set_err(err, err_size, "out of memory"); return -1; }
+    if (tok_strmap_init(&t->vocab, (size_t)t->n_vocab, &t->pool)) { err_fail(err, INF_ERR_NO_MEMORY, "out of memory"); return -1; }
     for (int32_t i = 0; i < t->n_vocab; i++) {
         if (t->toks[i].attr & (1u << 31)) continue; /* not part of the model vocabulary */
         if (t->toks[i].off == 0 && t->toks[i].len == 0) continue; /* hole */
         int r = tok_strmap_put(&t->vocab, t->toks[i].off, t->toks[i].len, i, false);
-        if (r < 0) { set_err(err, err_size, "out of memory"); return -1; }
+        if (r < 0) { err_fail(err, INF_ERR_NO_MEMORY, "out of memory"); return -1; }
         if (r == 1 && t->flavor == TOK_FLAVOR_LLAMA) {
-            set_err(err, err_size, "duplicate token in vocabulary: '%s' has ids %d and %d", t->pool + t->toks[i].off,
+            err_fail(err, INF_ERR_FORMAT, "duplicate token in vocabulary: '%s' has ids %d and %d", t->pool + t->toks[i].off,
                     tok_strmap_get(&t->vocab, t->pool + t->toks[i].off, t->toks[i].len), i);
             return -1;
         }
@@ -410,7 +401,7 @@ int tokd_set_post(struct tokenizer *t, const int32_t *pre, int n_pre, const int3
     return 0;
 }
 
-pcre2_code *tokd_compile_regex(const struct tokenizer *t, const char *pat, size_t len, char *err, size_t err_size)
+pcre2_code *tokd_compile_regex(const struct tokenizer *t, const char *pat, size_t len, inf_error *err)
 {
     uint32_t opts = PCRE2_UTF | PCRE2_UCP;
     if (t->flavor == TOK_FLAVOR_LLAMA) opts |= PCRE2_DOLLAR_ENDONLY | PCRE2_MATCH_INVALID_UTF;
@@ -421,7 +412,7 @@ pcre2_code *tokd_compile_regex(const struct tokenizer *t, const char *pat, size_
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(ec, msg, sizeof msg);
-        set_err(err, err_size, "regex error at offset %zu: %s in /%.*s/", (size_t)eo, (const char *)msg,
+        err_fail(err, INF_ERR_FORMAT, "regex error at offset %zu: %s in /%.*s/", (size_t)eo, (const char *)msg,
                 (int)(len > 200 ? 200 : len), pat);
         return NULL;
     }
@@ -637,10 +628,10 @@ static char *dup_text(const struct tokenizer *t, int32_t id)
     return tokd_strdup(tok_text_of(t, id), t->toks[id].len);
 }
 
-int tokd_finalize(struct tokenizer *t, char *err, size_t err_size)
+int tokd_finalize(struct tokenizer *t, inf_error *err)
 {
-    if (t->n_vocab <= 0) { set_err(err, err_size, "empty vocabulary"); return -1; }
-    if (!t->vocab.slots && tokd_index_vocab(t, err, err_size)) return -1;
+    if (t->n_vocab <= 0) { err_fail(err, INF_ERR_FORMAT, "empty vocabulary"); return -1; }
+    if (!t->vocab.slots && tokd_index_vocab(t, err)) return -1;
     /* byte fallback tokens <0xXX> */
     for (int b = 0; b < 256; b++) {
         char buf[8];
@@ -650,7 +641,7 @@ int tokd_finalize(struct tokenizer *t, char *err, size_t err_size)
         const char *u = tu_byte_to_utf8((unsigned char)b, &l);
         t->bytechar_ids[b] = tok_strmap_get(&t->vocab, u, (size_t)l);
     }
-    if (detect_special(t)) { set_err(err, err_size, "out of memory"); return -1; }
+    if (detect_special(t)) { err_fail(err, INF_ERR_NO_MEMORY, "out of memory"); return -1; }
 
     /* special-token matchers */
     if (t->flavor == TOK_FLAVOR_LLAMA) {
@@ -690,7 +681,7 @@ int tokd_finalize(struct tokenizer *t, char *err, size_t err_size)
     if (!t->bos_text || !t->eos_text) goto oom;
     return 0;
 oom:
-    set_err(err, err_size, "out of memory");
+    err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
     return -1;
 }
 
@@ -1007,11 +998,11 @@ static int encode_llama_fragment(struct enc *e, const char *s, size_t n, bool *p
 }
 
 int tok_encode(const struct tokenizer *t, const char *text, size_t len, int flags, int32_t **ids, size_t *n,
-               char *err, size_t err_size)
+               inf_error *err)
 {
     *ids = NULL;
     *n = 0;
-    if (!t || (!text && len)) { set_err(err, err_size, "invalid argument"); return -1; }
+    if (!t || (!text && len)) { err_fail(err, INF_ERR_FORMAT, "invalid argument"); return -1; }
     struct enc e = {.t = t};
     const bool add_special = (flags & TOK_ADD_SPECIAL) != 0;
     const bool parse_special = (flags & TOK_PARSE_SPECIAL) != 0;
@@ -1077,7 +1068,7 @@ oom:
     tok_scratch_free(&e.sc);
     tok_pieces_free(&e.p1);
     tok_pieces_free(&e.p2);
-    set_err(err, err_size, "tokenization failed (out of memory or regex error)");
+    err_fail(err, INF_ERR_NO_MEMORY, "tokenization failed (out of memory or regex error)");
     return -1;
 }
 

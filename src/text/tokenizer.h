@@ -24,6 +24,8 @@
 #ifndef INF_TEXT_TOKENIZER_H
 #define INF_TEXT_TOKENIZER_H
 
+#include "base/error.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,17 +76,17 @@ enum {
 /* From a GGUF file's tokenizer.ggml.* metadata (the file may be released
  * after this returns: everything needed is copied). 0 on success, -1 with a
  * message in err. */
-int tok_load_gguf(const struct gguf_file *f, struct tokenizer **out, char *err, size_t err_size);
+int tok_load_gguf(const struct gguf_file *f, struct tokenizer **out, inf_error *err);
 /* Convenience: open path, load, close. */
-int tok_load_gguf_path(const char *path, struct tokenizer **out, char *err, size_t err_size);
+int tok_load_gguf_path(const char *path, struct tokenizer **out, inf_error *err);
 
 /* From the text of tokenizer.json and (optionally, may be NULL) of
  * tokenizer_config.json. */
 int tok_load_hf_json(const char *json, size_t len, const char *config_json, size_t config_len,
-                     struct tokenizer **out, char *err, size_t err_size);
+                     struct tokenizer **out, inf_error *err);
 /* From a directory holding tokenizer.json [+ tokenizer_config.json]
  * [+ generation_config.json, whose eos_token_id adds end-of-generation ids]. */
-int tok_load_hf_dir(const char *dir, struct tokenizer **out, char *err, size_t err_size);
+int tok_load_hf_dir(const char *dir, struct tokenizer **out, inf_error *err);
 
 void tok_free(struct tokenizer *tok);
 
@@ -94,7 +96,7 @@ void tok_free(struct tokenizer *tok);
  * invalid UTF-8). *ids is malloc'd (free() it), *n its length; *ids may be
  * NULL when *n is 0. 0 on success, -1 with a message (out of memory). */
 int tok_encode(const struct tokenizer *tok, const char *text, size_t len, int flags,
-               int32_t **ids, size_t *n, char *err, size_t err_size);
+               int32_t **ids, size_t *n, inf_error *err);
 
 /* ---- decoding ---- */
 

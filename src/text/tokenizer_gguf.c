@@ -9,15 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void set_err(char *err, size_t n, const char *fmt, ...)
-{
-    if (!err || !n) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-}
-
 #define RX_GPT2 "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)"
 #define RX_CONTR "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])"
 #define RX_LLAMA3 RX_CONTR "|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
@@ -94,12 +85,12 @@ static void get_bool(const struct gguf_file *f, const char *key, bool *b)
     if (gguf_get_bool(f, key, &v) == GGUF_OK) *b = v;
 }
 
-int tok_load_gguf(const struct gguf_file *f, struct tokenizer **out, char *err, size_t err_size)
+int tok_load_gguf(const struct gguf_file *f, struct tokenizer **out, inf_error *err)
 {
     *out = NULL;
     const char *model = NULL, *pre = NULL;
     if (gguf_get_string(f, "tokenizer.ggml.model", &model, NULL) != GGUF_OK) {
-        set_err(err, err_size, "%s: no tokenizer.ggml.model", gguf_path(f));
+        err_fail(err, INF_ERR_FORMAT, "%s: no tokenizer.ggml.model", gguf_path(f));
         return -1;
     }
     if (gguf_get_string(f, "tokenizer.ggml.pre", &pre, NULL) != GGUF_OK) pre = NULL;
@@ -108,27 +99,27 @@ int tok_load_gguf(const struct gguf_file *f, struct tokenizer **out, char *err, 
     else if (!strcmp(model, "gpt2")) mt = TOK_MODEL_BPE;
     else if (!strcmp(model, "bert")) mt = TOK_MODEL_WPM;
     else {
-        set_err(err, err_size, "%s: unsupported tokenizer model '%s' (supported: llama, gpt2, bert)", gguf_path(f), model);
+        err_fail(err, INF_ERR_UNSUPPORTED, "%s: unsupported tokenizer model '%s' (supported: llama, gpt2, bert)", gguf_path(f), model);
         return -1;
     }
     struct gguf_array toks, scores, types;
     if (gguf_get_array(f, "tokenizer.ggml.tokens", &toks) != GGUF_OK || toks.type != GGUF_TYPE_STRING) {
-        set_err(err, err_size, "%s: cannot find tokenizer vocab (tokenizer.ggml.tokens)", gguf_path(f));
+        err_fail(err, INF_ERR_FORMAT, "%s: cannot find tokenizer vocab (tokenizer.ggml.tokens)", gguf_path(f));
         return -1;
     }
     if (toks.n == 0 || toks.n > INT32_MAX / 2) {
-        set_err(err, err_size, "%s: bad vocabulary size %llu", gguf_path(f), (unsigned long long)toks.n);
+        err_fail(err, INF_ERR_FORMAT, "%s: bad vocabulary size %llu", gguf_path(f), (unsigned long long)toks.n);
         return -1;
     }
     int32_t n = (int32_t)toks.n;
     bool has_scores = gguf_get_array(f, "tokenizer.ggml.scores", &scores) == GGUF_OK;
     if (has_scores && (scores.n < toks.n || (scores.type != GGUF_TYPE_FLOAT32 && scores.type != GGUF_TYPE_INT32))) {
-        set_err(err, err_size, "%s: invalid tokenizer.ggml.scores", gguf_path(f));
+        err_fail(err, INF_ERR_FORMAT, "%s: invalid tokenizer.ggml.scores", gguf_path(f));
         return -1;
     }
     bool has_types = gguf_get_array(f, "tokenizer.ggml.token_type", &types) == GGUF_OK;
     if (has_types && (types.n < toks.n || types.type != GGUF_TYPE_INT32)) {
-        set_err(err, err_size, "%s: invalid tokenizer.ggml.token_type", gguf_path(f));
+        err_fail(err, INF_ERR_FORMAT, "%s: invalid tokenizer.ggml.token_type", gguf_path(f));
         return -1;
     }
     struct tokenizer *t = tokd_new(mt, TOK_FLAVOR_LLAMA);
@@ -163,7 +154,7 @@ int tok_load_gguf(const struct gguf_file *f, struct tokenizer **out, char *err, 
         }
         if (tokd_set_token(t, i, s, l, sc, attr)) goto oom;
     }
-    if (tokd_index_vocab(t, err, err_size)) goto fail;
+    if (tokd_index_vocab(t, err)) goto fail;
 
     /* defaults per model type (llama-vocab.cpp) */
     t->clean_spaces = false;
@@ -183,7 +174,7 @@ int tok_load_gguf(const struct gguf_file *f, struct tokenizer **out, char *err, 
         for (int k = 0; k_pres[k].names; k++)
             if (name_in(k_pres[k].names, pn)) { pd = &k_pres[k]; break; }
         if (!pd) {
-            set_err(err, err_size, "%s: unknown pre-tokenizer type: '%s'", gguf_path(f), pn);
+            err_fail(err, INF_ERR_FORMAT, "%s: unknown pre-tokenizer type: '%s'", gguf_path(f), pn);
             goto fail;
         }
         if (!pd->clean) t->clean_spaces = false;
@@ -194,7 +185,7 @@ int tok_load_gguf(const struct gguf_file *f, struct tokenizer **out, char *err, 
             struct tok_pre *p = tokd_push_pre(t, PT_SPLIT);
             if (!p) goto oom;
             p->behavior = SB_ISOLATED;
-            p->re = tokd_compile_regex(t, pd->rx[k], strlen(pd->rx[k]), err, err_size);
+            p->re = tokd_compile_regex(t, pd->rx[k], strlen(pd->rx[k]), err);
             if (!p->re) goto fail;
         }
         struct tok_pre *bl = tokd_push_pre(t, PT_BYTELEVEL);
@@ -203,7 +194,7 @@ int tok_load_gguf(const struct gguf_file *f, struct tokenizer **out, char *err, 
         /* merges */
         struct gguf_array mg;
         if (gguf_get_array(f, "tokenizer.ggml.merges", &mg) != GGUF_OK || mg.type != GGUF_TYPE_STRING) {
-            set_err(err, err_size, "%s: cannot find tokenizer merges (tokenizer.ggml.merges)", gguf_path(f));
+            err_fail(err, INF_ERR_FORMAT, "%s: cannot find tokenizer merges (tokenizer.ggml.merges)", gguf_path(f));
             goto fail;
         }
         struct tok_merge_src *ms = malloc((mg.n ? mg.n : 1) * sizeof *ms);
@@ -257,7 +248,7 @@ int tok_load_gguf(const struct gguf_file *f, struct tokenizer **out, char *err, 
         t->name = tokd_strdup(name, nl);
         if (!t->name) goto oom;
     }
-    if (tokd_finalize(t, err, err_size)) goto fail;
+    if (tokd_finalize(t, err)) goto fail;
 
     /* per-model attributes (llama.cpp): phi-3 special tokens rstrip */
     if (t->name) {
@@ -278,17 +269,17 @@ int tok_load_gguf(const struct gguf_file *f, struct tokenizer **out, char *err, 
     *out = t;
     return 0;
 oom:
-    set_err(err, err_size, "%s: out of memory reading the tokenizer", gguf_path(f));
+    err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory reading the tokenizer", gguf_path(f));
 fail:
     tok_free(t);
     return -1;
 }
 
-int tok_load_gguf_path(const char *path, struct tokenizer **out, char *err, size_t err_size)
+int tok_load_gguf_path(const char *path, struct tokenizer **out, inf_error *err)
 {
     struct gguf_file *f = NULL;
-    if (gguf_open(path, &f, err, err_size)) return -1;
-    int rc = tok_load_gguf(f, out, err, err_size);
+    if (gguf_open(path, &f, err)) return -1;
+    int rc = tok_load_gguf(f, out, err);
     gguf_close(f);
     return rc;
 }

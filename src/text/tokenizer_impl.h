@@ -10,6 +10,8 @@
 #ifndef INF_TEXT_TOKENIZER_IMPL_H
 #define INF_TEXT_TOKENIZER_IMPL_H
 
+#include "base/error.h"
+
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -175,7 +177,7 @@ struct tokenizer *tokd_new(int model, int flavor);
 int tokd_set_vocab_size(struct tokenizer *t, int32_t n);
 /* Copies text. */
 int tokd_set_token(struct tokenizer *t, int32_t id, const char *text, size_t len, float score, uint32_t attr);
-int tokd_index_vocab(struct tokenizer *t, char *err, size_t err_size); /* builds t->vocab */
+int tokd_index_vocab(struct tokenizer *t, inf_error *err); /* builds t->vocab */
 /* Merge "a b" by strings (resolved with t->vocab; prefix stripped from b as HF does). Returns 0, or 1 when an
  * element is missing from the vocabulary (skipped). */
 int tokd_add_merge(struct tokenizer *t, const char *a, size_t alen, const char *b, size_t blen, int32_t rank);
@@ -194,10 +196,10 @@ struct tok_pre *tokd_push_pre(struct tokenizer *t, int kind);
 struct tok_dec *tokd_push_dec(struct tokenizer *t, int kind);
 int tokd_set_post(struct tokenizer *t, const int32_t *pre, int n_pre, const int32_t *post, int n_post);
 /* Compiles a pattern with the flavor's flags; NULL + message on error. */
-pcre2_code *tokd_compile_regex(const struct tokenizer *t, const char *pat, size_t len, char *err, size_t err_size);
+pcre2_code *tokd_compile_regex(const struct tokenizer *t, const char *pat, size_t len, inf_error *err);
 char *tokd_strdup(const char *s, size_t n);
 /* Derives byte tables, matchers, EOG set. */
-int tokd_finalize(struct tokenizer *t, char *err, size_t err_size);
+int tokd_finalize(struct tokenizer *t, inf_error *err);
 
 static inline const char *tok_text_of(const struct tokenizer *t, int32_t id) { return t->pool + t->toks[id].off; }
 

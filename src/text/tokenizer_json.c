@@ -12,15 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void set_err(char *err, size_t n, const char *fmt, ...)
-{
-    if (!err || !n) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-}
-
 #define HF_BYTELEVEL_RX "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
 
 static const char *jstr(const cJSON *o, const char *key)
@@ -65,7 +56,7 @@ static int parse_scheme(const cJSON *o)
 
 /* {"String": s} or {"Regex": r}: literal copy or compiled regex */
 static int parse_pattern(struct tokenizer *t, const cJSON *pat, char **lit, size_t *lit_len, pcre2_code **re,
-                         const char *where, char *err, size_t err_size)
+                         const char *where, inf_error *err)
 {
     const char *s = jstr(pat, "String");
     if (s) {
@@ -75,24 +66,26 @@ static int parse_pattern(struct tokenizer *t, const cJSON *pat, char **lit, size
     }
     const char *r = jstr(pat, "Regex");
     if (r) {
-        char e2[256];
-        *re = tokd_compile_regex(t, r, jlen(r), e2, sizeof e2);
-        if (!*re) { set_err(err, err_size, "tokenizer.json: %s: %s", where, e2); return -1; }
+        *re = tokd_compile_regex(t, r, jlen(r), err);
+        if (!*re) {
+            err_prefix(err, "tokenizer.json: %s", where);
+            return -1;
+        }
         return 0;
     }
-    set_err(err, err_size, "tokenizer.json: %s: pattern is neither String nor Regex", where);
+    err_fail(err, INF_ERR_FORMAT, "tokenizer.json: %s: pattern is neither String nor Regex", where);
     return -1;
 }
 
-static int parse_normalizer(struct tokenizer *t, const cJSON *n, char *err, size_t err_size)
+static int parse_normalizer(struct tokenizer *t, const cJSON *n, inf_error *err)
 {
     if (!n || cJSON_IsNull(n)) return 0;
     const char *ty = jstr(n, "type");
-    if (!ty) { set_err(err, err_size, "tokenizer.json: normalizer without type"); return -1; }
+    if (!ty) { err_fail(err, INF_ERR_FORMAT, "tokenizer.json: normalizer without type"); return -1; }
     if (!strcmp(ty, "Sequence")) {
         const cJSON *it;
         cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(n, "normalizers"))
-            if (parse_normalizer(t, it, err, err_size)) return -1;
+            if (parse_normalizer(t, it, err)) return -1;
         return 0;
     }
     struct tok_norm *nm;
@@ -121,24 +114,24 @@ static int parse_normalizer(struct tokenizer *t, const cJSON *n, char *err, size
         nm->b = tokd_strdup(c ? c : "", nm->blen);
         if (!nm->b) return -1;
         if (parse_pattern(t, cJSON_GetObjectItemCaseSensitive(n, "pattern"), &nm->a, &nm->alen, &nm->re,
-                          "Replace normalizer", err, err_size)) return -1;
+                          "Replace normalizer", err)) return -1;
     } else {
-        set_err(err, err_size, "tokenizer.json: unsupported normalizer type '%s'", ty);
+        err_fail(err, INF_ERR_UNSUPPORTED, "tokenizer.json: unsupported normalizer type '%s'", ty);
         return -1;
     }
-    if (!nm) { set_err(err, err_size, "out of memory"); return -1; }
+    if (!nm) { err_fail(err, INF_ERR_NO_MEMORY, "out of memory"); return -1; }
     return 0;
 }
 
-static int parse_pre(struct tokenizer *t, const cJSON *n, char *err, size_t err_size)
+static int parse_pre(struct tokenizer *t, const cJSON *n, inf_error *err)
 {
     if (!n || cJSON_IsNull(n)) return 0;
     const char *ty = jstr(n, "type");
-    if (!ty) { set_err(err, err_size, "tokenizer.json: pre_tokenizer without type"); return -1; }
+    if (!ty) { err_fail(err, INF_ERR_FORMAT, "tokenizer.json: pre_tokenizer without type"); return -1; }
     if (!strcmp(ty, "Sequence")) {
         const cJSON *it;
         cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(n, "pretokenizers"))
-            if (parse_pre(t, it, err, err_size)) return -1;
+            if (parse_pre(t, it, err)) return -1;
         return 0;
     }
     struct tok_pre *p = NULL;
@@ -146,10 +139,10 @@ static int parse_pre(struct tokenizer *t, const cJSON *n, char *err, size_t err_
         p = tokd_push_pre(t, PT_SPLIT);
         if (!p) goto oom;
         p->behavior = parse_behavior(jstr(n, "behavior"));
-        if (!p->behavior) { set_err(err, err_size, "tokenizer.json: unsupported Split behavior '%s'", jstr(n, "behavior")); return -1; }
+        if (!p->behavior) { err_fail(err, INF_ERR_UNSUPPORTED, "tokenizer.json: unsupported Split behavior '%s'", jstr(n, "behavior")); return -1; }
         p->invert = jbool(n, "invert", false);
         return parse_pattern(t, cJSON_GetObjectItemCaseSensitive(n, "pattern"), &p->lit, &p->lit_len, &p->re,
-                             "Split pre-tokenizer", err, err_size);
+                             "Split pre-tokenizer", err);
     }
     if (!strcmp(ty, "ByteLevel")) {
         p = tokd_push_pre(t, PT_BYTELEVEL);
@@ -157,7 +150,7 @@ static int parse_pre(struct tokenizer *t, const cJSON *n, char *err, size_t err_
         p->add_prefix_space = jbool(n, "add_prefix_space", true);
         p->use_regex = jbool(n, "use_regex", true);
         if (p->use_regex) {
-            p->re = tokd_compile_regex(t, HF_BYTELEVEL_RX, strlen(HF_BYTELEVEL_RX), err, err_size);
+            p->re = tokd_compile_regex(t, HF_BYTELEVEL_RX, strlen(HF_BYTELEVEL_RX), err);
             if (!p->re) return -1;
         }
         return 0;
@@ -169,12 +162,12 @@ static int parse_pre(struct tokenizer *t, const cJSON *n, char *err, size_t err_
         if (!r) r = "\xe2\x96\x81";
         uint32_t cp;
         size_t l = tu_decode_strict((const unsigned char *)r, jlen(r), &cp);
-        if (!l || l != jlen(r)) { set_err(err, err_size, "tokenizer.json: Metaspace replacement must be one character"); return -1; }
+        if (!l || l != jlen(r)) { err_fail(err, INF_ERR_FORMAT, "tokenizer.json: Metaspace replacement must be one character"); return -1; }
         p->repl_cp = cp;
         memcpy(p->repl, r, l);
         p->repl_len = (int)l;
         p->prepend_scheme = parse_scheme(n);
-        if (!p->prepend_scheme) { set_err(err, err_size, "tokenizer.json: unsupported Metaspace prepend_scheme '%s'", jstr(n, "prepend_scheme")); return -1; }
+        if (!p->prepend_scheme) { err_fail(err, INF_ERR_UNSUPPORTED, "tokenizer.json: unsupported Metaspace prepend_scheme '%s'", jstr(n, "prepend_scheme")); return -1; }
         p->split = jbool(n, "split", true);
         return 0;
     }
@@ -191,7 +184,7 @@ static int parse_pre(struct tokenizer *t, const cJSON *n, char *err, size_t err_
         p = tokd_push_pre(t, PT_PUNCT);
         if (!p) goto oom;
         p->behavior = parse_behavior(jstr(n, "behavior"));
-        if (!p->behavior) { set_err(err, err_size, "tokenizer.json: unsupported Punctuation behavior '%s'", jstr(n, "behavior")); return -1; }
+        if (!p->behavior) { err_fail(err, INF_ERR_UNSUPPORTED, "tokenizer.json: unsupported Punctuation behavior '%s'", jstr(n, "behavior")); return -1; }
         return 0;
     }
     if (!strcmp(ty, "CharDelimiterSplit")) {
@@ -203,22 +196,22 @@ static int parse_pre(struct tokenizer *t, const cJSON *n, char *err, size_t err_
         p->lit = tokd_strdup(d, p->lit_len);
         return p->lit ? 0 : -1;
     }
-    set_err(err, err_size, "tokenizer.json: unsupported pre_tokenizer type '%s'", ty);
+    err_fail(err, INF_ERR_UNSUPPORTED, "tokenizer.json: unsupported pre_tokenizer type '%s'", ty);
     return -1;
 oom:
-    set_err(err, err_size, "out of memory");
+    err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
     return -1;
 }
 
-static int parse_decoder(struct tokenizer *t, const cJSON *n, char *err, size_t err_size)
+static int parse_decoder(struct tokenizer *t, const cJSON *n, inf_error *err)
 {
     if (!n || cJSON_IsNull(n)) return 0;
     const char *ty = jstr(n, "type");
-    if (!ty) { set_err(err, err_size, "tokenizer.json: decoder without type"); return -1; }
+    if (!ty) { err_fail(err, INF_ERR_FORMAT, "tokenizer.json: decoder without type"); return -1; }
     if (!strcmp(ty, "Sequence")) {
         const cJSON *it;
         cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(n, "decoders"))
-            if (parse_decoder(t, it, err, err_size)) return -1;
+            if (parse_decoder(t, it, err)) return -1;
         return 0;
     }
     struct tok_dec *d = NULL;
@@ -231,10 +224,10 @@ static int parse_decoder(struct tokenizer *t, const cJSON *n, char *err, size_t 
         const char *r = jstr(n, "replacement");
         if (!r) r = "\xe2\x96\x81";
         uint32_t cp;
-        if (!tu_decode_strict((const unsigned char *)r, jlen(r), &cp)) { set_err(err, err_size, "tokenizer.json: bad Metaspace replacement"); return -1; }
+        if (!tu_decode_strict((const unsigned char *)r, jlen(r), &cp)) { err_fail(err, INF_ERR_FORMAT, "tokenizer.json: bad Metaspace replacement"); return -1; }
         d->cp = cp;
         d->prepend_scheme = parse_scheme(n);
-        if (!d->prepend_scheme) { set_err(err, err_size, "tokenizer.json: unsupported Metaspace prepend_scheme"); return -1; }
+        if (!d->prepend_scheme) { err_fail(err, INF_ERR_UNSUPPORTED, "tokenizer.json: unsupported Metaspace prepend_scheme"); return -1; }
     } else if (!strcmp(ty, "Strip")) {
         d = tokd_push_dec(t, DEC_STRIP);
         if (!d) goto oom;
@@ -254,30 +247,29 @@ static int parse_decoder(struct tokenizer *t, const cJSON *n, char *err, size_t 
         d->b = tokd_strdup(c ? c : "", d->blen);
         if (!d->b) goto oom;
         return parse_pattern(t, cJSON_GetObjectItemCaseSensitive(n, "pattern"), &d->a, &d->alen, &d->re,
-                             "Replace decoder", err, err_size);
+                             "Replace decoder", err);
     } else {
-        set_err(err, err_size, "tokenizer.json: unsupported decoder type '%s'", ty);
+        err_fail(err, INF_ERR_UNSUPPORTED, "tokenizer.json: unsupported decoder type '%s'", ty);
         return -1;
     }
     if (!d) goto oom;
     return 0;
 oom:
-    set_err(err, err_size, "out of memory");
+    err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
     return -1;
 }
 
 struct idlist { int32_t v[16]; int n; };
 
-static int post_collect(struct tokenizer *t, const cJSON *n, struct idlist *pre, struct idlist *post, char *err,
-                        size_t err_size)
+static int post_collect(struct tokenizer *t, const cJSON *n, struct idlist *pre, struct idlist *post, inf_error *err)
 {
     if (!n || cJSON_IsNull(n)) return 0;
     const char *ty = jstr(n, "type");
-    if (!ty) { set_err(err, err_size, "tokenizer.json: post_processor without type"); return -1; }
+    if (!ty) { err_fail(err, INF_ERR_FORMAT, "tokenizer.json: post_processor without type"); return -1; }
     if (!strcmp(ty, "Sequence")) {
         const cJSON *it;
         cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(n, "processors"))
-            if (post_collect(t, it, pre, post, err, err_size)) return -1;
+            if (post_collect(t, it, pre, post, err)) return -1;
         return 0;
     }
     if (!strcmp(ty, "ByteLevel")) return 0; /* offsets only */
@@ -293,7 +285,7 @@ static int post_collect(struct tokenizer *t, const cJSON *n, struct idlist *pre,
                 const cJSON *def = name ? cJSON_GetObjectItemCaseSensitive(specials, name) : NULL;
                 const cJSON *ids = def ? cJSON_GetObjectItemCaseSensitive(def, "ids") : NULL;
                 if (!cJSON_IsArray(ids)) {
-                    set_err(err, err_size, "tokenizer.json: TemplateProcessing special token '%s' undefined", name ? name : "?");
+                    err_fail(err, INF_ERR_FORMAT, "tokenizer.json: TemplateProcessing special token '%s' undefined", name ? name : "?");
                     return -1;
                 }
                 const cJSON *x;
@@ -310,13 +302,13 @@ static int post_collect(struct tokenizer *t, const cJSON *n, struct idlist *pre,
     if (!strcmp(ty, "BertProcessing") || !strcmp(ty, "RobertaProcessing")) {
         const cJSON *cls = cJSON_GetObjectItemCaseSensitive(n, "cls"), *sep = cJSON_GetObjectItemCaseSensitive(n, "sep");
         const cJSON *ci = cJSON_GetArrayItem(cls, 1), *si = cJSON_GetArrayItem(sep, 1);
-        if (!cJSON_IsNumber(ci) || !cJSON_IsNumber(si)) { set_err(err, err_size, "tokenizer.json: bad %s", ty); return -1; }
+        if (!cJSON_IsNumber(ci) || !cJSON_IsNumber(si)) { err_fail(err, INF_ERR_FORMAT, "tokenizer.json: bad %s", ty); return -1; }
         pre->n = post->n = 0;
         pre->v[pre->n++] = (int32_t)ci->valuedouble;
         post->v[post->n++] = (int32_t)si->valuedouble;
         return 0;
     }
-    set_err(err, err_size, "tokenizer.json: unsupported post_processor type '%s'", ty);
+    err_fail(err, INF_ERR_UNSUPPORTED, "tokenizer.json: unsupported post_processor type '%s'", ty);
     return -1;
 }
 
@@ -652,7 +644,7 @@ bad:
 }
 
 int tok_load_hf_json(const char *json, size_t len, const char *config_json, size_t config_len,
-                     struct tokenizer **out, char *err, size_t err_size)
+                     struct tokenizer **out, inf_error *err)
 {
     *out = NULL;
     cJSON *root = NULL, *cfg = NULL;
@@ -664,7 +656,7 @@ int tok_load_hf_json(const char *json, size_t len, const char *config_json, size
     size_t nv = 0, nm = 0;
     int32_t max_id = -1;
     if (find_big(json, len, &sp)) {
-        set_err(err, err_size, sp.bad == 1 ? "tokenizer.json: model.vocab is not an object of string: id"
+        err_fail(err, INF_ERR_FORMAT, sp.bad == 1 ? "tokenizer.json: model.vocab is not an object of string: id"
                                : sp.bad == 2 ? "tokenizer.json: model.merges must hold \"a b\" strings or [a, b] pairs"
                                              : "tokenizer.json: invalid JSON");
         free(sp.ve);
@@ -691,30 +683,30 @@ int tok_load_hf_json(const char *json, size_t len, const char *config_json, size
     root = cJSON_ParseWithLength(copy, len);
     free(copy);
     copy = NULL;
-    if (!root) { set_err(err, err_size, "tokenizer.json: invalid JSON"); goto fail; }
+    if (!root) { err_fail(err, INF_ERR_FORMAT, "tokenizer.json: invalid JSON"); goto fail; }
     if (config_json) {
         cfg = cJSON_ParseWithLength(config_json, config_len);
-        if (!cfg) { set_err(err, err_size, "tokenizer_config.json: invalid JSON"); goto fail; }
+        if (!cfg) { err_fail(err, INF_ERR_FORMAT, "tokenizer_config.json: invalid JSON"); goto fail; }
     }
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     const char *mtype = jstr(model, "type");
     if (!mtype && sp.vocab && sp.merges) mtype = "BPE";
     if (!mtype || strcmp(mtype, "BPE") != 0) {
-        set_err(err, err_size, "tokenizer.json: unsupported model type '%s' (supported: BPE)", mtype ? mtype : "(none)");
+        err_fail(err, INF_ERR_UNSUPPORTED, "tokenizer.json: unsupported model type '%s' (supported: BPE)", mtype ? mtype : "(none)");
         goto fail;
     }
     const cJSON *dropout = cJSON_GetObjectItemCaseSensitive(model, "dropout");
     if (cJSON_IsNumber(dropout) && dropout->valuedouble > 0) {
-        set_err(err, err_size, "tokenizer.json: BPE dropout is not supported");
+        err_fail(err, INF_ERR_UNSUPPORTED, "tokenizer.json: BPE dropout is not supported");
         goto fail;
     }
-    if (!sp.vocab) { set_err(err, err_size, "tokenizer.json: model.vocab missing"); goto fail; }
+    if (!sp.vocab) { err_fail(err, INF_ERR_FORMAT, "tokenizer.json: model.vocab missing"); goto fail; }
     const cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
     const cJSON *it;
     cJSON_ArrayForEach(it, added) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
         if (!cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble > 16777216) {
-            set_err(err, err_size, "tokenizer.json: bad added token id");
+            err_fail(err, INF_ERR_FORMAT, "tokenizer.json: bad added token id");
             goto fail;
         }
         if ((int32_t)id->valuedouble > max_id) max_id = (int32_t)id->valuedouble;
@@ -732,7 +724,7 @@ int tok_load_hf_json(const char *json, size_t len, const char *config_json, size
     free(vbuf);
     ve = NULL;
     vbuf = NULL;
-    if (tokd_index_vocab(t, err, err_size)) goto fail;
+    if (tokd_index_vocab(t, err)) goto fail;
 
     /* BPE options */
     t->byte_fallback = jbool(model, "byte_fallback", false);
@@ -745,13 +737,13 @@ int tok_load_hf_json(const char *json, size_t len, const char *config_json, size
     const char *unk = jstr(model, "unk_token");
     if (unk) {
         t->unk_id = tok_strmap_get(&t->vocab, unk, jlen(unk));
-        if (t->unk_id < 0) { set_err(err, err_size, "tokenizer.json: unk_token '%s' not in vocab", unk); goto fail; }
+        if (t->unk_id < 0) { err_fail(err, INF_ERR_FORMAT, "tokenizer.json: unk_token '%s' not in vocab", unk); goto fail; }
     }
     if (nm) {
         size_t missing;
         if (tokd_add_merges(t, ms, nm, 0, &missing)) goto oom;
         if (missing != (size_t)-1) {
-            set_err(err, err_size, "tokenizer.json: merge #%zu '%.*s %.*s' uses a token missing from the vocab", missing,
+            err_fail(err, INF_ERR_FORMAT, "tokenizer.json: merge #%zu '%.*s %.*s' uses a token missing from the vocab", missing,
                     (int)ms[missing].alen, ms[missing].a, (int)ms[missing].blen, ms[missing].b);
             goto fail;
         }
@@ -762,17 +754,17 @@ int tok_load_hf_json(const char *json, size_t len, const char *config_json, size
     mbuf = NULL;
     cJSON_ArrayForEach(it, added) {
         const char *c = jstr(it, "content");
-        if (!c) { set_err(err, err_size, "tokenizer.json: added token without content"); goto fail; }
+        if (!c) { err_fail(err, INF_ERR_FORMAT, "tokenizer.json: added token without content"); goto fail; }
         int32_t id = (int32_t)cJSON_GetObjectItemCaseSensitive(it, "id")->valuedouble;
         if (tokd_add_added(t, id, c, jlen(c), jbool(it, "special", false), jbool(it, "normalized", true),
                            jbool(it, "lstrip", false), jbool(it, "rstrip", false), jbool(it, "single_word", false)))
             goto oom;
     }
-    if (parse_normalizer(t, cJSON_GetObjectItemCaseSensitive(root, "normalizer"), err, err_size)) goto fail;
-    if (parse_pre(t, cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer"), err, err_size)) goto fail;
-    if (parse_decoder(t, cJSON_GetObjectItemCaseSensitive(root, "decoder"), err, err_size)) goto fail;
+    if (parse_normalizer(t, cJSON_GetObjectItemCaseSensitive(root, "normalizer"), err)) goto fail;
+    if (parse_pre(t, cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer"), err)) goto fail;
+    if (parse_decoder(t, cJSON_GetObjectItemCaseSensitive(root, "decoder"), err)) goto fail;
     struct idlist pre = {{0}, 0}, post = {{0}, 0};
-    if (post_collect(t, cJSON_GetObjectItemCaseSensitive(root, "post_processor"), &pre, &post, err, err_size)) goto fail;
+    if (post_collect(t, cJSON_GetObjectItemCaseSensitive(root, "post_processor"), &pre, &post, err)) goto fail;
     if (tokd_set_post(t, pre.v, pre.n, post.v, post.n)) goto oom;
 
     /* special ids: tokenizer_config.json, else well-known names */
@@ -806,13 +798,13 @@ int tok_load_hf_json(const char *json, size_t len, const char *config_json, size
         t->eos = first_present(t, eos_names);
     }
     if (t->unk < 0) t->unk = t->unk_id;
-    if (tokd_finalize(t, err, err_size)) goto fail;
+    if (tokd_finalize(t, err)) goto fail;
     cJSON_Delete(root);
     cJSON_Delete(cfg);
     *out = t;
     return 0;
 oom:
-    set_err(err, err_size, "out of memory");
+    err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
 fail:
     tok_free(t);
     cJSON_Delete(root);
@@ -842,17 +834,17 @@ static char *read_file(const char *path, size_t *len)
     return b;
 }
 
-int tok_load_hf_dir(const char *dir, struct tokenizer **out, char *err, size_t err_size)
+int tok_load_hf_dir(const char *dir, struct tokenizer **out, inf_error *err)
 {
     *out = NULL;
     char path[4096];
     size_t jl = 0, cl = 0, gl = 0;
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
     char *js = read_file(path, &jl);
-    if (!js) { set_err(err, err_size, "%s: %s", path, strerror(errno)); return -1; }
+    if (!js) { err_fail(err, INF_ERR_FORMAT, "%s: %s", path, strerror(errno)); return -1; }
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
     char *cs = read_file(path, &cl);
-    int rc = tok_load_hf_json(js, jl, cs, cl, out, err, err_size);
+    int rc = tok_load_hf_json(js, jl, cs, cl, out, err);
     free(js);
     free(cs);
     if (rc) return rc;

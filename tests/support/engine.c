@@ -13,9 +13,9 @@ struct model *engine_load(const char *path, int kv_type)
     struct model_load_params p = model_load_params_default();
     if (kv_type >= 0) p.kv_type = kv_type;
     struct model *m = NULL;
-    char err[1024] = "";
-    int rc = model_load(path, &p, &m, err, sizeof err);
-    CHECK_MSG(rc == 0 && m, "load %s: %s", path, err);
+    inf_error err = {0};
+    int rc = model_load(path, &p, &m, &err);
+    CHECK_MSG(rc == 0 && m, "load %s: %s", path, err.message);
     return rc == 0 ? m : NULL;
 }
 
@@ -23,7 +23,7 @@ int engine_n_vocab(const struct model *m) { return model_hparams(m)->n_vocab; }
 
 static int run(struct model *m, struct kv_cache *c, const int32_t *ids, int n, int first_pos, int all, float *out)
 {
-    char err[512] = "";
+    inf_error err = {0};
     int32_t *pos = malloc((size_t)n * sizeof *pos);
     struct kv_cache **caches = malloc((size_t)n * sizeof *caches);
     uint8_t *want = malloc((size_t)n);
@@ -37,17 +37,17 @@ static int run(struct model *m, struct kv_cache *c, const int32_t *ids, int n, i
         want[i] = all || i == n - 1;
     }
     struct model_batch b = {n, ids, pos, caches, want};
-    int rc = model_forward(m, &b, out, NULL, err, sizeof err);
-    CHECK_MSG(rc == 0, "forward: %s", err);
+    int rc = model_forward(m, &b, out, NULL, &err);
+    CHECK_MSG(rc == 0, "forward: %s", err.message);
     free(pos), free(caches), free(want);
     return rc;
 }
 
 float *engine_logits_all(struct model *m, const int32_t *ids, int n)
 {
-    char err[512] = "";
-    struct kv_cache *c = kv_cache_create(m, n + 16, err, sizeof err);
-    CHECK_MSG(c != NULL, "cache: %s", err);
+    inf_error err = {0};
+    struct kv_cache *c = kv_cache_create(m, n + 16, &err);
+    CHECK_MSG(c != NULL, "cache: %s", err.message);
     float *out = c ? malloc((size_t)n * (size_t)engine_n_vocab(m) * sizeof *out) : NULL;
     if (out && run(m, c, ids, n, 0, 1, out) != 0) {
         free(out);
@@ -59,9 +59,9 @@ float *engine_logits_all(struct model *m, const int32_t *ids, int n)
 
 int engine_greedy(struct model *m, const int32_t *ids, int n, int n_new, int32_t *out)
 {
-    char err[512] = "";
+    inf_error err = {0};
     int V = engine_n_vocab(m);
-    struct kv_cache *c = kv_cache_create(m, n + n_new + 16, err, sizeof err);
+    struct kv_cache *c = kv_cache_create(m, n + n_new + 16, &err);
     float *logits = malloc((size_t)V * sizeof *logits);
     int made = -1;
     if (c && logits && run(m, c, ids, n, 0, 0, logits) == 0) {

@@ -365,8 +365,8 @@ static void test_attention_keys(inf_model *m, const char *path)
     CHECK(same);
 
     struct gguf_file *f = NULL;
-    char msg[256];
-    if (gguf_open(path, &f, msg, sizeof msg) == 0) {
+    inf_error msg = {0};
+    if (gguf_open(path, &f, &msg) == 0) {
         const struct gguf_tensor *emb = gguf_get_tensor(f, "token_embd.weight");
         const struct gguf_tensor *norm = gguf_get_tensor(f, "blk.0.attn_norm.weight");
         const struct gguf_tensor *wk = gguf_get_tensor(f, "blk.0.attn_k.weight");

@@ -164,10 +164,10 @@ static struct buf build(const struct spec *s)
     return b;
 }
 
-static int open_buf(const struct buf *b, char *err, size_t n)
+static int open_buf(const struct buf *b, inf_error *err)
 {
     struct gguf_file *f = NULL;
-    int rc = gguf_open_memory(b->p, b->n, "hostile.gguf", &f, err, n);
+    int rc = gguf_open_memory(b->p, b->n, "hostile.gguf", &f, err);
     if (rc == 0) {
         CHECK(f != NULL);
         gguf_close(f);
@@ -181,12 +181,12 @@ static int open_buf(const struct buf *b, char *err, size_t n)
 static void expect_fail(const struct spec *s, const char *want, const char *what)
 {
     struct buf b = build(s);
-    char err[512] = "";
-    int rc = open_buf(&b, err, sizeof err);
+    inf_error err = {0};
+    int rc = open_buf(&b, &err);
     CHECK_MSG(rc != 0, "%s: opened", what);
-    CHECK_MSG(strstr(err, "hostile.gguf: ") == err, "%s: message lacks the file name: %s", what, err);
-    CHECK_MSG(strstr(err, want) != NULL, "%s: message '%s' lacks '%s'", what, err, want);
-    printf("  %-28s -> %s\n", what, err);
+    CHECK_MSG(strstr(err.message, "hostile.gguf: ") == err.message, "%s: message lacks the file name: %s", what, err.message);
+    CHECK_MSG(strstr(err.message, want) != NULL, "%s: message '%s' lacks '%s'", what, err.message, want);
+    printf("  %-28s -> %s\n", what, err.message);
     free(b.p);
 }
 
@@ -195,9 +195,9 @@ static void expect_fail(const struct spec *s, const char *want, const char *what
 static int check_file(const char *path)
 {
     struct gguf_file *f = NULL;
-    char err[512];
-    if (gguf_open(path, &f, err, sizeof err)) {
-        CHECK_MSG(0, "%s", err);
+    inf_error err = {0};
+    if (gguf_open(path, &f, &err)) {
+        CHECK_MSG(0, "%s", err.message);
         return -1;
     }
     uint64_t size = gguf_file_size(f);
@@ -277,9 +277,9 @@ int main(void)
     /* a valid file: values and getters */
     struct spec ok = { 0 };
     struct buf b = build(&ok);
-    char err[512];
+    inf_error err = {0};
     struct gguf_file *f = NULL;
-    CHECK_MSG(gguf_open_memory(b.p, b.n, "good.gguf", &f, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(gguf_open_memory(b.p, b.n, "good.gguf", &f, &err) == 0, "%s", err.message);
     if (f) {
         const char *s;
         size_t len;
@@ -326,34 +326,34 @@ int main(void)
         CHECK(write(fd, b.p, b.n) == (ssize_t)b.n);
         close(fd);
         f = NULL;
-        CHECK_MSG(gguf_open(tmpl, &f, err, sizeof err) == 0, "%s", err);
+        CHECK_MSG(gguf_open(tmpl, &f, &err) == 0, "%s", err.message);
         if (f) CHECK(gguf_n_tensors(f) == 2 && gguf_file_size(f) == b.n);
         gguf_close(f);
         /* truncated file on disk */
         CHECK(truncate(tmpl, (off_t)b.n - 1) == 0);
-        CHECK(gguf_open(tmpl, &f, err, sizeof err) != 0 && strstr(err, "extends past end of file"));
-        printf("  on-disk truncation          -> %s\n", err);
+        CHECK(gguf_open(tmpl, &f, &err) != 0 && strstr(err.message, "extends past end of file"));
+        printf("  on-disk truncation          -> %s\n", err.message);
         CHECK(truncate(tmpl, 0) == 0);
-        CHECK(gguf_open(tmpl, &f, err, sizeof err) != 0 && strstr(err, "empty"));
+        CHECK(gguf_open(tmpl, &f, &err) != 0 && strstr(err.message, "empty"));
         unlink(tmpl);
     }
-    CHECK(gguf_open("/nonexistent/x.gguf", &f, err, sizeof err) != 0 && strstr(err, "/nonexistent/x.gguf: "));
-    CHECK(gguf_open("/tmp", &f, err, sizeof err) != 0);
+    CHECK(gguf_open("/nonexistent/x.gguf", &f, &err) != 0 && strstr(err.message, "/nonexistent/x.gguf: "));
+    CHECK(gguf_open("/tmp", &f, &err) != 0);
 
     /* truncation at every byte (section boundaries included) */
     int trunc_fail = 0;
     for (size_t n = 0; n < b.n; n++) {
         struct buf t = { b.p, n, n };
-        char e2[512] = "";
-        if (open_buf(&t, e2, sizeof e2) == 0 || strncmp(e2, "hostile.gguf: ", 14) != 0) trunc_fail++;
+        inf_error e2 = {0};
+        if (open_buf(&t, &e2) == 0 || strncmp(e2.message, "hostile.gguf: ", 14) != 0) trunc_fail++;
     }
     CHECK_MSG(trunc_fail == 0, "%d truncations opened or lacked a message", trunc_fail);
     printf("truncation at each of %zu byte offsets (%d section boundaries): all rejected\n", b.n, n_bounds);
     for (int i = 0; i < n_bounds; i++) {
         struct buf t = { b.p, bounds[i], bounds[i] };
-        char e2[512] = "";
-        open_buf(&t, e2, sizeof e2);
-        printf("  cut at %4zu                  -> %s\n", bounds[i], e2);
+        inf_error e2 = {0};
+        open_buf(&t, &e2);
+        printf("  cut at %4zu                  -> %s\n", bounds[i], e2.message);
     }
 
     /* hostile variants */
@@ -361,9 +361,9 @@ int main(void)
     {
         struct buf m = build(&ok);
         memcpy(m.p, "GGML", 4);
-        char e2[512];
-        CHECK(open_buf(&m, e2, sizeof e2) != 0 && strstr(e2, "not a GGUF file"));
-        printf("  %-28s -> %s\n", "wrong magic", e2);
+        inf_error e2 = {0};
+        CHECK(open_buf(&m, &e2) != 0 && strstr(e2.message, "not a GGUF file"));
+        printf("  %-28s -> %s\n", "wrong magic", e2.message);
         free(m.p);
     }
     struct spec s;
@@ -403,9 +403,9 @@ int main(void)
             uint8_t v = (uint8_t)(rng >> 20);
             m.p[at] = (rng & 1) ? v : (uint8_t)(m.p[at] ^ (1u << (v & 7)));
         }
-        char e2[512];
+        inf_error e2 = {0};
         struct gguf_file *g = NULL;
-        if (gguf_open_memory(m.p, m.n, "fuzz.gguf", &g, e2, sizeof e2) == 0) {
+        if (gguf_open_memory(m.p, m.n, "fuzz.gguf", &g, &e2) == 0) {
             opened++;
             for (int64_t i = 0; i < gguf_n_tensors(g); i++) {
                 const struct gguf_tensor *t = gguf_tensor_at(g, i);
@@ -423,7 +423,7 @@ int main(void)
             }
             gguf_close(g);
         } else {
-            CHECK(strncmp(e2, "fuzz.gguf: ", 11) == 0);
+            CHECK(strncmp(e2.message, "fuzz.gguf: ", 11) == 0);
         }
         free(m.p);
     }

@@ -30,11 +30,11 @@ static char td[2048], tmp[64];
 static int same_gguf(const char *got_path, const char *ref_path)
 {
     struct gguf_file *a = NULL, *b = NULL;
-    char err[512];
-    int ok = gguf_open(got_path, &a, err, sizeof err) == 0;
-    CHECK_MSG(ok, "%s", err);
+    inf_error err = {0};
+    int ok = gguf_open(got_path, &a, &err) == 0;
+    CHECK_MSG(ok, "%s", err.message);
     if (!ok) return 0;
-    if (gguf_open(ref_path, &b, err, sizeof err) != 0) {
+    if (gguf_open(ref_path, &b, &err) != 0) {
         gguf_close(a);
         return 0;
     }
@@ -103,11 +103,12 @@ static int same_gguf(const char *got_path, const char *ref_path)
 
 static int convert(const char *name, char *out, size_t out_size)
 {
-    char dir[4096], err[512] = "";
+    char dir[4096];
+    inf_error err = {0};
     snprintf(dir, sizeof dir, "%s/models/random/%s", td, name);
     snprintf(out, out_size, "%s/%s.gguf", tmp, name);
-    int rc = hf_convert_to_gguf(dir, out, NULL, err, sizeof err);
-    CHECK_MSG(rc == 0, "convert %s: %s", name, err);
+    int rc = hf_convert_to_gguf(dir, out, NULL, &err);
+    CHECK_MSG(rc == 0, "convert %s: %s", name, err.message);
     return rc == 0;
 }
 
@@ -179,7 +180,8 @@ static void llama_cpp_runs(const char *const *names, const char *const *files, c
  * BPE (here WordPiece) is refused, and leaves no file. */
 static void refuses_other_tokenizers(const char *src_dir)
 {
-    char dir[4200], cmd[20000], out[4300], err[512] = "";
+    char dir[4200], cmd[20000], out[4300];
+    inf_error err = {0};
     snprintf(dir, sizeof dir, "%s/wordpiece", tmp);
     snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s'/config.json '%s'/*.safetensors '%s'/", dir, src_dir, src_dir, dir);
     CHECK(system(cmd) == 0);
@@ -191,8 +193,8 @@ static void refuses_other_tokenizers(const char *src_dir)
           "\"added_tokens\":[]}", f);
     fclose(f);
     snprintf(out, sizeof out, "%s/wp.gguf", tmp);
-    CHECK(hf_convert_to_gguf(dir, out, NULL, err, sizeof err) != 0);
-    CHECK_MSG(strstr(err, "tokenizer.json") && strstr(err, "byte-level") && strstr(err, "SentencePiece"), "%s", err);
+    CHECK(hf_convert_to_gguf(dir, out, NULL, &err) != 0);
+    CHECK_MSG(strstr(err.message, "tokenizer.json") && strstr(err.message, "byte-level") && strstr(err.message, "SentencePiece"), "%s", err.message);
     CHECK(access(out, F_OK) != 0);
 }
 
@@ -217,8 +219,8 @@ int main(void)
         }
     }
     struct gguf_file *g = NULL;
-    char err[512];
-    CHECK(gguf_open(outs[2], &g, err, sizeof err) == 0);
+    inf_error err = {0};
+    CHECK(gguf_open(outs[2], &g, &err) == 0);
     const struct gguf_tensor *t = g ? gguf_get_tensor(g, "blk.0.attn_q.weight") : NULL;
     CHECK(t && t->type == 0 && t->ne[0] == 256 && t->ne[1] == 512); /* MLX dequantised to f32 */
     uint32_t ft = 99;
@@ -226,7 +228,7 @@ int main(void)
     gguf_close(g);
     /* Gemma's SentencePiece-style tokenizer becomes a "llama" vocabulary. */
     const char *model = NULL;
-    CHECK(gguf_open(outs[3], &g, err, sizeof err) == 0 && gguf_get_string(g, "tokenizer.ggml.model", &model, NULL) == 0 &&
+    CHECK(gguf_open(outs[3], &g, &err) == 0 && gguf_get_string(g, "tokenizer.ggml.model", &model, NULL) == 0 &&
           strcmp(model, "llama") == 0);
     gguf_close(g);
     const char *files[4] = {outs[0], outs[1], outs[2], outs[3]};
@@ -238,15 +240,15 @@ int main(void)
     snprintf(dir, sizeof dir, "%s/models/random/qwen3-tiny-hf-bf16", td);
     refuses_other_tokenizers(dir);
     snprintf(out, sizeof out, "%s/x.gguf", tmp);
-    CHECK(hf_convert_to_gguf("/nonexistent", out, NULL, err, sizeof err) != 0 && strstr(err, "/nonexistent"));
-    CHECK(hf_convert_to_gguf(dir, "/nonexistent/x.gguf", NULL, err, sizeof err) != 0);
-    CHECK_MSG(strstr(err, "/nonexistent/x.gguf") != NULL, "%s", err);
+    CHECK(hf_convert_to_gguf("/nonexistent", out, NULL, &err) != 0 && strstr(err.message, "/nonexistent"));
+    CHECK(hf_convert_to_gguf(dir, "/nonexistent/x.gguf", NULL, &err) != 0);
+    CHECK_MSG(strstr(err.message, "/nonexistent/x.gguf") != NULL, "%s", err.message);
     /* A forced pre name is written as given. */
     struct hf_convert_options o = {.name = "named", .pre = "qwen2"};
     snprintf(out, sizeof out, "%s/named.gguf", tmp);
-    CHECK(hf_convert_to_gguf(dir, out, &o, err, sizeof err) == 0);
+    CHECK(hf_convert_to_gguf(dir, out, &o, &err) == 0);
     const char *s = NULL;
-    CHECK(gguf_open(out, &g, err, sizeof err) == 0 && gguf_get_string(g, "general.name", &s, NULL) == 0 &&
+    CHECK(gguf_open(out, &g, &err) == 0 && gguf_get_string(g, "general.name", &s, NULL) == 0 &&
           strcmp(s, "named") == 0);
     gguf_close(g);
 

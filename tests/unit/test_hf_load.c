@@ -20,6 +20,7 @@
  *  7. Errors: missing tensors name the HF tensor; a wrong vocab size.
  * Generated files (build/make-model, about 3 s) go to $INF_BUILD_DIR/testdata-hf. */
 #include "golden.h"
+#include "base/file.h"
 #include "test_util.h"
 
 #include "formats/hf_config.h"
@@ -68,12 +69,12 @@ static void generate(void)
 /* Loads a .gguf with model_load or a directory with model_load_hf_dir. */
 static struct model *load(const char *path)
 {
-    char err[1024] = "";
+    inf_error err = {0};
     struct model *m = NULL;
     struct stat st;
-    int rc = (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) ? model_load_hf_dir(path, NULL, &m, err, sizeof err)
-                                                          : model_load(path, NULL, &m, err, sizeof err);
-    CHECK_MSG(rc == 0 && m, "load %s: %s", path, err);
+    int rc = (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) ? model_load_hf_dir(path, NULL, &m, &err)
+                                                          : model_load(path, NULL, &m, &err);
+    CHECK_MSG(rc == 0 && m, "load %s: %s", path, err.message);
     return rc == 0 ? m : NULL;
 }
 
@@ -86,8 +87,8 @@ static void unload(struct model *m)
 /* Logits of the last of ids (a fresh cache). */
 static float *logits_of(struct model *m, const int32_t *ids, int n)
 {
-    char err[512];
-    struct kv_cache *c = kv_cache_create(m, 256, err, sizeof err);
+    inf_error err = {0};
+    struct kv_cache *c = kv_cache_create(m, 256, &err);
     int V = model_hparams(m)->n_vocab;
     float *out = malloc((size_t)V * sizeof *out);
     int32_t pos[256];
@@ -97,8 +98,8 @@ static float *logits_of(struct model *m, const int32_t *ids, int n)
         caches[i] = c;
     }
     struct model_batch b = {n, ids, pos, caches, NULL};
-    int rc = c ? model_forward(m, &b, out, NULL, err, sizeof err) : -1;
-    CHECK_MSG(rc == 0, "forward: %s", err);
+    int rc = c ? model_forward(m, &b, out, NULL, &err) : -1;
+    CHECK_MSG(rc == 0, "forward: %s", err.message);
     kv_cache_free(c);
     if (rc) {
         free(out);
@@ -282,7 +283,7 @@ static int make_wrapper(const char *src_dir, const char *out_dir, const char *pr
     char p[4200];
     snprintf(p, sizeof p, "%s/model.safetensors", src_dir);
     size_t len;
-    unsigned char *file = (unsigned char *)hf_read_file(p, 64u << 20, &len, NULL, 0);
+    unsigned char *file = (unsigned char *)file_read_all(p, 64u << 20, &len, NULL);
     if (!file || len < 8) return -1;
     uint64_t hl = 0;
     for (int i = 7; i >= 0; i--) hl = (hl << 8) | file[i];
@@ -320,7 +321,7 @@ static int make_wrapper(const char *src_dir, const char *out_dir, const char *pr
     free(file);
     /* config.json: text_config = the text model's config. */
     snprintf(p, sizeof p, "%s/config.json", src_dir);
-    char *cfg_text = hf_read_file(p, 1 << 20, &len, NULL, 0);
+    char *cfg_text = file_read_all(p, 1 << 20, &len, NULL);
     cJSON *tc = cfg_text ? cJSON_Parse(cfg_text) : NULL;
     free(cfg_text);
     cJSON *root = cJSON_CreateObject();
@@ -377,10 +378,10 @@ static void test_gemma_wrapper(void)
 
 static void test_errors(void)
 {
-    char err[1024] = "";
+    inf_error err = {0};
     struct model *m = NULL;
-    CHECK(model_load_hf_dir("/nonexistent", NULL, &m, err, sizeof err) != 0 && !m);
-    CHECK(strstr(err, "/nonexistent") != NULL);
+    CHECK(model_load_hf_dir("/nonexistent", NULL, &m, &err) != 0 && !m);
+    CHECK(strstr(err.message, "/nonexistent") != NULL);
     /* A config asking for 3 layers over a 2-layer checkpoint. */
     char dir[] = "/tmp/test_hf_load_XXXXXX";
     if (!mkdtemp(dir)) return;
@@ -394,14 +395,14 @@ static void test_errors(void)
           "\"num_hidden_layers\":3,\"num_attention_heads\":4,\"num_key_value_heads\":2,\"head_dim\":128,"
           "\"tie_word_embeddings\":true}", f);
     fclose(f);
-    CHECK(model_load_hf_dir(dir, NULL, &m, err, sizeof err) != 0 && !m);
-    CHECK_MSG(strstr(err, "model.layers.2.") != NULL, "%s", err);
+    CHECK(model_load_hf_dir(dir, NULL, &m, &err) != 0 && !m);
+    CHECK_MSG(strstr(err.message, "model.layers.2.") != NULL, "%s", err.message);
     f = fopen(p, "w");
     fputs("{\"model_type\":\"qwen3\",\"vocab_size\":9000,\"hidden_size\":256,\"intermediate_size\":768,"
           "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,\"head_dim\":128}", f);
     fclose(f);
-    CHECK(model_load_hf_dir(dir, NULL, &m, err, sizeof err) != 0 && !m);
-    CHECK_MSG(strstr(err, "vocab_size") != NULL, "%s", err);
+    CHECK(model_load_hf_dir(dir, NULL, &m, &err) != 0 && !m);
+    CHECK_MSG(strstr(err.message, "vocab_size") != NULL, "%s", err.message);
     unlink(p);
     snprintf(p, sizeof p, "%s/model.safetensors", dir);
     unlink(p);

@@ -169,10 +169,10 @@ static void test_real(void)
     if (system(cmd) != 0) TEST_FAIL("make-model could not write %s", f32dir);
     struct hf_config cfg;
     struct safetensors_set *set = NULL, *ref = NULL;
-    char err[512];
-    CHECK(hf_config_load_dir(dir, &cfg, err, sizeof err) == 0);
-    CHECK(safetensors_set_open(dir, &set, err, sizeof err) == 0);
-    CHECK_MSG(safetensors_set_open(f32dir, &ref, err, sizeof err) == 0, "%s", err);
+    inf_error err = {0};
+    CHECK(hf_config_load_dir(dir, &cfg, &err) == 0);
+    CHECK(safetensors_set_open(dir, &set, &err) == 0);
+    CHECK_MSG(safetensors_set_open(f32dir, &ref, &err) == 0, "%s", err.message);
     int n_mat = 0, n_ok = 0;
     for (int64_t i = 0; set && ref && i < safetensors_set_n_tensors(set); i++) {
         const struct safetensors_tensor *t = safetensors_set_tensor_at(set, i);

@@ -26,12 +26,12 @@ static unsigned char *make_image(const char *header, uint64_t declared_len, size
 
 /* Opens an image (header declared with its true length unless decl != 0),
  * returns the rc and leaves the message in err. */
-static int try_open(const char *header, uint64_t decl, size_t data_len, char *err, size_t es)
+static int try_open(const char *header, uint64_t decl, size_t data_len, inf_error *err)
 {
     size_t size;
     unsigned char *img = make_image(header, decl ? decl : strlen(header), data_len, &size);
     struct safetensors_file *f = NULL;
-    int rc = safetensors_open_memory(img, size, "bad.safetensors", &f, err, es);
+    int rc = safetensors_open_memory(img, size, "bad.safetensors", &f, err);
     if (rc == 0) safetensors_close(f);
     free(img);
     return rc;
@@ -40,11 +40,11 @@ static int try_open(const char *header, uint64_t decl, size_t data_len, char *er
 static void expect_error(const char *what, const char *header, uint64_t decl, size_t data_len,
                          const char *must_contain)
 {
-    char err[512] = "";
-    int rc = try_open(header, decl, data_len, err, sizeof err);
+    inf_error err = {0};
+    int rc = try_open(header, decl, data_len, &err);
     CHECK_MSG(rc != 0, "%s: accepted", what);
-    CHECK_MSG(strstr(err, "bad.safetensors") != NULL, "%s: message lacks the file: %s", what, err);
-    CHECK_MSG(strstr(err, must_contain) != NULL, "%s: message '%s' lacks '%s'", what, err, must_contain);
+    CHECK_MSG(strstr(err.message, "bad.safetensors") != NULL, "%s: message lacks the file: %s", what, err.message);
+    CHECK_MSG(strstr(err.message, must_contain) != NULL, "%s: message '%s' lacks '%s'", what, err.message, must_contain);
 }
 
 static void test_good_image(void)
@@ -56,9 +56,9 @@ static void test_good_image(void)
     size_t size;
     unsigned char *img = make_image(h, strlen(h), 32, &size);
     struct safetensors_file *f = NULL;
-    char err[512] = "";
-    int rc = safetensors_open_memory(img, size, "good.safetensors", &f, err, sizeof err);
-    CHECK_MSG(rc == 0, "%s", err);
+    inf_error err = {0};
+    int rc = safetensors_open_memory(img, size, "good.safetensors", &f, &err);
+    CHECK_MSG(rc == 0, "%s", err.message);
     if (rc == 0) {
         CHECK(safetensors_n_tensors(f) == 3);
         CHECK_STREQ(safetensors_tensor_at(f, 0)->name, "a"); /* sorted by name */
@@ -77,13 +77,13 @@ static void test_good_image(void)
 static void test_hostile_images(void)
 {
     const char *ok = "{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
-    char err[512];
+    inf_error err = {0};
     /* Truncated: fewer than 8 bytes, and data cut short. */
     {
         struct safetensors_file *f = NULL;
         unsigned char tiny[5] = {1, 0, 0, 0, 0};
-        CHECK(safetensors_open_memory(tiny, sizeof tiny, "bad.safetensors", &f, err, sizeof err) != 0 && !f);
-        CHECK(strstr(err, "too short") != NULL);
+        CHECK(safetensors_open_memory(tiny, sizeof tiny, "bad.safetensors", &f, &err) != 0 && !f);
+        CHECK(strstr(err.message, "too short") != NULL);
     }
     expect_error("truncated data", ok, 0, 4, "past the end");
     expect_error("header length too big", ok, 1000000, 8, "header length");
@@ -137,7 +137,7 @@ static void test_hostile_images(void)
         unsigned char *copy = malloc(cut ? cut : 1);
         memcpy(copy, img, cut);
         struct safetensors_file *f = NULL;
-        if (safetensors_open_memory(copy, cut, "cut.safetensors", &f, err, sizeof err) != 0) rejected++;
+        if (safetensors_open_memory(copy, cut, "cut.safetensors", &f, &err) != 0) rejected++;
         safetensors_close(f);
         free(copy);
     }
@@ -170,8 +170,8 @@ static void test_mutations(void)
                                      : (unsigned char)(seed >> 8);
         }
         struct safetensors_file *f = NULL;
-        char err[512];
-        if (safetensors_open_memory(m, size, "mut.safetensors", &f, err, sizeof err) == 0) {
+        inf_error err = {0};
+        if (safetensors_open_memory(m, size, "mut.safetensors", &f, &err) == 0) {
             accepted++;
             /* whatever was accepted lies inside the data buffer */
             for (int64_t i = 0; i < safetensors_n_tensors(f); i++) {
@@ -181,7 +181,7 @@ static void test_mutations(void)
             safetensors_close(f);
         } else {
             rejected++;
-            CHECK(f == NULL && strstr(err, "mut.safetensors") != NULL);
+            CHECK(f == NULL && strstr(err.message, "mut.safetensors") != NULL);
         }
     }
     printf("3000 mutated headers: %d accepted (valid), %d rejected with a message\n", accepted, rejected);
@@ -192,11 +192,11 @@ static void test_mutations(void)
 
 static void test_open_file_errors(void)
 {
-    char err[512];
+    inf_error err = {0};
     struct safetensors_file *f = NULL;
-    CHECK(safetensors_open("/nonexistent/model.safetensors", &f, err, sizeof err) != 0 && !f);
-    CHECK(strstr(err, "/nonexistent/model.safetensors") != NULL);
-    CHECK(safetensors_open("/tmp", &f, err, sizeof err) != 0);
+    CHECK(safetensors_open("/nonexistent/model.safetensors", &f, &err) != 0 && !f);
+    CHECK(strstr(err.message, "/nonexistent/model.safetensors") != NULL);
+    CHECK(safetensors_open("/tmp", &f, &err) != 0);
 }
 
 static void test_real_file(void)
@@ -204,9 +204,9 @@ static void test_real_file(void)
     const char *p = test_data_path("models/random/qwen3-tiny-hf-bf16/model.safetensors");
     if (!p) return; /* test_data_path failed the test */
     struct safetensors_file *f = NULL;
-    char err[512] = "";
-    int rc = safetensors_open(p, &f, err, sizeof err);
-    CHECK_MSG(rc == 0, "%s", err);
+    inf_error err = {0};
+    int rc = safetensors_open(p, &f, &err);
+    CHECK_MSG(rc == 0, "%s", err.message);
     if (rc) return;
     /* qwen3 tiny: embed + final norm + 2 layers x 11 tensors (tied: no lm_head). */
     CHECK_MSG(safetensors_n_tensors(f) == 2 + 2 * 11, "%lld tensors", (long long)safetensors_n_tensors(f));
@@ -223,8 +223,8 @@ static void test_real_file(void)
         char dir[4096];
         snprintf(dir, sizeof dir, "%s", d);
         *strrchr(dir, '/') = '\0';
-        rc = safetensors_set_open(dir, &s, err, sizeof err);
-        CHECK_MSG(rc == 0, "%s", err);
+        rc = safetensors_set_open(dir, &s, &err);
+        CHECK_MSG(rc == 0, "%s", err.message);
         if (rc == 0) {
             CHECK(safetensors_set_n_files(s) == 1);
             CHECK_STREQ(safetensors_metadata(safetensors_set_file(s, 0), "format"), "mlx");
@@ -274,9 +274,9 @@ static void test_sharded_set(void)
     snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
     CHECK(write_file(path, index, strlen(index)) == 0);
     struct safetensors_set *s = NULL;
-    char err[512] = "";
-    int rc = safetensors_set_open(dir, &s, err, sizeof err);
-    CHECK_MSG(rc == 0, "%s", err);
+    inf_error err = {0};
+    int rc = safetensors_set_open(dir, &s, &err);
+    CHECK_MSG(rc == 0, "%s", err.message);
     if (rc == 0) {
         CHECK(safetensors_set_n_files(s) == 2);
         CHECK(safetensors_set_n_tensors(s) == 3);
@@ -290,21 +290,21 @@ static void test_sharded_set(void)
     const char *lying = "{\"weight_map\":{\"a\":\"model-00001-of-00002.safetensors\","
                         "\"b\":\"model-00002-of-00002.safetensors\",\"c\":\"model-00001-of-00002.safetensors\"}}";
     CHECK(write_file(path, lying, strlen(lying)) == 0);
-    CHECK(safetensors_set_open(dir, &s, err, sizeof err) != 0 && !s);
-    CHECK_MSG(strstr(err, "'c'") != NULL, "%s", err);
+    CHECK(safetensors_set_open(dir, &s, &err) != 0 && !s);
+    CHECK_MSG(strstr(err.message, "'c'") != NULL, "%s", err.message);
     /* Path traversal in a shard name. */
     const char *escape = "{\"weight_map\":{\"a\":\"../x.safetensors\"}}";
     CHECK(write_file(path, escape, strlen(escape)) == 0);
-    CHECK(safetensors_set_open(dir, &s, err, sizeof err) != 0);
-    CHECK_MSG(strstr(err, "plain file name") != NULL, "%s", err);
+    CHECK(safetensors_set_open(dir, &s, &err) != 0);
+    CHECK_MSG(strstr(err.message, "plain file name") != NULL, "%s", err.message);
     /* A missing shard. */
     const char *missing = "{\"weight_map\":{\"a\":\"model-00009-of-00009.safetensors\"}}";
     CHECK(write_file(path, missing, strlen(missing)) == 0);
-    CHECK(safetensors_set_open(dir, &s, err, sizeof err) != 0);
-    CHECK_MSG(strstr(err, "model-00009-of-00009.safetensors") != NULL, "%s", err);
+    CHECK(safetensors_set_open(dir, &s, &err) != 0);
+    CHECK_MSG(strstr(err.message, "model-00009-of-00009.safetensors") != NULL, "%s", err.message);
     /* Not JSON. */
     CHECK(write_file(path, "{", 1) == 0);
-    CHECK(safetensors_set_open(dir, &s, err, sizeof err) != 0);
+    CHECK(safetensors_set_open(dir, &s, &err) != 0);
     unlink(path);
     snprintf(path, sizeof path, "%s/model-00001-of-00002.safetensors", dir);
     unlink(path);

@@ -66,14 +66,14 @@ static void build_base(struct hb_buf *b, struct layout *L)
 
 /* Opens data[0..n) from an exactly sized heap copy; returns the rc and
  * leaves the message in err. */
-static int open_copy(const unsigned char *data, size_t n, char *err, size_t err_size)
+static int open_copy(const unsigned char *data, size_t n, inf_error *err)
 {
     unsigned char *copy = malloc(n ? n : 1);
     if (!copy) return -99;
     if (n) memcpy(copy, data, n);
     struct gguf_file *f = NULL;
-    err[0] = 0;
-    int rc = gguf_open_memory(copy, n, "hostile.gguf", &f, err, err_size);
+    inf_error_clear(err);
+    int rc = gguf_open_memory(copy, n, "hostile.gguf", &f, err);
     if (rc == 0) {
         /* everything the reader exposes must be readable */
         for (int64_t i = 0; i < gguf_n_tensors(f); i++) {
@@ -92,21 +92,21 @@ static void put_u64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
 /* A patched copy of the base must fail, with `want` in the message. */
 static void expect_fail(const char *what, const unsigned char *data, size_t n, const char *want)
 {
-    char err[512];
+    inf_error err = {0};
     clock_t t0 = clock();
-    int rc = open_copy(data, n, err, sizeof err);
+    int rc = open_copy(data, n, &err);
     double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
     CHECK_MSG(rc != 0, "%s: accepted", what);
-    CHECK_MSG(err[0] != 0, "%s: no error message", what);
-    CHECK_MSG(strstr(err, "hostile.gguf") != NULL, "%s: message does not name the file: %s", what, err);
-    if (want) CHECK_MSG(strstr(err, want) != NULL, "%s: message '%s' lacks '%s'", what, err, want);
+    CHECK_MSG(err.message[0] != 0, "%s: no error message", what);
+    CHECK_MSG(strstr(err.message, "hostile.gguf") != NULL, "%s: message does not name the file: %s", what, err.message);
+    if (want) CHECK_MSG(strstr(err.message, want) != NULL, "%s: message '%s' lacks '%s'", what, err.message, want);
     CHECK_MSG(secs < 2.0, "%s: took %.2f s", what, secs);
 }
 
 static void test_base_opens(const struct hb_buf *b)
 {
-    char err[512];
-    CHECK_MSG(open_copy(b->p, b->n, err, sizeof err) == 0, "base file refused: %s", err);
+    inf_error err = {0};
+    CHECK_MSG(open_copy(b->p, b->n, &err) == 0, "base file refused: %s", err.message);
 }
 
 static void test_truncations(const struct hb_buf *b)
@@ -118,18 +118,18 @@ static void test_truncations(const struct hb_buf *b)
             size_t cut = b->marks[m] + (size_t)d;
             if (b->marks[m] == 0 && d < 0) continue;
             if (cut >= b->n) continue;
-            char err[512];
-            int rc = open_copy(b->p, cut, err, sizeof err);
+            inf_error err = {0};
+            int rc = open_copy(b->p, cut, &err);
             total++;
-            if (rc != 0 && err[0]) refused++;
+            if (rc != 0 && err.message[0]) refused++;
             else fprintf(stderr, "FAIL truncation at %zu of %zu accepted\n", cut, b->n);
         }
     }
     /* and the empty file and every prefix of the fixed header */
     for (size_t cut = 0; cut < 24; cut++) {
-        char err[512];
+        inf_error err = {0};
         total++;
-        if (open_copy(b->p, cut, err, sizeof err) != 0 && err[0]) refused++;
+        if (open_copy(b->p, cut, &err) != 0 && err.message[0]) refused++;
     }
     CHECK_MSG(refused == total, "%d of %d truncations refused", refused, total);
     printf("truncations: %d of %d refused with a message\n", refused, total);
@@ -276,20 +276,20 @@ static void build_vocab(struct hb_buf *b, const char *model, const char *const *
 
 /* Loads a vocabulary from memory. On success, encodes and decodes some
  * text, checking every id is in range. Returns the load rc. */
-static int load_vocab(const struct hb_buf *b, char *err, size_t err_size)
+static int load_vocab(const struct hb_buf *b, inf_error *err)
 {
     struct gguf_file *f = NULL;
-    err[0] = 0;
-    if (gguf_open_memory(b->p, b->n, "vocab.gguf", &f, err, err_size) != 0) return -2;
+    inf_error_clear(err);
+    if (gguf_open_memory(b->p, b->n, "vocab.gguf", &f, err) != 0) return -2;
     struct tokenizer *tok = NULL;
-    int rc = tok_load_gguf(f, &tok, err, err_size);
+    int rc = tok_load_gguf(f, &tok, err);
     gguf_close(f);
     if (rc != 0) return rc;
     const char *text = "ab ba abab \xff\xfe caf\xc3\xa9";
     int32_t *ids = NULL;
     size_t n = 0;
-    char e2[256];
-    if (tok_encode(tok, text, strlen(text), TOK_ADD_SPECIAL, &ids, &n, e2, sizeof e2) == 0) {
+    inf_error e2 = {0};
+    if (tok_encode(tok, text, strlen(text), TOK_ADD_SPECIAL, &ids, &n, &e2) == 0) {
         for (size_t i = 0; i < n; i++) CHECK_MSG(ids[i] >= 0 && ids[i] < tok_n_vocab(tok), "id %d out of range", ids[i]);
         char *dec = tok_decode(tok, ids, n, 0, NULL);
         free(dec);
@@ -301,50 +301,50 @@ static int load_vocab(const struct hb_buf *b, char *err, size_t err_size)
 
 static void test_vocabularies(void)
 {
-    char err[512];
+    inf_error err = {0};
     struct hb_buf b;
     const char *bpe_toks[] = {"a", "b", "\xc4\xa0", "ab", "ba"};
     const char *merges[] = {"a b", "b a"};
     /* sanity: a complete little BPE vocab loads */
     build_vocab(&b, "gpt2", bpe_toks, 5, merges, 2, 0, 5);
-    int rc = load_vocab(&b, err, sizeof err);
-    CHECK_MSG(rc == 0, "small BPE vocab refused: %s", err);
+    int rc = load_vocab(&b, &err);
+    CHECK_MSG(rc == 0, "small BPE vocab refused: %s", err.message);
     hb_free(&b);
     /* BPE without its merges: refused with a message naming them */
     build_vocab(&b, "gpt2", bpe_toks, 5, NULL, 0, 0, 5);
-    rc = load_vocab(&b, err, sizeof err);
-    CHECK_MSG(rc != 0 && strstr(err, "merges"), "BPE vocab without merges: rc %d, '%s'", rc, err);
+    rc = load_vocab(&b, &err);
+    CHECK_MSG(rc != 0 && strstr(err.message, "merges"), "BPE vocab without merges: rc %d, '%s'", rc, err.message);
     hb_free(&b);
     /* merges naming tokens that do not exist, or malformed */
     const char *bad_merges[] = {"x y", "ab", "", " ", "a  b", "b a"};
     build_vocab(&b, "gpt2", bpe_toks, 5, bad_merges, 6, 0, 5);
-    rc = load_vocab(&b, err, sizeof err);
-    CHECK_MSG(rc == 0 || err[0], "bad merges: failed without a message");
+    rc = load_vocab(&b, &err);
+    CHECK_MSG(rc == 0 || err.message[0], "bad merges: failed without a message");
     hb_free(&b);
     /* token_type count differs from the token count */
     build_vocab(&b, "gpt2", bpe_toks, 5, merges, 2, 0, 3);
-    rc = load_vocab(&b, err, sizeof err);
-    CHECK_MSG(rc != 0 && err[0], "token_type count mismatch accepted");
+    rc = load_vocab(&b, &err);
+    CHECK_MSG(rc != 0 && err.message[0], "token_type count mismatch accepted");
     hb_free(&b);
     /* special id out of range */
     build_vocab(&b, "gpt2", bpe_toks, 5, merges, 2, 1000000, 5);
-    rc = load_vocab(&b, err, sizeof err);
-    CHECK_MSG(rc == 0 || err[0], "bos out of range: failed without a message");
+    rc = load_vocab(&b, &err);
+    CHECK_MSG(rc == 0 || err.message[0], "bos out of range: failed without a message");
     hb_free(&b);
     /* unknown model, empty vocab */
     build_vocab(&b, "martian", bpe_toks, 5, merges, 2, 0, 5);
-    rc = load_vocab(&b, err, sizeof err);
-    CHECK_MSG(rc != 0 && strstr(err, "martian"), "unknown tokenizer model: rc %d, '%s'", rc, err);
+    rc = load_vocab(&b, &err);
+    CHECK_MSG(rc != 0 && strstr(err.message, "martian"), "unknown tokenizer model: rc %d, '%s'", rc, err.message);
     hb_free(&b);
     build_vocab(&b, "llama", bpe_toks, 0, NULL, 0, 0, -1);
-    rc = load_vocab(&b, err, sizeof err);
-    CHECK_MSG(rc != 0 && err[0], "empty vocabulary accepted");
+    rc = load_vocab(&b, &err);
+    CHECK_MSG(rc != 0 && err.message[0], "empty vocabulary accepted");
     hb_free(&b);
     /* SPM vocab with no scores and no byte tokens: must still not crash */
     const char *spm_toks[] = {"<unk>", "<s>", "</s>", "\xe2\x96\x81\x61", "b"};
     build_vocab(&b, "llama", spm_toks, 5, NULL, 0, 1, 5);
-    rc = load_vocab(&b, err, sizeof err);
-    CHECK_MSG(rc == 0 || err[0], "SPM vocab without scores: failed without a message");
+    rc = load_vocab(&b, &err);
+    CHECK_MSG(rc == 0 || err.message[0], "SPM vocab without scores: failed without a message");
     hb_free(&b);
 }
 

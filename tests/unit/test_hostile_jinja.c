@@ -20,15 +20,15 @@ static double now_s(void)
 static void expect_error(const char *what, const char *src, size_t len, const struct jinja_options *opts,
                          const char *want, double secs)
 {
-    char err[512] = "";
+    inf_error err = {0};
     struct jinja_template *t = NULL;
     double t0 = now_s();
-    int rc = jinja_parse(src, len, opts, &t, err, sizeof err);
+    int rc = jinja_parse(src, len, opts, &t, &err);
     if (rc == 0) {
         struct jinja_value *ctx = jinja_value_dict();
         jinja_value_dict_set(ctx, "x", jinja_value_string("abc", 3));
         char *out = NULL;
-        rc = jinja_render(t, ctx, &out, NULL, err, sizeof err);
+        rc = jinja_render(t, ctx, &out, NULL, &err);
         CHECK_MSG(rc != 0 || out == NULL || strlen(out) < 64u << 20, "%s: output beyond the limit", what);
         free(out);
         jinja_value_free(ctx);
@@ -36,10 +36,10 @@ static void expect_error(const char *what, const char *src, size_t len, const st
     }
     double dt = now_s() - t0;
     CHECK_MSG(rc != 0, "%s: rendered without error", what);
-    CHECK_MSG(err[0] != 0, "%s: no message", what);
-    if (want) CHECK_MSG(strstr(err, want) != NULL, "%s: message '%s' lacks '%s'", what, err, want);
+    CHECK_MSG(err.message[0] != 0, "%s: no message", what);
+    if (want) CHECK_MSG(strstr(err.message, want) != NULL, "%s: message '%s' lacks '%s'", what, err.message, want);
     CHECK_MSG(dt < secs, "%s: took %.1f s", what, dt);
-    printf("%-28s -> %s (%.2f s)\n", what, err, dt);
+    printf("%-28s -> %s (%.2f s)\n", what, err.message, dt);
 }
 
 static void expect_error_s(const char *what, const char *src, const char *want, double secs)

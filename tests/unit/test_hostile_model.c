@@ -43,8 +43,8 @@ static int write_tmp(const unsigned char *data, size_t n)
 static unsigned char *with_tensor_values(const char *name, float (*fill)(size_t i))
 {
     struct gguf_file *g = NULL;
-    char err[256];
-    if (gguf_open_memory(orig, orig_size, "stories260K.gguf", &g, err, sizeof err) != 0) return NULL;
+    inf_error err = {0};
+    if (gguf_open_memory(orig, orig_size, "stories260K.gguf", &g, &err) != 0) return NULL;
     const struct gguf_tensor *t = gguf_get_tensor(g, name);
     unsigned char *c = NULL;
     if (t && t->type == 0) {

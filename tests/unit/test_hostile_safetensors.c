@@ -23,14 +23,14 @@ static void build(struct hb_buf *b, const char *header, size_t data_len, uint64_
     for (size_t i = 0; i < data_len; i++) { unsigned char x = (unsigned char)(i * 31); hb_bytes(b, &x, 1); }
 }
 
-static int open_copy(const unsigned char *data, size_t n, char *err, size_t err_size)
+static int open_copy(const unsigned char *data, size_t n, inf_error *err)
 {
     unsigned char *copy = malloc(n ? n : 1);
     if (!copy) return -99;
     if (n) memcpy(copy, data, n);
     struct safetensors_file *f = NULL;
-    err[0] = 0;
-    int rc = safetensors_open_memory(copy, n, "hostile.safetensors", &f, err, err_size);
+    inf_error_clear(err);
+    int rc = safetensors_open_memory(copy, n, "hostile.safetensors", &f, err);
     if (rc == 0) {
         for (int64_t i = 0; i < safetensors_n_tensors(f); i++) {
             const struct safetensors_tensor *t = safetensors_tensor_at(f, i);
@@ -44,13 +44,13 @@ static int open_copy(const unsigned char *data, size_t n, char *err, size_t err_
 
 static void expect_fail_raw(const char *what, const struct hb_buf *b, const char *want)
 {
-    char err[512];
+    inf_error err = {0};
     clock_t t0 = clock();
-    int rc = open_copy(b->p, b->n, err, sizeof err);
+    int rc = open_copy(b->p, b->n, &err);
     double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
     CHECK_MSG(rc != 0, "%s: accepted", what);
-    CHECK_MSG(strstr(err, "hostile.safetensors") != NULL, "%s: message does not name the file: '%s'", what, err);
-    if (want) CHECK_MSG(strstr(err, want) != NULL, "%s: message '%s' lacks '%s'", what, err, want);
+    CHECK_MSG(strstr(err.message, "hostile.safetensors") != NULL, "%s: message does not name the file: '%s'", what, err.message);
+    if (want) CHECK_MSG(strstr(err.message, want) != NULL, "%s: message '%s' lacks '%s'", what, err.message, want);
     CHECK_MSG(secs < 2.0, "%s: took %.2f s", what, secs);
 }
 
@@ -71,21 +71,21 @@ static void test_base_and_truncations(void)
 {
     struct hb_buf b;
     build(&b, BASE_HEADER, 32, 0);
-    char err[512];
-    CHECK_MSG(open_copy(b.p, b.n, err, sizeof err) == 0, "base refused: %s", err);
+    inf_error err = {0};
+    CHECK_MSG(open_copy(b.p, b.n, &err) == 0, "base refused: %s", err.message);
     /* boundaries: inside the length, header start/end, each tensor's data */
     size_t cuts[] = {0, 1, 7, 8, 9, b.marks[1] - 1, b.marks[1], b.marks[1] + 1, b.marks[1] + 23,
                      b.marks[1] + 24, b.marks[1] + 25, b.n - 1};
     int refused = 0, total = 0;
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
         total++;
-        if (open_copy(b.p, cuts[i], err, sizeof err) != 0 && err[0]) refused++;
+        if (open_copy(b.p, cuts[i], &err) != 0 && err.message[0]) refused++;
         else fprintf(stderr, "FAIL truncation at %zu of %zu accepted\n", cuts[i], b.n);
     }
     /* and every length inside the JSON */
     for (size_t cut = 9; cut < b.marks[1]; cut++) {
         total++;
-        if (open_copy(b.p, cut, err, sizeof err) != 0 && err[0]) refused++;
+        if (open_copy(b.p, cut, &err) != 0 && err.message[0]) refused++;
     }
     CHECK_MSG(refused == total, "%d of %d truncations refused", refused, total);
     printf("truncations: %d of %d refused with a message\n", refused, total);
@@ -170,17 +170,17 @@ static void test_index(void)
 {
     char **files = NULL;
     int n = 0;
-    char err[512];
+    inf_error err = {0};
     const char *bad[] = {"", "{", "[]", "{\"weight_map\":3}", "{\"weight_map\":{\"a\":3}}",
                          "{\"weight_map\":{\"a\":\"../../etc/passwd\"}}", "{\"weight_map\":{\"a\":\"/abs.safetensors\"}}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        int rc = safetensors_index_parse(bad[i], strlen(bad[i]), "index.json", &files, &n, err, sizeof err);
-        CHECK_MSG(rc != 0 && strstr(err, "index.json"), "index '%s' accepted or unnamed error: '%s'", bad[i], err);
+        int rc = safetensors_index_parse(bad[i], strlen(bad[i]), "index.json", &files, &n, &err);
+        CHECK_MSG(rc != 0 && strstr(err.message, "index.json"), "index '%s' accepted or unnamed error: '%s'", bad[i], err.message);
         if (rc == 0) safetensors_index_free(files, n);
     }
     const char *good = "{\"metadata\":{},\"weight_map\":{\"a\":\"m-1.safetensors\",\"b\":\"m-2.safetensors\",\"c\":\"m-1.safetensors\"}}";
-    int rc = safetensors_index_parse(good, strlen(good), "index.json", &files, &n, err, sizeof err);
-    CHECK_MSG(rc == 0 && n == 2, "good index: rc %d n %d %s", rc, n, err);
+    int rc = safetensors_index_parse(good, strlen(good), "index.json", &files, &n, &err);
+    CHECK_MSG(rc == 0 && n == 2, "good index: rc %d n %d %s", rc, n, err.message);
     if (rc == 0) safetensors_index_free(files, n);
 }
 

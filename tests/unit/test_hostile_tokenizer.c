@@ -24,17 +24,17 @@ static void try_load(const char *what, const char *json, const char *config, int
     char *j = heap_copy(json, jl);
     char *c = config ? heap_copy(config, cl) : NULL;
     struct tokenizer *tok = NULL;
-    char err[512] = "";
+    inf_error err = {0};
     clock_t t0 = clock();
-    int rc = tok_load_hf_json(j, jl, c, cl, &tok, err, sizeof err);
+    int rc = tok_load_hf_json(j, jl, c, cl, &tok, &err);
     if (rc == 0) {
         const char *texts[] = {"hello world ab", "\xff\xfe<s> x", ""};
         for (size_t t = 0; t < 3; t++) {
             for (int flags = 0; flags < 4; flags++) {
                 int32_t *ids = NULL;
                 size_t n = 0;
-                char e2[256];
-                if (tok_encode(tok, texts[t], strlen(texts[t]), flags, &ids, &n, e2, sizeof e2) == 0) {
+                inf_error e2 = {0};
+                if (tok_encode(tok, texts[t], strlen(texts[t]), flags, &ids, &n, &e2) == 0) {
                     for (size_t i = 0; i < n; i++)
                         CHECK_MSG(ids[i] >= 0 && ids[i] < tok_n_vocab(tok), "%s: id %d outside the vocab of %d", what,
                                   ids[i], tok_n_vocab(tok));
@@ -47,10 +47,10 @@ static void try_load(const char *what, const char *json, const char *config, int
     }
     double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
     if (want_fail) CHECK_MSG(rc != 0, "%s: accepted", what);
-    if (rc != 0) CHECK_MSG(err[0] != 0, "%s: refused without a message", what);
-    if (want && rc != 0) CHECK_MSG(strstr(err, want) != NULL, "%s: message '%s' lacks '%s'", what, err, want);
+    if (rc != 0) CHECK_MSG(err.message[0] != 0, "%s: refused without a message", what);
+    if (want && rc != 0) CHECK_MSG(strstr(err.message, want) != NULL, "%s: message '%s' lacks '%s'", what, err.message, want);
     CHECK_MSG(secs < 5.0, "%s: took %.1f s", what, secs);
-    printf("%-32s -> %s\n", what, rc == 0 ? "loaded" : err);
+    printf("%-32s -> %s\n", what, rc == 0 ? "loaded" : err.message);
     free(j);
     free(c);
 }

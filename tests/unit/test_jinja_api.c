@@ -10,22 +10,22 @@
 
 static struct jinja_template *parse_ok(const char *src, const struct jinja_options *o)
 {
-    char err[512];
+    inf_error err = {0};
     struct jinja_template *t = NULL;
-    int rc = jinja_parse(src, strlen(src), o, &t, err, sizeof err);
-    CHECK_MSG(rc == 0 && t, "parse [%s]: %s", src, err);
+    int rc = jinja_parse(src, strlen(src), o, &t, &err);
+    CHECK_MSG(rc == 0 && t, "parse [%s]: %s", src, err.message);
     return rc ? NULL : t;
 }
 
 /* Renders src with the JSON context; returns the output (malloc'd) or NULL
  * with the error in err. */
-static char *render(const char *src, const char *json, const struct jinja_options *o, char *err, size_t esz)
+static char *render(const char *src, const char *json, const struct jinja_options *o, inf_error *err)
 {
     struct jinja_template *t = NULL;
-    if (jinja_parse(src, strlen(src), o, &t, err, esz)) return NULL;
-    struct jinja_value *ctx = json ? jinja_value_from_json(json, strlen(json), err, esz) : NULL;
+    if (jinja_parse(src, strlen(src), o, &t, err)) return NULL;
+    struct jinja_value *ctx = json ? jinja_value_from_json(json, strlen(json), err) : NULL;
     char *out = NULL;
-    if (jinja_render(t, ctx, &out, NULL, err, esz)) out = NULL;
+    if (jinja_render(t, ctx, &out, NULL, err)) out = NULL;
     jinja_value_free(ctx);
     jinja_template_free(t);
     return out;
@@ -33,17 +33,17 @@ static char *render(const char *src, const char *json, const struct jinja_option
 
 static void expect_out(const char *src, const char *json, const char *want)
 {
-    char err[512] = "";
-    char *out = render(src, json, NULL, err, sizeof err);
-    CHECK_MSG(out && strcmp(out, want) == 0, "[%s]: got [%s] (%s), want [%s]", src, out ? out : "", err, want);
+    inf_error err = {0};
+    char *out = render(src, json, NULL, &err);
+    CHECK_MSG(out && strcmp(out, want) == 0, "[%s]: got [%s] (%s), want [%s]", src, out ? out : "", err.message, want);
     free(out);
 }
 
 static void expect_err(const char *src, const char *json, const struct jinja_options *o, const char *want)
 {
-    char err[512] = "";
-    char *out = render(src, json, o, err, sizeof err);
-    CHECK_MSG(!out && strstr(err, want), "[%.60s]: want error containing [%s], got [%s]", src, want, out ? out : err);
+    inf_error err = {0};
+    char *out = render(src, json, o, &err);
+    CHECK_MSG(!out && strstr(err.message, want), "[%.60s]: want error containing [%s], got [%s]", src, want, out ? out : err.message);
     free(out);
 }
 
@@ -63,16 +63,17 @@ static void test_syntax_errors(void)
         {"h\xc3\xa9llo {{ x ~ }}", "line 1, column 14: Unexpected token: CloseExpression"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        char err[512] = "";
+        inf_error err = {0};
         struct jinja_template *t = NULL;
-        int rc = jinja_parse(cases[i].src, strlen(cases[i].src), NULL, &t, err, sizeof err);
-        CHECK_MSG(rc == -1 && !t && strstr(err, cases[i].msg), "[%s]: got [%s], want [%s]", cases[i].src, err, cases[i].msg);
+        int rc = jinja_parse(cases[i].src, strlen(cases[i].src), NULL, &t, &err);
+        CHECK_MSG(rc == -1 && !t && strstr(err.message, cases[i].msg), "[%s]: got [%s], want [%s]", cases[i].src, err.message, cases[i].msg);
     }
-    /* a tiny error buffer is fine */
-    char small[8];
+    /* the error says what it is */
+    inf_error small = {0};
     struct jinja_template *t = NULL;
-    CHECK(jinja_parse("{{", 2, NULL, &t, small, sizeof small) == -1 && strlen(small) == 7);
-    CHECK(jinja_parse("{{", 2, NULL, &t, NULL, 0) == -1);
+    CHECK(jinja_parse("{{", 2, NULL, &t, &small) == -1 && small.status == INF_ERR_TEMPLATE &&
+          strstr(small.message, "syntax error at line 1"));
+    CHECK(jinja_parse("{{", 2, NULL, &t, NULL) == -1);
     /* nesting beyond max_depth is a syntax error, not a stack overflow */
     size_t n = 200000;
     char *deep = malloc(2 * n + 8);
@@ -81,15 +82,15 @@ static void test_syntax_errors(void)
     deep[3 + n] = '1';
     for (size_t i = 0; i < n; i++) deep[4 + n + i] = ')';
     memcpy(deep + 4 + 2 * n, " }}", 4);
-    char err[512];
-    CHECK(jinja_parse(deep, strlen(deep), NULL, &t, err, sizeof err) == -1 && strstr(err, "nested too deeply"));
+    inf_error err = {0};
+    CHECK(jinja_parse(deep, strlen(deep), NULL, &t, &err) == -1 && strstr(err.message, "nested too deeply"));
     /* a long chain of operators (a deep tree built by a loop) is refused too */
     char *chain = malloc(4 * n + 16);
     size_t k = 0;
     k += (size_t)sprintf(chain, "{{ 1");
     for (size_t i = 0; i < n; i++) k += (size_t)sprintf(chain + k, "+1");
     sprintf(chain + k, " }}");
-    CHECK(jinja_parse(chain, strlen(chain), NULL, &t, err, sizeof err) == -1 && strstr(err, "nested too deeply"));
+    CHECK(jinja_parse(chain, strlen(chain), NULL, &t, &err) == -1 && strstr(err.message, "nested too deeply"));
     free(chain);
     free(deep);
 }
@@ -97,11 +98,11 @@ static void test_syntax_errors(void)
 static void test_render_errors(void)
 {
     /* raise_exception's message is the whole error text */
-    char err[512];
+    inf_error err = {0};
     char *out = render("{% if messages|length == 0 %}{{ raise_exception('No messages given!') }}{% endif %}",
-                       "{\"messages\": []}", NULL, err, sizeof err);
+                       "{\"messages\": []}", NULL, &err);
     CHECK(out == NULL);
-    CHECK_STREQ(err, "No messages given!");
+    CHECK_STREQ(err.message, "No messages given!");
     /* other errors name the line and column */
     expect_err("ok\n{{ 1 + undefined_var }}", "{}", NULL, "Cannot perform operation + on undefined values (line 2, column 6)");
     expect_err("{{ x }}", "[1, 2]", NULL, "the context must be a dict");
@@ -113,11 +114,11 @@ static void test_render_errors(void)
     struct jinja_template *t = parse_ok("{{ 10 // n }}", NULL);
     if (t) {
         char *o = (char *)1;
-        struct jinja_value *bad = jinja_value_from_json("{\"n\": \"x\"}", 10, err, sizeof err);
-        CHECK(jinja_render(t, bad, &o, NULL, err, sizeof err) == -1 && o == NULL);
-        struct jinja_value *good = jinja_value_from_json("{\"n\": 3}", 8, err, sizeof err);
+        struct jinja_value *bad = jinja_value_from_json("{\"n\": \"x\"}", 10, &err);
+        CHECK(jinja_render(t, bad, &o, NULL, &err) == -1 && o == NULL);
+        struct jinja_value *good = jinja_value_from_json("{\"n\": 3}", 8, &err);
         size_t len = 0;
-        CHECK(jinja_render(t, good, &o, &len, err, sizeof err) == 0 && len == 1 && strcmp(o, "3") == 0);
+        CHECK(jinja_render(t, good, &o, &len, &err) == 0 && len == 1 && strcmp(o, "3") == 0);
         free(o);
         jinja_value_free(bad);
         jinja_value_free(good);
@@ -153,15 +154,15 @@ static void test_limits(void)
     expect_err("{% macro f() %}{% for i in range(10) %}{{ f() }}{% endfor %}{% endmacro %}{{ f() }}", "{}", &o, "limit exceeded");
     /* within the limits all is well */
     jinja_options_init(&o);
-    char err[256];
-    char *out = render("{% for i in range(3) %}{{ i }}{% endfor %}", "{}", &o, err, sizeof err);
+    inf_error err = {0};
+    char *out = render("{% for i in range(3) %}{{ i }}{% endfor %}", "{}", &o, &err);
     CHECK(out && strcmp(out, "012") == 0);
     free(out);
 }
 
 static void test_values(void)
 {
-    char err[256];
+    inf_error err = {0};
     /* JavaScript's key order: integer-like keys first, ascending */
     expect_out("{% for k in d %}{{ k }},{% endfor %}", "{\"d\": {\"b\": 1, \"2\": 2, \"a\": 3, \"1\": 4, \"01\": 5}}", "1,2,b,a,01,");
     /* a repeated key keeps its first place and its last value */
@@ -170,7 +171,7 @@ static void test_values(void)
     expect_out("{{ a }} {{ b }} {{ c }} {{ a is integer }}", "{\"a\": 1.0, \"b\": 2.5, \"c\": 1e3}", "1 2.5 1000 true");
     /* non-ASCII and escapes survive */
     expect_out("{{ s }}|{{ s|length }}|{{ s|tojson }}", "{\"s\": \"\\u00e9\\ud83d\\ude00\\n\"}", "\xc3\xa9\xf0\x9f\x98\x80\n|4|\"\xc3\xa9\xf0\x9f\x98\x80\\n\"");
-    CHECK(jinja_value_from_json("{\"a\": ", 6, err, sizeof err) == NULL && strstr(err, "invalid JSON"));
+    CHECK(jinja_value_from_json("{\"a\": ", 6, &err) == NULL && strstr(err.message, "invalid JSON"));
 
     /* built by hand */
     struct jinja_value *ctx = jinja_value_dict();
@@ -189,10 +190,10 @@ static void test_values(void)
     CHECK(jinja_value_dict_get(ctx, "messages") != NULL && jinja_value_dict_get(ctx, "zz") == NULL);
     struct jinja_template *t = parse_ok("{{ messages[0].role }}:{{ messages[0].content }} {{ n }} {{ x }} {{ flag }} {{ nothing is none }}", NULL);
     char *out = NULL;
-    CHECK(t && jinja_render(t, ctx, &out, NULL, err, sizeof err) == 0 && strcmp(out, "user:hi 4 0.5 true true") == 0);
+    CHECK(t && jinja_render(t, ctx, &out, NULL, &err) == 0 && strcmp(out, "user:hi 4 0.5 true true") == 0);
     free(out);
     /* no context at all */
-    CHECK(t && jinja_render(t, NULL, &out, NULL, err, sizeof err) == -1);
+    CHECK(t && jinja_render(t, NULL, &out, NULL, &err) == -1);
     jinja_template_free(t);
     jinja_value_free(ctx);
 }
@@ -204,12 +205,13 @@ static void test_time(void)
     o.now = 1752069933; /* 2025-07-09 14:05:33 UTC */
     o.now_utc = 1;
     struct jinja_template *t = parse_ok("{{ strftime_now('%d %b %Y, %B %m %H:%M %% %A') }}", &o);
-    char err[256], *out = NULL;
-    CHECK(t && jinja_render(t, NULL, &out, NULL, err, sizeof err) == 0);
+    inf_error err = {0};
+        char *out = NULL;
+    CHECK(t && jinja_render(t, NULL, &out, NULL, &err) == 0);
     CHECK_STREQ(out, "09 Jul 2025, July 07 14:05 % %A");
     free(out);
     /* the time can be given per render */
-    CHECK(t && jinja_render_at(t, NULL, 1735689600 /* 2025-01-01 00:00 UTC */, &out, NULL, err, sizeof err) == 0);
+    CHECK(t && jinja_render_at(t, NULL, 1735689600 /* 2025-01-01 00:00 UTC */, &out, NULL, &err) == 0);
     CHECK_STREQ(out, "01 Jan 2025, January 01 00:00 % %A");
     free(out);
     jinja_template_free(t);
@@ -222,8 +224,9 @@ static void *worker(void *arg)
 {
     struct job *j = arg;
     for (int i = 0; i < 200; i++) {
-        char err[256], *out = NULL;
-        if (jinja_render(j->t, j->ctx, &out, NULL, err, sizeof err) || strcmp(out, j->want) != 0) j->bad++;
+        inf_error err = {0};
+        char *out = NULL;
+        if (jinja_render(j->t, j->ctx, &out, NULL, &err) || strcmp(out, j->want) != 0) j->bad++;
         free(out);
     }
     return NULL;
@@ -236,11 +239,11 @@ static void test_threads(void)
         "{%- for m in messages %}{% set ns.n = ns.n + 1 %}<|{{ m.role }}|>{{ m.content|trim }}{{ m|tojson }}{% if not loop.last %}\n{% endif %}{% endfor %}"
         "{%- macro f(x) %}[{{ x|upper }}]{% endmacro %}{{ f('done') }}{{ ns.n }}{% for i in range(50) %}{{ i }}{% endfor %}";
     const char *json = "{\"bos_token\": \"<s>\", \"messages\": [{\"role\": \"user\", \"content\": \" a \"}, {\"role\": \"assistant\", \"content\": \"b\"}]}";
-    char err[256];
+    inf_error err = {0};
     struct jinja_template *t = parse_ok(src, NULL);
-    struct jinja_value *ctx = jinja_value_from_json(json, strlen(json), err, sizeof err);
+    struct jinja_value *ctx = jinja_value_from_json(json, strlen(json), &err);
     char *want = NULL;
-    CHECK(t && ctx && jinja_render(t, ctx, &want, NULL, err, sizeof err) == 0);
+    CHECK(t && ctx && jinja_render(t, ctx, &want, NULL, &err) == 0);
     if (!want) return;
     enum { N = 8 };
     pthread_t th[N];

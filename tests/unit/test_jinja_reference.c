@@ -67,8 +67,8 @@ int main(int argc, char **argv)
         cJSON *t = cJSON_GetArrayItem(tarr, i);
         names[i] = cJSON_GetStringValue(cJSON_GetObjectItem(t, "name"));
         const char *src = cJSON_GetStringValue(cJSON_GetObjectItem(t, "source"));
-        char err[512];
-        if (jinja_parse(src, strlen(src), NULL, &T[i], err, sizeof err)) perr[i] = strdup(err);
+        inf_error err = {0};
+        if (jinja_parse(src, strlen(src), NULL, &T[i], &err)) perr[i] = strdup(err.message);
     }
     snprintf(path, sizeof path, "%s/cases.jsonl", argv[1]);
     char *cj = read_file(path, NULL);
@@ -93,11 +93,12 @@ int main(int argc, char **argv)
                 const char *experr = cJSON_GetStringValue(cJSON_GetObjectItem(c, "err"));
                 long long now = (long long)cJSON_GetNumberValue(cJSON_GetObjectItem(c, "now"));
                 struct jinja_value *ctx = jinja_value_from_cjson(cJSON_GetObjectItem(c, "ctx"));
-                char *out = NULL, err[1024] = "";
+                char *out = NULL;
+                inf_error err = {0};
                 size_t olen = 0;
                 int rc = -1;
-                if (T[ti]) rc = jinja_render_at(T[ti], ctx, now, &out, &olen, err, sizeof err);
-                else snprintf(err, sizeof err, "%s", perr[ti]);
+                if (T[ti]) rc = jinja_render_at(T[ti], ctx, now, &out, &olen, &err);
+                else err_fail(&err, INF_ERR_TEMPLATE, "%s", perr[ti]);
                 int ok;
                 const char *hex = cJSON_GetStringValue(cJSON_GetObjectItem(c, "out_hex"));
                 char *unhex = NULL;
@@ -126,7 +127,7 @@ int main(int argc, char **argv)
                         shown++;
                         fprintf(stderr, "MISMATCH %s [%s]\n", names[ti], cname);
                         if (experr) fprintf(stderr, "    reference failed: %s\n    we rendered %zu bytes\n", experr, olen);
-                        else if (rc) fprintf(stderr, "    reference rendered; we failed: %s\n", err);
+                        else if (rc) fprintf(stderr, "    reference rendered; we failed: %s\n", err.message);
                         else show_diff(unhex ? unhex : exp->valuestring, out, olen);
                     }
                 }

@@ -84,27 +84,27 @@ static const struct { const char *name, *src, *out, *err; } CASES[] = {
 
 int main(void)
 {
-    char err[1024];
-    struct jinja_value *ctx = jinja_value_from_json(CONTEXT, strlen(CONTEXT), err, sizeof err);
-    CHECK_MSG(ctx != NULL, "context: %s", err);
+    inf_error err = {0};
+    struct jinja_value *ctx = jinja_value_from_json(CONTEXT, strlen(CONTEXT), &err);
+    CHECK_MSG(ctx != NULL, "context: %s", err.message);
     struct jinja_options opts;
     jinja_options_init(&opts);
     opts.now = NOW;
     opts.now_utc = 1;
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
         struct jinja_template *t = NULL;
-        int rc = jinja_parse(CASES[i].src, strlen(CASES[i].src), &opts, &t, err, sizeof err);
-        CHECK_MSG(rc == 0, "%s: parse: %s", CASES[i].name, err);
+        int rc = jinja_parse(CASES[i].src, strlen(CASES[i].src), &opts, &t, &err);
+        CHECK_MSG(rc == 0, "%s: parse: %s", CASES[i].name, err.message);
         if (rc) continue;
         char *out = NULL;
         size_t len = 0;
-        rc = jinja_render(t, ctx, &out, &len, err, sizeof err);
+        rc = jinja_render(t, ctx, &out, &len, &err);
         if (CASES[i].out) {
             CHECK_MSG(rc == 0 && len == strlen(CASES[i].out) && memcmp(out, CASES[i].out, len) == 0,
-                      "%s: got [%s] (%s), want [%s]", CASES[i].name, rc ? "" : out, rc ? err : "ok", CASES[i].out);
+                      "%s: got [%s] (%s), want [%s]", CASES[i].name, rc ? "" : out, rc ? err.message : "ok", CASES[i].out);
         } else {
-            CHECK_MSG(rc != 0 && out == NULL && strstr(err, CASES[i].err), "%s: want error [%s], got rc %d [%s]",
-                      CASES[i].name, CASES[i].err, rc, rc ? err : out);
+            CHECK_MSG(rc != 0 && out == NULL && strstr(err.message, CASES[i].err), "%s: want error [%s], got rc %d [%s]",
+                      CASES[i].name, CASES[i].err, rc, rc ? err.message : out);
         }
         free(out);
         jinja_template_free(t);

@@ -315,8 +315,8 @@ static void test_api_key(inf_model *served)
     o.port = 0;
     o.api_key = "k3y";
     inf_server *s = NULL;
-    char serr[256];
-    CHECK(inf_server_start(&o, &s, serr, sizeof serr) == 0);
+    inf_error serr = {0};
+    CHECK(inf_server_start(&o, &s, &serr) == 0);
     if (!s) return;
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d", inf_server_port(s));
@@ -583,8 +583,8 @@ static int serve_mode(int p)
     o.port = p;
     o.parallel = 4;
     inf_server *s;
-    char err[256];
-    if (inf_server_start(&o, &s, err, sizeof err) != 0) { fprintf(stderr, "%s\n", err); return 1; }
+    inf_error err = {0};
+    if (inf_server_start(&o, &s, &err) != 0) { fprintf(stderr, "%s\n", err.message); return 1; }
     while (!serve_stop) srvt_sleep_ms(20);
     inf_server_stop(s);
     inf_model_close(m);
@@ -605,8 +605,8 @@ int main(int argc, char **argv)
     o.port = 0;
     o.parallel = 4;
     inf_server *s = NULL;
-    char err[256] = "";
-    CHECK_MSG(inf_server_start(&o, &s, err, sizeof err) == 0, "%s", err);
+    inf_error err = {0};
+    CHECK_MSG(inf_server_start(&o, &s, &err) == 0, "%s", err.message);
     if (!s) return TEST_DONE();
     port = inf_server_port(s);
 

@@ -80,8 +80,8 @@ int main(void)
     o.port = 0;
     o.parallel = 2;
     inf_server *srv = NULL;
-    char serr[256];
-    CHECK_MSG(inf_server_start(&o, &srv, serr, sizeof serr) == 0, "%s", serr);
+    inf_error serr = {0};
+    CHECK_MSG(inf_server_start(&o, &srv, &serr) == 0, "%s", serr.message);
     if (!srv) return TEST_DONE();
 
     int32_t golden[N_TOK];

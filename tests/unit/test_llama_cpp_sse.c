@@ -42,15 +42,15 @@ static const char EXPECTED[] = "{\"content\":\"a\"}|{\"x\":1}|line1\nline2||cr o
 static void test_whole_and_split(void)
 {
     size_t len = strlen(STREAM);
-    char err[128];
+    inf_error err = {0};
     for (size_t cut1 = 0; cut1 <= len; cut1++) {
         for (size_t cut2 = cut1; cut2 <= len; cut2 += 7) {
             lc_sse p;
             lc_sse_init(&p);
             collected c = {"", 0};
-            int rc = lc_sse_feed(&p, STREAM, cut1, collect, &c, err, sizeof err);
-            rc |= lc_sse_feed(&p, STREAM + cut1, cut2 - cut1, collect, &c, err, sizeof err);
-            rc |= lc_sse_feed(&p, STREAM + cut2, len - cut2, collect, &c, err, sizeof err);
+            int rc = lc_sse_feed(&p, STREAM, cut1, collect, &c, &err);
+            rc |= lc_sse_feed(&p, STREAM + cut1, cut2 - cut1, collect, &c, &err);
+            rc |= lc_sse_feed(&p, STREAM + cut2, len - cut2, collect, &c, &err);
             if (rc != 0 || strcmp(c.all, EXPECTED) != 0) {
                 CHECK_MSG(0, "split at %zu/%zu: rc %d, got %s", cut1, cut2, rc, c.all);
                 lc_sse_free(&p);
@@ -71,21 +71,21 @@ static int stop_at_second(void *user, const char *data, size_t len, bool is_erro
 
 static void test_stop_and_pending(void)
 {
-    char err[128];
+    inf_error err = {0};
     lc_sse p;
     lc_sse_init(&p);
     int count = 0;
-    CHECK(lc_sse_feed(&p, "data: a\n\ndata: b\n\ndata: c\n\n", 27, stop_at_second, &count, err, sizeof err) == 5);
+    CHECK(lc_sse_feed(&p, "data: a\n\ndata: b\n\ndata: c\n\n", 27, stop_at_second, &count, &err) == 5);
     CHECK(count == 2);
     lc_sse_free(&p);
 
     lc_sse_init(&p);
     collected c = {"", 0};
-    CHECK(lc_sse_feed(&p, "data: {\"a\":1}\n", 15, collect, &c, err, sizeof err) == 0);
+    CHECK(lc_sse_feed(&p, "data: {\"a\":1}\n", 15, collect, &c, &err) == 0);
     CHECK(c.n == 0 && lc_sse_pending(&p)); /* no blank line yet: the event is unfinished */
     lc_sse_free(&p);
     lc_sse_init(&p);
-    CHECK(lc_sse_feed(&p, "data: {\"a", 9, collect, &c, err, sizeof err) == 0);
+    CHECK(lc_sse_feed(&p, "data: {\"a", 9, collect, &c, &err) == 0);
     CHECK(lc_sse_pending(&p));
     lc_sse_free(&p);
 }
@@ -99,7 +99,7 @@ static int count_only(void *user, const char *data, size_t len, bool is_error)
 
 static void test_limits_and_noise(void)
 {
-    char err[128] = "";
+    inf_error err = {0};
     lc_sse p;
     lc_sse_init(&p);
     collected c = {"", 0};
@@ -108,8 +108,8 @@ static void test_limits_and_noise(void)
     char *b = malloc(big);
     memset(b, 'x', big);
     memcpy(b, "data: ", 6);
-    CHECK(lc_sse_feed(&p, b, big, collect, &c, err, sizeof err) == -1);
-    CHECK(strstr(err, "exceeds") != NULL);
+    CHECK(lc_sse_feed(&p, b, big, collect, &c, &err) == -1);
+    CHECK(strstr(err.message, "exceeds") != NULL);
     free(b);
     lc_sse_free(&p);
 
@@ -123,7 +123,7 @@ static void test_limits_and_noise(void)
         }
         lc_sse_init(&p);
         size_t seen = 0;
-        int rc = lc_sse_feed(&p, buf, sizeof buf, count_only, &seen, err, sizeof err);
+        int rc = lc_sse_feed(&p, buf, sizeof buf, count_only, &seen, &err);
         CHECK(rc == 0 && seen <= sizeof buf);
         lc_sse_free(&p);
     }

@@ -35,12 +35,12 @@ static const char *td(const char *rel)
 
 static struct model *load(const char *path, int kv_type)
 {
-    char err[1024];
+    inf_error err = {0};
     struct model_load_params lp = model_load_params_default();
     lp.kv_type = kv_type;
     struct model *m = NULL;
-    if (model_load(path, &lp, &m, err, sizeof err)) {
-        CHECK_MSG(0, "%s", err);
+    if (model_load(path, &lp, &m, &err)) {
+        CHECK_MSG(0, "%s", err.message);
         return NULL;
     }
     return m;
@@ -65,8 +65,8 @@ static int32_t tok_of(int seq, int i, int V) { return (int32_t)((seq * 1009u + i
 static float *alone(struct model *m, int seq, int n, struct threadpool *tp)
 {
     const int V = model_hparams(m)->n_vocab;
-    char err[512];
-    struct kv_cache *c = kv_cache_create(m, 64, err, sizeof err);
+    inf_error err = {0};
+    struct kv_cache *c = kv_cache_create(m, 64, &err);
     int32_t t[64], p[64];
     uint8_t w[64];
     struct kv_cache *cs[64];
@@ -78,7 +78,7 @@ static float *alone(struct model *m, int seq, int n, struct threadpool *tp)
     }
     float *out = malloc((size_t)n * V * sizeof(float));
     struct model_batch b = { n, t, p, cs, w };
-    CHECK_MSG(model_forward(m, &b, out, tp, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(model_forward(m, &b, out, tp, &err) == 0, "%s", err.message);
     kv_cache_free(c);
     return out;
 }
@@ -95,9 +95,9 @@ static void test_multi_sequence(const char *path, struct threadpool *tp)
 
     /* prefill of all three, interleaved round-robin, every logit wanted;
      * sequence 1 is split: its first 4 tokens now, the rest decoded below */
-    char err[512];
+    inf_error err = {0};
     struct kv_cache *c[NS];
-    for (int s = 0; s < NS; s++) c[s] = kv_cache_create(m, 16, err, sizeof err);
+    for (int s = 0; s < NS; s++) c[s] = kv_cache_create(m, 16, &err);
     int32_t t[32], p[32];
     uint8_t w[32];
     struct kv_cache *cs[32];
@@ -117,7 +117,7 @@ static void test_multi_sequence(const char *path, struct threadpool *tp)
             }
     float *out = malloc((size_t)n * V * sizeof(float));
     struct model_batch b = { n, t, p, cs, w };
-    CHECK_MSG(model_forward(m, &b, out, tp, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(model_forward(m, &b, out, tp, &err) == 0, "%s", err.message);
     double worst = 0;
     for (int i = 0; i < n; i++) {
         double d = rel_diff(out + (size_t)i * V, ref[idx_seq[i]] + (size_t)idx_pos[i] * V, V);
@@ -133,7 +133,7 @@ static void test_multi_sequence(const char *path, struct threadpool *tp)
         struct kv_cache *cc = c[1];
         struct model_batch bd = { 1, &tt, &pp, &cc, NULL };
         float *o1 = malloc((size_t)V * sizeof(float));
-        CHECK_MSG(model_forward(m, &bd, o1, tp, err, sizeof err) == 0, "%s", err);
+        CHECK_MSG(model_forward(m, &bd, o1, tp, &err) == 0, "%s", err.message);
         double d = rel_diff(o1, ref[1] + (size_t)step * V, V);
         if (d > worst_dec) worst_dec = d;
         free(o1);
@@ -147,7 +147,7 @@ static void test_multi_sequence(const char *path, struct threadpool *tp)
     uint8_t ww[2] = { 1, 1 };
     float *o2 = malloc(2 * (size_t)V * sizeof(float));
     struct model_batch bm = { 2, tt, pp, cc, ww };
-    CHECK_MSG(model_forward(m, &bm, o2, tp, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(model_forward(m, &bm, o2, tp, &err) == 0, "%s", err.message);
     double d0 = rel_diff(o2, ref0 + 5 * (size_t)V, V), d2 = rel_diff(o2 + V, ref2 + 3 * (size_t)V, V);
     CHECK_MSG(d0 < 1e-5 && d2 < 1e-5, "mixed decode differs: %.3g %.3g", d0, d2);
     printf("%s: interleaved 3-sequence prefill %.2g, decode %.2g, mixed decode %.2g of the range\n",
@@ -169,8 +169,8 @@ static void test_big_batch(struct threadpool *tp)
     struct model *m = load(td("models/stories260K.gguf"), TENSOR_TYPE_F16);
     if (!m) return;
     const int V = model_hparams(m)->n_vocab, N = FORWARD_UBATCH + 188;
-    char err[512];
-    struct kv_cache *c1 = kv_cache_create(m, N, err, sizeof err), *c2 = kv_cache_create(m, N, err, sizeof err);
+    inf_error err = {0};
+    struct kv_cache *c1 = kv_cache_create(m, N, &err), *c2 = kv_cache_create(m, N, &err);
     int32_t *t = malloc(N * sizeof *t), *p = malloc(N * sizeof *p);
     uint8_t *w = calloc(N, 1);
     struct kv_cache **cs = malloc(N * sizeof *cs);
@@ -184,7 +184,7 @@ static void test_big_batch(struct threadpool *tp)
     for (int k = 0; k < nw; k++) w[wanted[k]] = 1;
     float *big = malloc((size_t)nw * V * sizeof(float));
     struct model_batch b = { N, t, p, cs, w };
-    CHECK_MSG(model_forward(m, &b, big, tp, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(model_forward(m, &b, big, tp, &err) == 0, "%s", err.message);
     CHECK(kv_cache_n_pos(c1) == N);
     /* pieces of 97 tokens */
     float *piece = malloc((size_t)nw * V * sizeof(float));
@@ -195,7 +195,7 @@ static void test_big_batch(struct threadpool *tp)
         struct model_batch bp = { n, t + s, p + s, cs + s, w + s };
         int nwp = 0;
         for (int i = 0; i < n; i++) nwp += w[s + i];
-        CHECK_MSG(model_forward(m, &bp, piece + (size_t)k * V, tp, err, sizeof err) == 0, "%s", err);
+        CHECK_MSG(model_forward(m, &bp, piece + (size_t)k * V, tp, &err) == 0, "%s", err.message);
         k += nwp;
     }
     double worst = 0;
@@ -207,15 +207,15 @@ static void test_big_batch(struct threadpool *tp)
     printf("stories260K: one %d-token batch vs pieces of 97: %.2g of the range\n", N, worst);
 
     /* threads: the same batch with and without the pool, bit for bit */
-    struct kv_cache *c3 = kv_cache_create(m, N, err, sizeof err);
+    struct kv_cache *c3 = kv_cache_create(m, N, &err);
     for (int i = 0; i < N; i++) cs[i] = c3;
     float *single = malloc((size_t)nw * V * sizeof(float));
     struct threadpool *tp3 = threadpool_create(3);
-    CHECK_MSG(model_forward(m, &b, single, tp3, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(model_forward(m, &b, single, tp3, &err) == 0, "%s", err.message);
     threadpool_free(tp3);
     kv_cache_clear(c3);
     float *st = malloc((size_t)nw * V * sizeof(float));
-    CHECK_MSG(model_forward(m, &b, st, NULL, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(model_forward(m, &b, st, NULL, &err) == 0, "%s", err.message);
     CHECK_MSG(memcmp(single, st, (size_t)nw * V * sizeof(float)) == 0, "3 threads and 1 thread differ");
 
     /* truncate: rewind to 300 and re-feed; same last logits */
@@ -224,7 +224,7 @@ static void test_big_batch(struct threadpool *tp)
     for (int i = 0; i < N; i++) w[i] = i == N - 1;
     struct model_batch br = { N - 300, t + 300, p + 300, cs + 300, w + 300 };
     float *last = malloc((size_t)V * sizeof(float));
-    CHECK_MSG(model_forward(m, &br, last, tp, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(model_forward(m, &br, last, tp, &err) == 0, "%s", err.message);
     CHECK_MSG(rel_diff(last, big + (size_t)(nw - 1) * V, V) < 1e-5, "after truncate: %.3g",
               rel_diff(last, big + (size_t)(nw - 1) * V, V));
     /* keys: post-RoPE, readable for filled positions only */
@@ -261,8 +261,8 @@ static void test_errors(void)
         model_free(q);
         return;
     }
-    char err[512];
-    struct kv_cache *c = kv_cache_create(m, 8, err, sizeof err);
+    inf_error err = {0};
+    struct kv_cache *c = kv_cache_create(m, 8, &err);
     float *out = malloc((size_t)model_hparams(m)->n_vocab * 4 * sizeof(float));
     int32_t t[12], p[12];
     struct kv_cache *cs[12];
@@ -272,32 +272,32 @@ static void test_errors(void)
         cs[i] = c;
     }
     struct model_batch b = { 9, t, p, cs, NULL };
-    CHECK(model_forward(m, &b, out, NULL, err, sizeof err) == -1);
-    CHECK_MSG(strstr(err, "position 8") && strstr(err, "size 8"), "%s", err);
-    printf("  past the cache      -> %s\n", err);
+    CHECK(model_forward(m, &b, out, NULL, &err) == -1);
+    CHECK_MSG(strstr(err.message, "position 8") && strstr(err.message, "size 8"), "%s", err.message);
+    printf("  past the cache      -> %s\n", err.message);
     CHECK(kv_cache_n_pos(c) == 0);
     struct model_batch b2 = { 2, t, p + 2, cs, NULL };
-    CHECK(model_forward(m, &b2, out, NULL, err, sizeof err) == -1 && strstr(err, "next position is 0"));
-    printf("  gap in positions    -> %s\n", err);
+    CHECK(model_forward(m, &b2, out, NULL, &err) == -1 && strstr(err.message, "next position is 0"));
+    printf("  gap in positions    -> %s\n", err.message);
     t[1] = 100000;
     struct model_batch b3 = { 3, t, p, cs, NULL };
-    CHECK(model_forward(m, &b3, out, NULL, err, sizeof err) == -1 && strstr(err, "id 100000"));
-    printf("  bad token           -> %s\n", err);
+    CHECK(model_forward(m, &b3, out, NULL, &err) == -1 && strstr(err.message, "id 100000"));
+    printf("  bad token           -> %s\n", err.message);
     t[1] = 6;
-    CHECK(model_forward(m, &b3, NULL, NULL, err, sizeof err) == -1 && strstr(err, "output buffer"));
-    struct kv_cache *cq = kv_cache_create(q, 8, err, sizeof err);
+    CHECK(model_forward(m, &b3, NULL, NULL, &err) == -1 && strstr(err.message, "output buffer"));
+    struct kv_cache *cq = kv_cache_create(q, 8, &err);
     struct kv_cache *csq[1] = { cq };
     struct model_batch b4 = { 1, t, p, csq, NULL };
-    CHECK(model_forward(m, &b4, out, NULL, err, sizeof err) == -1 && strstr(err, "another shape"));
-    printf("  foreign cache       -> %s\n", err);
+    CHECK(model_forward(m, &b4, out, NULL, &err) == -1 && strstr(err.message, "another shape"));
+    printf("  foreign cache       -> %s\n", err.message);
     CHECK(kv_cache_n_pos(c) == 0);
     /* a valid call after the errors still works; the same cache twice in
      * one batch continues itself */
     struct model_batch b5 = { 8, t, p, cs, NULL };
-    CHECK_MSG(model_forward(m, &b5, out, NULL, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(model_forward(m, &b5, out, NULL, &err) == 0, "%s", err.message);
     CHECK(kv_cache_n_pos(c) == 8);
     struct model_batch b6 = { 0, t, p, cs, NULL };
-    CHECK(model_forward(m, &b6, out, NULL, err, sizeof err) == 0);
+    CHECK(model_forward(m, &b6, out, NULL, &err) == 0);
     kv_cache_free(c);
     kv_cache_free(cq);
     free(out);
@@ -360,11 +360,11 @@ static void load_broken(const char *what, const char *tensor, int field, uint64_
         int fd = mkstemp(tmpl);
         CHECK(fd >= 0 && write(fd, buf, n) == (ssize_t)n);
         close(fd);
-        char err[1024] = "";
+        inf_error err = {0};
         struct model *m = NULL;
-        CHECK(model_load(tmpl, NULL, &m, err, sizeof err) == -1 && m == NULL);
-        CHECK_MSG(strstr(err, want) != NULL, "%s: '%s' lacks '%s'", what, err, want);
-        printf("  %-19s -> %s\n", what, err);
+        CHECK(model_load(tmpl, NULL, &m, &err) == -1 && m == NULL);
+        CHECK_MSG(strstr(err.message, want) != NULL, "%s: '%s' lacks '%s'", what, err.message, want);
+        printf("  %-19s -> %s\n", what, err.message);
         unlink(tmpl);
     }
     free(buf);
@@ -384,12 +384,12 @@ int main(void)
     load_broken("missing tensor", "blk.2.attn_q.weight", 0, 0, "missing tensor 'blk.2.attn_q.weight'");
     load_broken("wrong shape", "blk.1.attn_k.weight", 1, 16, "'blk.1.attn_k.weight' has shape [64, 16], expected [64, 32]");
     load_broken("unsupported type", "blk.1.attn_k.weight", 2, TENSOR_TYPE_I8, "type i8");
-    char err[1024];
+    inf_error err = {0};
     struct model *m = NULL;
-    CHECK(model_load(td("vocab/ggml-vocab-llama-spm.gguf"), NULL, &m, err, sizeof err) == -1);
-    printf("  vocabulary only     -> %s\n", err);
-    CHECK(strstr(err, "ggml-vocab-llama-spm.gguf: ") != NULL);
-    CHECK(model_load("/nonexistent.gguf", NULL, &m, err, sizeof err) == -1 && strstr(err, "/nonexistent.gguf"));
+    CHECK(model_load(td("vocab/ggml-vocab-llama-spm.gguf"), NULL, &m, &err) == -1);
+    printf("  vocabulary only     -> %s\n", err.message);
+    CHECK(strstr(err.message, "ggml-vocab-llama-spm.gguf: ") != NULL);
+    CHECK(model_load("/nonexistent.gguf", NULL, &m, &err) == -1 && strstr(err.message, "/nonexistent.gguf"));
     threadpool_free(tp);
     return TEST_DONE();
 }

@@ -158,9 +158,9 @@ static int eval(struct model *m, struct kv_cache *c, const int32_t *toks, int n,
         caches[i] = c;
     }
     struct model_batch b = { n, toks, pos, caches, NULL };
-    char err[512];
-    int rc = model_forward(m, &b, out, tp, err, sizeof err);
-    if (rc) fprintf(stderr, "forward failed: %s\n", err);
+    inf_error err = {0};
+    int rc = model_forward(m, &b, out, tp, &err);
+    if (rc) fprintf(stderr, "forward failed: %s\n", err.message);
     return rc;
 }
 
@@ -170,8 +170,8 @@ static int eval(struct model *m, struct kv_cache *c, const int32_t *toks, int n,
 static int free_greedy_prefix(struct model *m, const int32_t *prompt, int np, const int32_t *greedy, int ng,
                               float *logits, struct threadpool *tp, double *gap)
 {
-    char err[512];
-    struct kv_cache *c = kv_cache_create(m, np + ng + 8, err, sizeof err);
+    inf_error err = {0};
+    struct kv_cache *c = kv_cache_create(m, np + ng + 8, &err);
     int n = 0, V = model_hparams(m)->n_vocab;
     *gap = 0;
     if (c && eval(m, c, prompt, np, logits, tp) == 0)
@@ -215,12 +215,12 @@ static int run_model(const char *name, int kv_type, int packed, struct threadpoo
     }
     cJSON_Delete(j0);
 
-    char err[1024];
+    inf_error err = {0};
     struct model *m = NULL;
     struct model_load_params lp = model_load_params_default();
     lp.kv_type = kv_type;
-    if (model_load(model_path, &lp, &m, err, sizeof err)) {
-        CHECK_MSG(0, "%s: load failed: %s", name, err);
+    if (model_load(model_path, &lp, &m, &err)) {
+        CHECK_MSG(0, "%s: load failed: %s", name, err.message);
         return -1;
     }
     const size_t packed_bytes = packed ? model_pack_weights(m, tp) : 0;
@@ -242,8 +242,8 @@ static int run_model(const char *name, int kv_type, int packed, struct threadpoo
             continue;
         }
         ncases++;
-        struct kv_cache *c = kv_cache_create(m, np + ng + 8, err, sizeof err);
-        CHECK_MSG(c != NULL, "%s: %s", name, err);
+        struct kv_cache *c = kv_cache_create(m, np + ng + 8, &err);
+        CHECK_MSG(c != NULL, "%s: %s", name, err.message);
         if (!c) {
             golden_free(&g);
             continue;
@@ -307,7 +307,8 @@ static int run_model(const char *name, int kv_type, int packed, struct threadpoo
 
 static void stories_greedy(struct threadpool *tp)
 {
-    char path[4096], err[1024];
+    char path[4096];
+    inf_error err = {0};
     char *txt = read_all(test_data_path("models/stories260K.greedy_ids.txt"), NULL);
     snprintf(path, sizeof path, "%s", test_data_path("models/stories260K.gguf"));
     int32_t want[1024];
@@ -325,13 +326,13 @@ static void stories_greedy(struct threadpool *tp)
     struct model *m = NULL;
     struct model_load_params lp = model_load_params_default();
     lp.kv_type = TENSOR_TYPE_F32;
-    if (model_load(path, &lp, &m, err, sizeof err)) {
-        CHECK_MSG(0, "stories260K: %s", err);
+    if (model_load(path, &lp, &m, &err)) {
+        CHECK_MSG(0, "stories260K: %s", err.message);
         return;
     }
     int V = model_hparams(m)->n_vocab;
     float *logits = malloc((size_t)V * sizeof(float));
-    struct kv_cache *c = kv_cache_create(m, n + 1, err, sizeof err);
+    struct kv_cache *c = kv_cache_create(m, n + 1, &err);
     int32_t tok = 1; /* BOS */
     int match = 0;
     for (int i = 0; i < n; i++) {
@@ -348,14 +349,14 @@ static void stories_greedy(struct threadpool *tp)
 }
 
 /* Loads testdata/REL with the given KV type; NULL (message in err) on failure. */
-static struct model *load_kv(const char *rel, int kv_type, char *err, size_t err_size)
+static struct model *load_kv(const char *rel, int kv_type, inf_error *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", testdata, rel);
     struct model_load_params lp = model_load_params_default();
     lp.kv_type = kv_type;
     struct model *m = NULL;
-    if (model_load(path, &lp, &m, err, err_size)) return NULL;
+    if (model_load(path, &lp, &m, err)) return NULL;
     return m;
 }
 
@@ -363,11 +364,11 @@ static struct model *load_kv(const char *rel, int kv_type, char *err, size_t err
 static void kv_q8_0_bytes(struct model *m, const char *name)
 {
     const struct model_hparams *hp = model_hparams(m);
-    char err[512];
-    struct kv_cache *c32 = kv_cache_create_typed(m, 100, TENSOR_TYPE_F32, err, sizeof err);
-    struct kv_cache *c16 = kv_cache_create_typed(m, 100, TENSOR_TYPE_F16, err, sizeof err);
-    struct kv_cache *c8 = kv_cache_create_typed(m, 100, TENSOR_TYPE_Q8_0, err, sizeof err);
-    CHECK_MSG(c32 && c16 && c8, "%s: %s", name, err);
+    inf_error err = {0};
+    struct kv_cache *c32 = kv_cache_create_typed(m, 100, TENSOR_TYPE_F32, &err);
+    struct kv_cache *c16 = kv_cache_create_typed(m, 100, TENSOR_TYPE_F16, &err);
+    struct kv_cache *c8 = kv_cache_create_typed(m, 100, TENSOR_TYPE_Q8_0, &err);
+    CHECK_MSG(c32 && c16 && c8, "%s: %s", name, err.message);
     if (c32 && c16 && c8) {
         size_t b32 = kv_cache_bytes(c32), b16 = kv_cache_bytes(c16), b8 = kv_cache_bytes(c8);
         size_t elems = (size_t)hp->n_layer * (size_t)hp->n_head_kv * 100 * (size_t)(hp->head_dim + hp->head_dim_v);
@@ -392,11 +393,11 @@ static void kv_q8_0_round_trip(struct model *m, struct threadpool *tp)
 {
     const struct model_hparams *hp = model_hparams(m);
     const int32_t toks[6] = {1, 40, 300, 7, 1234, 55};
-    char err[512];
+    inf_error err = {0};
     float *logits = malloc((size_t)hp->n_vocab * sizeof(float));
-    struct kv_cache *c32 = kv_cache_create_typed(m, 8, TENSOR_TYPE_F32, err, sizeof err);
-    struct kv_cache *c8 = kv_cache_create_typed(m, 8, TENSOR_TYPE_Q8_0, err, sizeof err);
-    CHECK_MSG(c32 && c8 && logits, "%s", err);
+    struct kv_cache *c32 = kv_cache_create_typed(m, 8, TENSOR_TYPE_F32, &err);
+    struct kv_cache *c8 = kv_cache_create_typed(m, 8, TENSOR_TYPE_Q8_0, &err);
+    CHECK_MSG(c32 && c8 && logits, "%s", err.message);
     if (c32 && c8 && logits && eval(m, c32, toks, 6, logits, tp) == 0 && eval(m, c8, toks, 6, logits, tp) == 0) {
         int n = hp->head_dim > hp->head_dim_v ? hp->head_dim : hp->head_dim_v, exact = 1, moved = 0;
         float *f = malloc((size_t)n * sizeof(float)), *q = malloc((size_t)n * sizeof(float)),
@@ -430,29 +431,29 @@ static void kv_q8_0_round_trip(struct model *m, struct threadpool *tp)
 /* q8_0 KV: refused for stories260K's head size 8, sizes, round trip. */
 static void kv_q8_0_checks(struct threadpool *tp)
 {
-    char err[1024];
-    struct model *m = load_kv("models/stories260K.gguf", TENSOR_TYPE_Q8_0, err, sizeof err);
+    inf_error err = {0};
+    struct model *m = load_kv("models/stories260K.gguf", TENSOR_TYPE_Q8_0, &err);
     CHECK_MSG(!m, "stories260K (head size 8) loaded with a q8_0 KV cache");
-    CHECK_MSG(strstr(err, "q8_0") && strstr(err, "head size 8") && strstr(err, "multiple of 32"), "%s", err);
-    printf("stories260K with q8_0 KV -> %s\n", err);
+    CHECK_MSG(strstr(err.message, "q8_0") && strstr(err.message, "head size 8") && strstr(err.message, "multiple of 32"), "%s", err.message);
+    printf("stories260K with q8_0 KV -> %s\n", err.message);
     model_free(m);
-    m = load_kv("models/stories260K.gguf", TENSOR_TYPE_F16, err, sizeof err);
-    CHECK_MSG(m != NULL, "%s", err);
+    m = load_kv("models/stories260K.gguf", TENSOR_TYPE_F16, &err);
+    CHECK_MSG(m != NULL, "%s", err.message);
     if (m) {
-        struct kv_cache *c = kv_cache_create_typed(m, 16, TENSOR_TYPE_Q8_0, err, sizeof err);
+        struct kv_cache *c = kv_cache_create_typed(m, 16, TENSOR_TYPE_Q8_0, &err);
         CHECK(c == NULL);
-        CHECK_MSG(strstr(err, "head size 8") && strstr(err, "not supported"), "%s", err);
+        CHECK_MSG(strstr(err.message, "head size 8") && strstr(err.message, "not supported"), "%s", err.message);
         kv_cache_free(c);
-        c = kv_cache_create_typed(m, 16, TENSOR_TYPE_Q4_0, err, sizeof err);
+        c = kv_cache_create_typed(m, 16, TENSOR_TYPE_Q4_0, &err);
         CHECK(c == NULL);
-        CHECK_MSG(strstr(err, "q4_0 is not supported") && strstr(err, "q8_0"), "%s", err);
+        CHECK_MSG(strstr(err.message, "q4_0 is not supported") && strstr(err.message, "q8_0"), "%s", err.message);
         kv_cache_free(c);
         model_free(m);
     }
     const char *rels[] = {"models/random/qwen3-tiny-q8_0.gguf", "models/random/llama-tiny-q8_0.gguf"};
     for (int i = 0; i < 2; i++) {
-        m = load_kv(rels[i], TENSOR_TYPE_Q8_0, err, sizeof err);
-        CHECK_MSG(m != NULL, "%s", err);
+        m = load_kv(rels[i], TENSOR_TYPE_Q8_0, &err);
+        CHECK_MSG(m != NULL, "%s", err.message);
         if (!m) continue;
         kv_q8_0_bytes(m, strrchr(rels[i], '/') + 1);
         kv_q8_0_round_trip(m, tp);

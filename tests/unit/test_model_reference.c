@@ -96,21 +96,21 @@ static float *reference(const char *model, const int32_t *toks, int n, int V)
 static void run(const char *label, const char *path, int n_tok, struct threadpool *tp)
 {
     CHECK_MSG(file_exists(path), "%s: %s is missing", label, path);
-    char err[1024];
+    inf_error err = {0};
     for (int kv = 0; kv < 2; kv++) {
         struct model_load_params lp = model_load_params_default();
         lp.kv_type = kv == 0 ? TENSOR_TYPE_F32 : TENSOR_TYPE_F16;
         struct model *m = NULL;
-        if (model_load(path, &lp, &m, err, sizeof err)) {
-            CHECK_MSG(0, "%s: %s", label, err);
+        if (model_load(path, &lp, &m, &err)) {
+            CHECK_MSG(0, "%s: %s", label, err.message);
             return;
         }
         const int V = model_hparams(m)->n_vocab;
         int32_t toks[256], pos[256];
         uint8_t want[256];
         struct kv_cache *caches[256];
-        struct kv_cache *c = kv_cache_create(m, n_tok, err, sizeof err);
-        CHECK_MSG(c != NULL, "%s", err);
+        struct kv_cache *c = kv_cache_create(m, n_tok, &err);
+        CHECK_MSG(c != NULL, "%s", err.message);
         if (!c) {
             model_free(m);
             return;
@@ -124,8 +124,8 @@ static void run(const char *label, const char *path, int n_tok, struct threadpoo
         }
         float *ours = malloc((size_t)n_tok * V * sizeof(float));
         struct model_batch b = { n_tok, toks, pos, caches, want };
-        int rc = model_forward(m, &b, ours, tp, err, sizeof err);
-        CHECK_MSG(rc == 0, "%s: %s", label, err);
+        int rc = model_forward(m, &b, ours, tp, &err);
+        CHECK_MSG(rc == 0, "%s: %s", label, err.message);
         float *ref = rc == 0 ? reference(path, toks, n_tok, V) : NULL;
         CHECK_MSG(ref != NULL, "%s: the llama.cpp reference failed", label);
         if (ref) {

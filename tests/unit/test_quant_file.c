@@ -45,9 +45,9 @@ static const char *tmp_path(const char *name)
 static int quantize(const char *in, const char *out, const char *type, bool pure, int threads)
 {
     struct model_quantize_params p = {.ftype = model_ftype_from_name(type), .pure = pure, .n_threads = threads};
-    char err[512];
-    int rc = model_quantize_file(in, out, &p, NULL, err, sizeof err);
-    if (rc) fprintf(stderr, "quantize %s -> %s (%s): %s\n", in, out, type, err);
+    inf_error err = {0};
+    int rc = model_quantize_file(in, out, &p, NULL, &err);
+    if (rc) fprintf(stderr, "quantize %s -> %s (%s): %s\n", in, out, type, err.message);
     return rc;
 }
 
@@ -152,8 +152,8 @@ static int add_rms(const struct gguf_file *ref, const struct gguf_file *q, struc
 static double rms_of_file(const struct gguf_file *ref, const char *path)
 {
     struct gguf_file *q = NULL;
-    char err[512];
-    if (gguf_open(path, &q, err, sizeof err)) return NAN;
+    inf_error err = {0};
+    if (gguf_open(path, &q, &err)) return NAN;
     struct rms r = {0};
     int rc = add_rms(ref, q, &r);
     gguf_close(q);
@@ -165,9 +165,9 @@ static double rms_of_file(const struct gguf_file *ref, const char *path)
 static void compare_files(const char *label, const char *ours, const char *theirs, bool same_order)
 {
     struct gguf_file *a = NULL, *b = NULL;
-    char err[512];
-    if (gguf_open(ours, &a, err, sizeof err) || gguf_open(theirs, &b, err, sizeof err)) {
-        CHECK_MSG(0, "%s: %s", label, err);
+    inf_error err = {0};
+    if (gguf_open(ours, &a, &err) || gguf_open(theirs, &b, &err)) {
+        CHECK_MSG(0, "%s: %s", label, err.message);
         gguf_close(a);
         return;
     }
@@ -210,9 +210,9 @@ static void test_against_llamacpp(const char *f32)
                 {"q5_k_s", true},  {"q6_k", true},   {"q3_k_m", false}, {"q4_k_m", false},
                 {"q5_k_m", false}};
     struct gguf_file *ref = NULL;
-    char err[512];
-    if (gguf_open(f32, &ref, err, sizeof err)) {
-        CHECK_MSG(0, "%s", err);
+    inf_error err = {0};
+    if (gguf_open(f32, &ref, &err)) {
+        CHECK_MSG(0, "%s", err.message);
         return;
     }
     printf("RMS weight error vs qwen3-tiny-f32 (quantised matrices):\n");
@@ -252,9 +252,9 @@ static void test_stories(void)
     char path[4096];
     snprintf(path, sizeof path, "%s", p);
     struct gguf_file *ref = NULL;
-    char err[512];
-    if (gguf_open(path, &ref, err, sizeof err)) {
-        CHECK_MSG(0, "%s", err);
+    inf_error err = {0};
+    if (gguf_open(path, &ref, &err)) {
+        CHECK_MSG(0, "%s", err.message);
         return;
     }
     static const char *types[] = {"q8_0", "q6_k", "q5_1", "q5_0", "q5_k_m", "q4_1", "q4_0", "q4_k_m", "q3_k_m", "q2_k"};
@@ -299,22 +299,22 @@ static void test_engine_on_ours(const char *f32, const char *type, bool pure, do
     golden_load(name, 0, &g);
     const char *out = tmp_path("qt_engine.gguf");
     struct model *m = NULL;
-    char err[512] = "";
+    inf_error err = {0};
     float *logits = NULL;
     struct kv_cache *c = NULL;
-    if (quantize(f32, out, type, pure, 2) || model_load(out, NULL, &m, err, sizeof err)) {
-        CHECK_MSG(0, "%s: setup failed: %s", type, err);
+    if (quantize(f32, out, type, pure, 2) || model_load(out, NULL, &m, &err)) {
+        CHECK_MSG(0, "%s: setup failed: %s", type, err.message);
         goto done;
     }
     int V = model_hparams(m)->n_vocab;
     CHECK(V == g.n_vocab);
-    c = kv_cache_create(m, 256, err, sizeof err);
+    c = kv_cache_create(m, 256, &err);
     int32_t pos[GOLDEN_MAX_IDS];
     struct kv_cache *cs[GOLDEN_MAX_IDS];
     for (int i = 0; i < g.n_prompt_ids; i++) pos[i] = i, cs[i] = c;
     logits = malloc((size_t)V * sizeof *logits);
     struct model_batch b = {g.n_prompt_ids, g.prompt_ids, pos, cs, NULL};
-    if (c && logits && V == g.n_vocab && model_forward(m, &b, logits, NULL, err, sizeof err) == 0) {
+    if (c && logits && V == g.n_vocab && model_forward(m, &b, logits, NULL, &err) == 0) {
         int am = 0, gm = 0;
         for (int i = 0; i < V; i++) {
             if (logits[i] > logits[am]) am = i;
@@ -326,7 +326,7 @@ static void test_engine_on_ours(const char *f32, const char *type, bool pure, do
         CHECK_MSG(rel <= tol, "%s: log-probabilities differ by %.3g of the range", type, rel);
         CHECK(am == gm || g.logprobs[gm] - g.logprobs[am] <= tol * g.range);
     } else
-        CHECK_MSG(0, "%s: forward failed: %s", type, err);
+        CHECK_MSG(0, "%s: forward failed: %s", type, err.message);
 done:
     free(logits);
     kv_cache_free(c);
@@ -364,8 +364,8 @@ static void test_hf_dir(void)
     CHECK(quantize(dir, a, "q8_0", false, 2) == 0);
     CHECK(quantize(gg, b, "q8_0", false, 2) == 0);
     struct gguf_file *fa = NULL, *fb = NULL;
-    char err[512];
-    if (gguf_open(a, &fa, err, sizeof err) == 0 && gguf_open(b, &fb, err, sizeof err) == 0) {
+    inf_error err = {0};
+    if (gguf_open(a, &fa, &err) == 0 && gguf_open(b, &fb, &err) == 0) {
         int diffs = 0;
         CHECK(gguf_n_tensors(fa) == gguf_n_tensors(fb));
         for (int64_t i = 0; i < gguf_n_tensors(fb); i++) {
@@ -374,7 +374,7 @@ static void test_hf_dir(void)
         }
         CHECK_MSG(diffs == 0, "HF directory vs its GGUF: %d tensors differ after q8_0", diffs);
     } else
-        CHECK_MSG(0, "%s", err);
+        CHECK_MSG(0, "%s", err.message);
     gguf_close(fa);
     gguf_close(fb);
     struct stat st;
@@ -387,20 +387,20 @@ static void test_hf_dir(void)
 
 static void test_errors(const char *f32)
 {
-    char err[512] = "";
+    inf_error err = {0};
     struct model_quantize_params p = {.ftype = MODEL_FTYPE_Q4_0};
     const char *out = tmp_path("qt_err.gguf");
     struct stat st;
-    CHECK(model_quantize_file("/nonexistent/model.gguf", out, &p, NULL, err, sizeof err) == -1);
-    CHECK(strstr(err, "/nonexistent/model.gguf") != NULL);
+    CHECK(model_quantize_file("/nonexistent/model.gguf", out, &p, NULL, &err) == -1);
+    CHECK(strstr(err.message, "/nonexistent/model.gguf") != NULL);
     CHECK(stat(out, &st) != 0);
     p.ftype = 99;
-    CHECK(model_quantize_file(f32, out, &p, NULL, err, sizeof err) == -1);
+    CHECK(model_quantize_file(f32, out, &p, NULL, &err) == -1);
     CHECK(stat(out, &st) != 0);
     p.ftype = MODEL_FTYPE_Q4_0;
-    CHECK(model_quantize_file(f32, "/nonexistent-dir/x.gguf", &p, NULL, err, sizeof err) == -1);
-    CHECK(strstr(err, "/nonexistent-dir/x.gguf") != NULL);
-    CHECK(model_quantize_file(NULL, out, &p, NULL, err, sizeof err) == -1);
+    CHECK(model_quantize_file(f32, "/nonexistent-dir/x.gguf", &p, NULL, &err) == -1);
+    CHECK(strstr(err.message, "/nonexistent-dir/x.gguf") != NULL);
+    CHECK(model_quantize_file(NULL, out, &p, NULL, &err) == -1);
 
     /* a truncated GGUF is refused by the reader, nothing written */
     size_t len = 0;
@@ -410,7 +410,7 @@ static void test_errors(const char *f32)
     if (all && f) fwrite(all, 1, len / 2, f);
     if (f) fclose(f);
     free(all);
-    CHECK(model_quantize_file(trunc, out, &p, NULL, err, sizeof err) == -1);
+    CHECK(model_quantize_file(trunc, out, &p, NULL, &err) == -1);
     CHECK(stat(out, &st) != 0);
     unlink(trunc);
 }

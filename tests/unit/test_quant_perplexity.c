@@ -33,8 +33,8 @@ static int load_ids(const char *path, int32_t *ids, int max)
 static int reference_ppl(struct model *m, const int32_t *toks, int n_tokens, int n_ctx, double *ppl, double *err_out)
 {
     int V = model_hparams(m)->n_vocab, n_chunks = n_tokens / n_ctx, first = n_ctx / 2;
-    char err[256];
-    struct kv_cache *c = kv_cache_create(m, n_ctx, err, sizeof err);
+    inf_error err = {0};
+    struct kv_cache *c = kv_cache_create(m, n_ctx, &err);
     float *logits = malloc((size_t)V * sizeof *logits);
     double sum = 0, sum2 = 0;
     long count = 0;
@@ -46,7 +46,7 @@ static int reference_ppl(struct model *m, const int32_t *toks, int n_tokens, int
             int32_t pos = j;
             struct kv_cache *cs[1] = {c};
             struct model_batch b = {1, &t, &pos, cs, NULL};
-            rc = model_forward(m, &b, logits, NULL, err, sizeof err);
+            rc = model_forward(m, &b, logits, NULL, &err);
             if (rc || j < first) continue;
             long double mx = logits[0], s = 0;
             for (int i = 1; i < V; i++) mx = logits[i] > mx ? logits[i] : mx;
@@ -91,13 +91,13 @@ int main(void)
     int n = 1 + load_ids(ip, toks + 1, 256);
     CHECK(n == 257);
 
-    char err[512];
+    inf_error err = {0};
     struct model *m = NULL;
-    if (model_load(model_path, NULL, &m, err, sizeof err)) TEST_FAIL("cannot load: %s", err);
+    if (model_load(model_path, NULL, &m, &err)) TEST_FAIL("cannot load: %s", err.message);
 
     struct model_ppl_params p = {.n_ctx = 64, .n_threads = 2, .replace_bos = true, .bos = 1};
     struct model_ppl_result r;
-    CHECK(model_perplexity(m, toks, (size_t)n, &p, &r, err, sizeof err) == 0);
+    CHECK(model_perplexity(m, toks, (size_t)n, &p, &r, &err) == 0);
     CHECK(r.n_chunks == 4 && r.n_scored == 4 * 31 && r.n_ctx == 64 && r.n_tokens == 257);
     double ref = 0, ref_err = 0;
     CHECK(reference_ppl(m, toks, n, 64, &ref, &ref_err) == 0);
@@ -109,11 +109,11 @@ int main(void)
 
     struct model_ppl_result r7;
     p.n_batch = 7;
-    CHECK(model_perplexity(m, toks, (size_t)n, &p, &r7, err, sizeof err) == 0);
+    CHECK(model_perplexity(m, toks, (size_t)n, &p, &r7, &err) == 0);
     CHECK_MSG(fabs(r7.ppl - r.ppl) <= 1e-5 * r.ppl, "batch 7: %.6f vs %.6f", r7.ppl, r.ppl);
     p.n_batch = 0;
     p.max_chunks = 2;
-    CHECK(model_perplexity(m, toks, (size_t)n, &p, &r7, err, sizeof err) == 0 && r7.n_chunks == 2);
+    CHECK(model_perplexity(m, toks, (size_t)n, &p, &r7, &err) == 0 && r7.n_chunks == 2);
     p.max_chunks = 0;
 
     /* llama.cpp's value for the same text and procedure */
@@ -127,7 +127,7 @@ int main(void)
             memcpy(two + len, one, len);
             two[2 * len] = 0;
             struct model_ppl_result rt;
-            CHECK(model_perplexity_text(m, model_path, two, 2 * len, &p, &rt, err, sizeof err) == 0);
+            CHECK(model_perplexity_text(m, model_path, two, 2 * len, &p, &rt, &err) == 0);
             printf("stories260K on its reference text x2, ctx 64: PPL %.5f +/- %.5f over %lld tokens (llama.cpp 1.75456)\n",
                    rt.ppl, rt.ppl_err, (long long)rt.n_tokens);
             CHECK(rt.n_tokens == 517 && rt.n_scored == 248);
@@ -138,17 +138,17 @@ int main(void)
     }
 
     /* bad input */
-    err[0] = 0;
-    CHECK(model_perplexity(m, toks, 100, &p, &r, err, sizeof err) == -1);
-    CHECK(strstr(err, "needs at least 128") != NULL);
+    err.message[0] = 0;
+    CHECK(model_perplexity(m, toks, 100, &p, &r, &err) == -1);
+    CHECK(strstr(err.message, "needs at least 128") != NULL);
     int32_t bad[128];
     for (int i = 0; i < 128; i++) bad[i] = i == 77 ? 99999 : 5;
-    CHECK(model_perplexity(m, bad, 128, &p, &r, err, sizeof err) == -1);
-    CHECK(strstr(err, "99999") != NULL);
+    CHECK(model_perplexity(m, bad, 128, &p, &r, &err) == -1);
+    CHECK(strstr(err.message, "99999") != NULL);
     p.n_ctx = 2;
-    CHECK(model_perplexity(m, toks, (size_t)n, &p, &r, err, sizeof err) == -1);
-    CHECK(model_perplexity(m, NULL, 10, &p, &r, err, sizeof err) == -1);
-    CHECK(model_perplexity_text(m, model_path, "too short", 9, &p, &r, err, sizeof err) == -1);
+    CHECK(model_perplexity(m, toks, (size_t)n, &p, &r, &err) == -1);
+    CHECK(model_perplexity(m, NULL, 10, &p, &r, &err) == -1);
+    CHECK(model_perplexity_text(m, model_path, "too short", 9, &p, &r, &err) == -1);
 
     model_free(m);
     return TEST_DONE();

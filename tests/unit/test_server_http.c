@@ -46,8 +46,8 @@ static events parse_events(const http_answer *a)
     events e = {cJSON_CreateArray(), false, 0};
     lc_sse p;
     lc_sse_init(&p);
-    char err[128];
-    lc_sse_feed(&p, a->body ? a->body : "", a->len, on_ev, &e, err, sizeof err);
+    inf_error err = {0};
+    lc_sse_feed(&p, a->body ? a->body : "", a->len, on_ev, &e, &err);
     lc_sse_free(&p);
     return e;
 }
@@ -528,8 +528,8 @@ static void test_api_key(inf_model *model)
     o.port = 0;
     o.api_key = "sekrit";
     inf_server *s;
-    char err[256];
-    CHECK(inf_server_start(&o, &s, err, sizeof err) == 0);
+    inf_error err = {0};
+    CHECK(inf_server_start(&o, &s, &err) == 0);
     int p = inf_server_port(s);
     http_answer a = {0};
     http_do(p, "/v1/models", NULL, 0, NULL, &a);
@@ -558,8 +558,8 @@ int main(void)
     o.parallel = 2;
     o.max_body = 4096;
     inf_server *s = NULL;
-    char err[256] = "";
-    CHECK_MSG(inf_server_start(&o, &s, err, sizeof err) == 0, "%s", err);
+    inf_error err = {0};
+    CHECK_MSG(inf_server_start(&o, &s, &err) == 0, "%s", err.message);
     if (!s) return TEST_DONE();
     port = inf_server_port(s);
     CHECK(port > 0);
@@ -568,7 +568,7 @@ int main(void)
     struct inf_server_options o2 = o;
     o2.port = port;
     inf_server *s2 = NULL;
-    CHECK(inf_server_start(&o2, &s2, err, sizeof err) != 0 && strstr(err, "cannot listen"));
+    CHECK(inf_server_start(&o2, &s2, &err) != 0 && strstr(err.message, "cannot listen"));
 
     test_get_endpoints();
     test_oai_completion();

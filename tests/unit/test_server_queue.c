@@ -121,8 +121,8 @@ static void test_queue_zero(inf_model *model)
     o.port = 0;
     o.queue = 0;
     inf_server *s = NULL;
-    char err[256];
-    CHECK(inf_server_start(&o, &s, err, sizeof err) == 0);
+    inf_error err = {0};
+    CHECK(inf_server_start(&o, &s, &err) == 0);
     if (!s) return;
     int saved = port;
     port = inf_server_port(s);
@@ -154,8 +154,8 @@ int main(void)
     o.parallel = 1;
     o.queue = 1;
     inf_server *s = NULL;
-    char err[256] = "";
-    CHECK_MSG(inf_server_start(&o, &s, err, sizeof err) == 0, "%s", err);
+    inf_error err = {0};
+    CHECK_MSG(inf_server_start(&o, &s, &err) == 0, "%s", err.message);
     if (!s) return TEST_DONE();
     port = inf_server_port(s);
 

@@ -10,19 +10,19 @@
 
 #include <stdint.h>
 
-static int parse(srv_endpoint ep, const char *body, srv_request *r, char *err)
+static int parse(srv_endpoint ep, const char *body, srv_request *r, inf_error *err)
 {
-    return srv_request_parse(ep, body, strlen(body), r, err, 256);
+    return srv_request_parse(ep, body, strlen(body), r, err);
 }
 
 static void test_completion_fields(void)
 {
     srv_request r;
-    char err[256];
+    inf_error err = {0};
     CHECK(parse(SRV_EP_OAI_COMPLETION,
                 "{\"model\":\"m\",\"prompt\":\"hi\",\"max_tokens\":7,\"temperature\":0.5,\"top_p\":0.9,\"top_k\":40,"
                 "\"min_p\":0.1,\"seed\":42,\"stop\":[\"a\",\"\",\"bc\"],\"stream\":true,"
-                "\"stream_options\":{\"include_usage\":true},\"logprobs\":3,\"unknown\":{\"x\":[1]}}", &r, err) == 0);
+                "\"stream_options\":{\"include_usage\":true},\"logprobs\":3,\"unknown\":{\"x\":[1]}}", &r, &err) == 0);
     CHECK_STREQ(r.model, "m");
     CHECK_STREQ(r.prompt, "hi");
     CHECK(r.cfg.max_tokens == 7);
@@ -38,13 +38,13 @@ static void test_completion_fields(void)
     srv_request_free(&r);
 
     /* Defaults: the library's (greedy, 256 tokens, random seed). */
-    CHECK(parse(SRV_EP_OAI_COMPLETION, "{\"prompt\":\"hi\"}", &r, err) == 0);
+    CHECK(parse(SRV_EP_OAI_COMPLETION, "{\"prompt\":\"hi\"}", &r, &err) == 0);
     CHECK(r.cfg.max_tokens == 256 && r.cfg.temperature == 0.0f && r.cfg.seed == INF_SEED_RANDOM && !r.stream);
     srv_request_free(&r);
 
     /* Neutral values mean "off"; -1 means unbounded / random. */
     CHECK(parse(SRV_EP_NATIVE_COMPLETION, "{\"prompt\":[1,2,3],\"n_predict\":-1,\"top_p\":1.0,\"top_k\":-1,\"seed\":-1,"
-                "\"n_probs\":500,\"stop\":\"x\"}", &r, err) == 0);
+                "\"n_probs\":500,\"stop\":\"x\"}", &r, &err) == 0);
     CHECK(r.prompt == NULL && r.n_prompt_tokens == 3 && r.prompt_tokens[2] == 3);
     CHECK(r.cfg.max_tokens == -1 && r.cfg.top_p == 0.0f && r.cfg.top_k == 0 && r.cfg.seed == INF_SEED_RANDOM);
     CHECK(r.n_probs == SRV_MAX_N_PROBS);
@@ -53,17 +53,17 @@ static void test_completion_fields(void)
 
     CHECK(parse(SRV_EP_OAI_CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":null},"
                 "{\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"a\"},{\"text\":\"b\"}]}],"
-                "\"max_completion_tokens\":3,\"logprobs\":true,\"top_logprobs\":2}", &r, err) == 0);
+                "\"max_completion_tokens\":3,\"logprobs\":true,\"top_logprobs\":2}", &r, &err) == 0);
     CHECK(r.n_messages == 2);
     CHECK_STREQ(r.messages[0].content, "");
     CHECK_STREQ(r.messages[1].content, "ab");
     CHECK(r.cfg.max_tokens == 3 && r.n_probs == 2);
     srv_request_free(&r);
 
-    CHECK(parse(SRV_EP_TOKENIZE, "{\"content\":\"x\",\"add_special\":true,\"with_pieces\":true}", &r, err) == 0);
+    CHECK(parse(SRV_EP_TOKENIZE, "{\"content\":\"x\",\"add_special\":true,\"with_pieces\":true}", &r, &err) == 0);
     CHECK(r.add_special && r.parse_special && r.with_pieces);
     srv_request_free(&r);
-    CHECK(parse(SRV_EP_DETOKENIZE, "{\"tokens\":[]}", &r, err) == 0);
+    CHECK(parse(SRV_EP_DETOKENIZE, "{\"tokens\":[]}", &r, &err) == 0);
     CHECK(r.n_tokens == 0);
     srv_request_free(&r);
 }
@@ -71,9 +71,9 @@ static void test_completion_fields(void)
 static void expect_fail(srv_endpoint ep, const char *body, const char *needle)
 {
     srv_request r;
-    char err[256] = "";
-    CHECK_MSG(parse(ep, body, &r, err) != 0, "accepted: %s", body);
-    CHECK_MSG(strstr(err, needle) != NULL, "%s -> \"%s\" lacks \"%s\"", body, err, needle);
+    inf_error err = {0};
+    CHECK_MSG(parse(ep, body, &r, &err) != 0, "accepted: %s", body);
+    CHECK_MSG(strstr(err.message, needle) != NULL, "%s -> \"%s\" lacks \"%s\"", body, err.message, needle);
     CHECK(r.prompt == NULL && r.messages == NULL && r.stop == NULL);
 }
 
@@ -114,16 +114,16 @@ static uint64_t rng(void)
 static void test_classify_fields(void)
 {
     srv_request r;
-    char err[256];
+    inf_error err = {0};
     CHECK(parse(SRV_EP_CLASSIFY, "{\"prompts\":[\"a\",\"\",\"bc\"],\"logits\":true,\"temperature\":0.7,\"seed\":3}",
-                &r, err) == 0);
+                &r, &err) == 0);
     CHECK(r.n_prompts == 3);
     CHECK_STREQ(r.prompts[0], "a");
     CHECK_STREQ(r.prompts[1], "");
     CHECK_STREQ(r.prompts[2], "bc");
     CHECK(r.cfg.logits && r.cfg.temperature == 0.7f && r.cfg.seed == 3);
     srv_request_free(&r);
-    CHECK(parse(SRV_EP_CLASSIFY, "{\"prompts\":[\"a\"]}", &r, err) == 0);
+    CHECK(parse(SRV_EP_CLASSIFY, "{\"prompts\":[\"a\"]}", &r, &err) == 0);
     CHECK(!r.cfg.logits && r.cfg.temperature == 0.0f);
     srv_request_free(&r);
     expect_fail(SRV_EP_CLASSIFY, "{}", "prompts");
@@ -146,7 +146,7 @@ static void test_robustness(void)
         {SRV_EP_CLASSIFY, "{\"prompts\":[\"a\",\"bc\"],\"logits\":true,\"temperature\":0.5}"},
     };
     int parsed = 0, rejected = 0;
-    char err[256];
+    inf_error err = {0};
     for (size_t s = 0; s < sizeof seeds / sizeof seeds[0]; s++) {
         size_t len = strlen(seeds[s].body);
         /* Every prefix, from a heap copy of exactly that length (no NUL
@@ -155,7 +155,7 @@ static void test_robustness(void)
             char *b = malloc(cut ? cut : 1);
             memcpy(b, seeds[s].body, cut);
             srv_request r;
-            if (srv_request_parse(seeds[s].ep, b, cut, &r, err, sizeof err) == 0) { parsed++; srv_request_free(&r); }
+            if (srv_request_parse(seeds[s].ep, b, cut, &r, &err) == 0) { parsed++; srv_request_free(&r); }
             else rejected++;
             free(b);
         }
@@ -169,8 +169,8 @@ static void test_robustness(void)
                 b[at] = (rng() & 1) ? pool[rng() % (sizeof pool - 1)] : (char)(rng() & 0xFF);
             }
             srv_request r;
-            if (srv_request_parse(seeds[s].ep, b, len, &r, err, sizeof err) == 0) { parsed++; srv_request_free(&r); }
-            else { rejected++; CHECK(err[0] != '\0'); }
+            if (srv_request_parse(seeds[s].ep, b, len, &r, &err) == 0) { parsed++; srv_request_free(&r); }
+            else { rejected++; CHECK(err.message[0] != '\0'); }
             free(b);
         }
     }

@@ -59,9 +59,9 @@ static struct gguf_file *open_or_null(const char *rel)
     const char *p = test_data_path(rel);
     if (!p) return NULL;
     struct gguf_file *f = NULL;
-    char err[512];
-    if (gguf_open(p, &f, err, sizeof err) != 0) {
-        fprintf(stderr, "FAIL open %s: %s\n", rel, err);
+    inf_error err = {0};
+    if (gguf_open(p, &f, &err) != 0) {
+        fprintf(stderr, "FAIL open %s: %s\n", rel, err.message);
         test_failed_count++;
         return NULL;
     }

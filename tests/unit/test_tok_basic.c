@@ -32,9 +32,9 @@ static struct tokenizer *load_gguf(const char *rel)
     const char *p = data_file(rel);
     if (!p) return NULL;
     struct tokenizer *t = NULL;
-    char err[512];
-    int rc = tok_load_gguf_path(p, &t, err, sizeof err);
-    CHECK_MSG(rc == 0, "%s: %s", rel, err);
+    inf_error err = {0};
+    int rc = tok_load_gguf_path(p, &t, &err);
+    CHECK_MSG(rc == 0, "%s: %s", rel, err.message);
     return t;
 }
 
@@ -44,9 +44,9 @@ static struct tokenizer *load_dir(const char *rel)
     snprintf(probe, sizeof probe, "%s/tokenizer.json", rel);
     if (!test_data_path(probe)) return NULL;
     struct tokenizer *t = NULL;
-    char err[512];
-    int rc = tok_load_hf_dir(data_dir(rel), &t, err, sizeof err);
-    CHECK_MSG(rc == 0, "%s: %s", rel, err);
+    inf_error err = {0};
+    int rc = tok_load_hf_dir(data_dir(rel), &t, &err);
+    CHECK_MSG(rc == 0, "%s: %s", rel, err.message);
     return t;
 }
 
@@ -54,9 +54,9 @@ static size_t enc(const struct tokenizer *t, const char *s, size_t n, int flags,
 {
     int32_t *ids = NULL;
     size_t k = 0;
-    char err[256];
-    int rc = tok_encode(t, s, n, flags, &ids, &k, err, sizeof err);
-    CHECK_MSG(rc == 0, "encode: %s", err);
+    inf_error err = {0};
+    int rc = tok_encode(t, s, n, flags, &ids, &k, &err);
+    CHECK_MSG(rc == 0, "encode: %s", err.message);
     if (k > cap) k = cap;
     if (k) memcpy(out, ids, k * sizeof *ids);
     free(ids);
@@ -317,33 +317,33 @@ static void test_invalid_utf8(void)
 static void test_errors(void)
 {
     struct tokenizer *t = NULL;
-    char err[512] = "";
+    inf_error err = {0};
     const char *j1 = "{\"model\":{\"type\":\"Unigram\",\"vocab\":[]}}";
-    CHECK(tok_load_hf_json(j1, strlen(j1), NULL, 0, &t, err, sizeof err) != 0 && !t);
-    CHECK_MSG(strstr(err, "Unigram") != NULL, "%s", err);
+    CHECK(tok_load_hf_json(j1, strlen(j1), NULL, 0, &t, &err) != 0 && !t);
+    CHECK_MSG(strstr(err.message, "Unigram") != NULL, "%s", err.message);
     const char *j2 = "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"ab\":2},\"merges\":[\"a b\"]},"
                      "\"pre_tokenizer\":{\"type\":\"UnicodeScripts\"}}";
-    CHECK(tok_load_hf_json(j2, strlen(j2), NULL, 0, &t, err, sizeof err) != 0);
-    CHECK_MSG(strstr(err, "UnicodeScripts") != NULL, "%s", err);
+    CHECK(tok_load_hf_json(j2, strlen(j2), NULL, 0, &t, &err) != 0);
+    CHECK_MSG(strstr(err.message, "UnicodeScripts") != NULL, "%s", err.message);
     const char *j3 = "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"ab\":2},\"merges\":[\"a b\"]},"
                      "\"normalizer\":{\"type\":\"Precompiled\"}}";
-    CHECK(tok_load_hf_json(j3, strlen(j3), NULL, 0, &t, err, sizeof err) != 0);
-    CHECK_MSG(strstr(err, "Precompiled") != NULL, "%s", err);
+    CHECK(tok_load_hf_json(j3, strlen(j3), NULL, 0, &t, &err) != 0);
+    CHECK_MSG(strstr(err.message, "Precompiled") != NULL, "%s", err.message);
     const char *j4 = "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"ab\":2},\"merges\":[\"a b\"]},"
                      "\"decoder\":{\"type\":\"CTC\"}}";
-    CHECK(tok_load_hf_json(j4, strlen(j4), NULL, 0, &t, err, sizeof err) != 0);
-    CHECK_MSG(strstr(err, "CTC") != NULL, "%s", err);
+    CHECK(tok_load_hf_json(j4, strlen(j4), NULL, 0, &t, &err) != 0);
+    CHECK_MSG(strstr(err.message, "CTC") != NULL, "%s", err.message);
     /* a minimal BPE works: merges as [a,b] pairs too */
     const char *j5 = "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"ab\":2},\"merges\":[[\"a\",\"b\"]]}}";
-    CHECK(tok_load_hf_json(j5, strlen(j5), NULL, 0, &t, err, sizeof err) == 0);
+    CHECK(tok_load_hf_json(j5, strlen(j5), NULL, 0, &t, &err) == 0);
     if (t) {
         int32_t ids[8];
         size_t n = enc(t, "abab", 4, 0, ids, 8);
         CHECK(n == 2 && ids[0] == 2 && ids[1] == 2);
         tok_free(t);
     }
-    CHECK(tok_load_gguf_path("/nonexistent.gguf", &t, err, sizeof err) != 0);
-    CHECK(tok_load_hf_dir("/nonexistent-dir", &t, err, sizeof err) != 0);
+    CHECK(tok_load_gguf_path("/nonexistent.gguf", &t, &err) != 0);
+    CHECK(tok_load_hf_dir("/nonexistent-dir", &t, &err) != 0);
 }
 
 struct job { const struct tokenizer *t; const char *text; size_t len; const int32_t *exp; size_t n; int ok; };
@@ -355,8 +355,8 @@ static void *worker(void *p)
     for (int r = 0; r < 20; r++) {
         int32_t *ids = NULL;
         size_t n = 0;
-        char err[128];
-        if (tok_encode(j->t, j->text, j->len, TOK_PARSE_SPECIAL, &ids, &n, err, sizeof err) || n != j->n ||
+        inf_error err = {0};
+        if (tok_encode(j->t, j->text, j->len, TOK_PARSE_SPECIAL, &ids, &n, &err) || n != j->n ||
             memcmp(ids, j->exp, n * sizeof *ids) != 0)
             j->ok = 0;
         char *d = tok_decode(j->t, ids, n, 0, NULL);
@@ -381,8 +381,8 @@ static void test_threads(void)
     }
     int32_t *exp = NULL;
     size_t n = 0;
-    char err[128];
-    CHECK(tok_encode(t, text, tl, TOK_PARSE_SPECIAL, &exp, &n, err, sizeof err) == 0);
+    inf_error err = {0};
+    CHECK(tok_encode(t, text, tl, TOK_PARSE_SPECIAL, &exp, &n, &err) == 0);
     pthread_t th[4];
     struct job jobs[4];
     for (int i = 0; i < 4; i++) {

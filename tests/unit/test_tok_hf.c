@@ -127,9 +127,9 @@ static int compare_file(const char *path)
             memset(&st, 0, sizeof st);
             tok_free(tok);
             tok = NULL;
-            char err[512];
-            int rc = tok_load_hf_dir(dir, &tok, err, sizeof err);
-            CHECK_MSG(rc == 0, "load %s: %s", dir, err);
+            inf_error err = {0};
+            int rc = tok_load_hf_dir(dir, &tok, &err);
+            CHECK_MSG(rc == 0, "load %s: %s", dir, err.message);
             snprintf(cur, sizeof cur, "%s", dir);
         }
         if (!tok) { cJSON_Delete(j); continue; }
@@ -138,9 +138,9 @@ static int compare_file(const char *path)
             size_t n = unhex(hex->valuestring, bytes);
             int32_t *ids = NULL;
             size_t nid = 0;
-            char err[256];
+            inf_error err = {0};
             st.enc++;
-            int rc = tok_encode(tok, (const char *)bytes, n, TOK_PARSE_SPECIAL, &ids, &nid, err, sizeof err);
+            int rc = tok_encode(tok, (const char *)bytes, n, TOK_PARSE_SPECIAL, &ids, &nid, &err);
             bool ok = rc == 0 && ids_equal(cJSON_GetObjectItem(j, "plain"), ids, nid);
             if (!ok) {
                 st.enc_bad++;
@@ -153,7 +153,7 @@ static int compare_file(const char *path)
             CHECK(ok);
             check_decode(tok, ids, nid, 0, cJSON_GetObjectItem(j, "dec")->valuestring, "keep special", &st);
             free(ids);
-            rc = tok_encode(tok, (const char *)bytes, n, TOK_PARSE_SPECIAL | TOK_ADD_SPECIAL, &ids, &nid, err, sizeof err);
+            rc = tok_encode(tok, (const char *)bytes, n, TOK_PARSE_SPECIAL | TOK_ADD_SPECIAL, &ids, &nid, &err);
             ok = rc == 0 && ids_equal(cJSON_GetObjectItem(j, "special"), ids, nid);
             if (!ok && shown++ < 30) {
                 fprintf(stderr, "ENCODE(add_special) MISMATCH %s input hex %s\n", dir, hex->valuestring);
@@ -165,7 +165,7 @@ static int compare_file(const char *path)
                          "skip special", &st);
             free(ids);
             /* plain-text mode never yields control tokens */
-            rc = tok_encode(tok, (const char *)bytes, n, 0, &ids, &nid, err, sizeof err);
+            rc = tok_encode(tok, (const char *)bytes, n, 0, &ids, &nid, &err);
             bool clean = rc == 0;
             for (size_t i = 0; clean && i < nid; i++)
                 if (tok_token_attr(tok, ids[i]) & TOK_ATTR_CONTROL) clean = false;

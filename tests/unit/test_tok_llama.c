@@ -72,8 +72,8 @@ static void check_enc(const struct tokenizer *tok, const unsigned char *b, size_
     int32_t *exp = arr_ids(exp_a, &ne);
     int32_t *ids = NULL;
     size_t nid = 0;
-    char err[256];
-    int rc = tok_encode(tok, (const char *)b, n, flags, &ids, &nid, err, sizeof err);
+    inf_error err = {0};
+    int rc = tok_encode(tok, (const char *)b, n, flags, &ids, &nid, &err);
     bool ok = rc == 0 && nid == ne && (ne == 0 || memcmp(ids, exp, ne * sizeof *ids) == 0);
     st->enc++;
     if (!ok) {
@@ -139,9 +139,9 @@ static int compare_file(const char *path)
             memset(&st, 0, sizeof st);
             tok_free(tok);
             tok = NULL;
-            char err[512];
-            int rc = tok_load_gguf_path(file, &tok, err, sizeof err);
-            CHECK_MSG(rc == 0, "load %s: %s", file, err);
+            inf_error err = {0};
+            int rc = tok_load_gguf_path(file, &tok, &err);
+            CHECK_MSG(rc == 0, "load %s: %s", file, err.message);
             snprintf(cur, sizeof cur, "%s", file);
             if (!tok) { cJSON_Delete(j); continue; }
             const cJSON *v;

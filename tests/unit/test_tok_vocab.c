@@ -36,7 +36,7 @@ static void run_set(const char *name, const char *source, int n_cases_max)
     snprintf(out_path, sizeof out_path, "%s", p);
 
     struct tokenizer *tok = NULL;
-    char err[512] = "";
+    inf_error err = {0};
     int rc;
     if (source) {
         const char *dir = test_data_path(source);
@@ -46,14 +46,14 @@ static void run_set(const char *name, const char *source, int n_cases_max)
         test_data_path(rel);
         (void)dir;
         snprintf(dpath, sizeof dpath, "%s/%s", test_data_root(), source);
-        rc = tok_load_hf_dir(dpath, &tok, err, sizeof err);
+        rc = tok_load_hf_dir(dpath, &tok, &err);
     } else {
         snprintf(rel, sizeof rel, "vocab/ggml-vocab-%s.gguf", name);
         p = test_data_path(rel);
         if (!p) return; /* test_data_path failed the test */
-        rc = tok_load_gguf_path(p, &tok, err, sizeof err);
+        rc = tok_load_gguf_path(p, &tok, &err);
     }
-    CHECK_MSG(rc == 0, "%s: load failed: %s", name, err);
+    CHECK_MSG(rc == 0, "%s: load failed: %s", name, err.message);
     if (rc) return;
 
     size_t il, ol;
@@ -81,7 +81,7 @@ static void run_set(const char *name, const char *source, int n_cases_max)
 
         int32_t *ids = NULL;
         size_t n = 0;
-        int er = tok_encode(tok, inp + pos, end - pos, 0, &ids, &n, err, sizeof err);
+        int er = tok_encode(tok, inp + pos, end - pos, 0, &ids, &n, &err);
         bool same = er == 0 && n == ne && (n == 0 || memcmp(ids, exp, n * sizeof *ids) == 0);
         if (same) npass++;
         else if (failures_shown++ < 40) {

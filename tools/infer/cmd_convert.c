@@ -48,8 +48,8 @@ int cmd_convert(int argc, char **argv)
         pos[np++] = args_cur(&a);
     }
     if (np != 2) return cli_usage_error("convert", "needs a model folder and an output .gguf path");
-    char err[INF_ERROR_MESSAGE_MAX];
-    if (hf_convert_to_gguf(pos[0], pos[1], &opts, err, sizeof err) != 0) return cli_error("%s", err);
+    inf_error err = {0};
+    if (hf_convert_to_gguf(pos[0], pos[1], &opts, &err) != 0) return cli_error("%s", err.message);
     fprintf(stderr, "wrote %s\n", pos[1]);
     return CLI_EXIT_OK;
 }

@@ -82,9 +82,9 @@ static int dominant_type(const struct gguf_file *f)
 int cli_gguf_weight_type(const char *path, char *buf, size_t size)
 {
     struct gguf_file *f = NULL;
-    char err[256];
+    inf_error err = {0};
     size_t n = strlen(path);
-    if (n < 5 || strcmp(path + n - 5, ".gguf") != 0 || gguf_open(path, &f, err, sizeof err) != 0)
+    if (n < 5 || strcmp(path + n - 5, ".gguf") != 0 || gguf_open(path, &f, &err) != 0)
         return -1;
     int ty = dominant_type(f);
     if (ty >= 0)
@@ -226,11 +226,11 @@ static cJSON *describe_hf(const char *dir)
         cli_error("%s/config.json: missing or not valid JSON", dir);
         return NULL;
     }
-    char err[512];
+    inf_error err = {0};
     struct safetensors_set *set = NULL;
-    if (safetensors_set_open(dir, &set, err, sizeof err) != 0) {
+    if (safetensors_set_open(dir, &set, &err) != 0) {
         cJSON_Delete(cfg);
-        cli_error("%s", err);
+        cli_error("%s", err.message);
         return NULL;
     }
     cJSON *j = cJSON_CreateObject();
@@ -491,9 +491,9 @@ int cmd_info(int argc, char **argv)
     struct gguf_file *gf = NULL;
     inf_model *m = NULL;
     if (is_gguf_path(path)) {
-        char err[512];
-        if (gguf_open(path, &gf, err, sizeof err) != 0)
-            return cli_error("%s", err);
+        inf_error err = {0};
+        if (gguf_open(path, &gf, &err) != 0)
+            return cli_error("%s", err.message);
         desc = describe_gguf(gf, path);
     } else if (is_hf_dir(path)) {
         desc = describe_hf(path);

@@ -88,20 +88,20 @@ int cmd_perplexity(int argc, char **argv)
     char *text = strcmp(o.file, "-") == 0 ? cli_read_stream(stdin, &len) : cli_read_file(o.file, &len);
     if (!text) return cli_error("%s: cannot read: %s", o.file, strerror(errno));
 
-    char err[512];
+    inf_error err = {0};
     struct model *m = NULL;
-    if (model_load(o.model, NULL, &m, err, sizeof err) != 0) {
+    if (model_load(o.model, NULL, &m, &err) != 0) {
         free(text);
-        return cli_error("%s", err);
+        return cli_error("%s", err.message);
     }
     struct model_ppl_params p = {.n_ctx = o.n_ctx, .n_batch = o.n_batch, .n_threads = o.n_threads,
                                  .max_chunks = o.chunks, .progress = on_chunk};
     struct model_ppl_result r;
     double t0 = cli_now();
-    rc = model_perplexity_text(m, o.model, text, len, &p, &r, err, sizeof err);
+    rc = model_perplexity_text(m, o.model, text, len, &p, &r, &err);
     free(text);
     model_free(m);
-    if (rc != 0) return cli_error("%s", err);
+    if (rc != 0) return cli_error("%s", err.message);
     fprintf(stderr, "perplexity: %lld tokens, %d windows of %d, %lld scored, %.2f s\n", (long long)r.n_tokens,
             r.n_chunks, r.n_ctx, (long long)r.n_scored, cli_now() - t0);
     printf("Final estimate: PPL = %.4f +/- %.5f\n", r.ppl, r.ppl_err);

@@ -86,11 +86,11 @@ int cmd_quantize(int argc, char **argv)
     struct model_quantize_params p = {
         .ftype = ftype, .pure = pure, .n_threads = threads, .progress = on_progress, .progress_user = &pc};
     struct model_quantize_stats st;
-    char err[512];
+    inf_error err = {0};
     double t0 = cli_now();
-    int rc = model_quantize_file(pos[0], pos[1], &p, &st, err, sizeof err);
+    int rc = model_quantize_file(pos[0], pos[1], &p, &st, &err);
     if (pc.started) progress_finish(&pc.bar);
-    if (rc != 0) return cli_error("%s", err);
+    if (rc != 0) return cli_error("%s", err.message);
     print_summary(pos[1], ftype, &st, cli_now() - t0);
     return CLI_EXIT_OK;
 }

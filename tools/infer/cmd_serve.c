@@ -123,12 +123,12 @@ int cmd_serve(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    char err[512] = "";
-    rc = inf_server_run(&o, on_ready, (void *)o.host, err, sizeof err);
+    inf_error err = {0};
+    rc = inf_server_run(&o, on_ready, (void *)o.host, &err);
     inf_model_close(model);
     inf_cancel_free(serve_stop);
     serve_stop = NULL;
-    if (rc != 0) return cli_error("%s", err);
+    if (rc != 0) return cli_error("%s", err.message);
     return CLI_EXIT_OK;
 }
 

@@ -56,12 +56,12 @@ static bool has_file(const char *dir, const char *name)
 static int open_tokenizer(const char *path, const inf_load_config *cfg, bool force_backend, any_tokenizer *t)
 {
     struct stat st;
-    char err[512];
+    inf_error err = {0};
     memset(t, 0, sizeof *t);
     if (!force_backend && stat(path, &st) == 0) {
         if (S_ISDIR(st.st_mode) && has_file(path, "tokenizer.json")) {
-            if (tok_load_hf_dir(path, &t->tok, err, sizeof err) != 0)
-                return cli_error("%s: %s", path, err);
+            if (tok_load_hf_dir(path, &t->tok, &err) != 0)
+                return cli_error("%s: %s", path, err.message);
             return 0;
         }
         if (S_ISREG(st.st_mode)) {
@@ -71,8 +71,8 @@ static int open_tokenizer(const char *path, const inf_load_config *cfg, bool for
             if (f)
                 fclose(f);
             if (got == 4 && memcmp(magic, "GGUF", 4) == 0) {
-                if (tok_load_gguf_path(path, &t->tok, err, sizeof err) != 0)
-                    return strstr(err, path) ? cli_error("%s", err) : cli_error("%s: %s", path, err);
+                if (tok_load_gguf_path(path, &t->tok, &err) != 0)
+                    return strstr(err.message, path) ? cli_error("%s", err.message) : cli_error("%s: %s", path, err.message);
                 return 0;
             }
         }
@@ -93,11 +93,11 @@ static void close_tokenizer(any_tokenizer *t)
 static int encode(const any_tokenizer *t, const char *text, size_t len, bool add_special, bool parse_special,
                   int32_t **ids, size_t *n)
 {
-    char err[512];
+    inf_error err = {0};
     if (t->tok) {
         int flags = (add_special ? TOK_ADD_SPECIAL : 0) | (parse_special ? TOK_PARSE_SPECIAL : 0);
-        if (tok_encode(t->tok, text, len, flags, ids, n, err, sizeof err) != 0)
-            return cli_error("%s", err);
+        if (tok_encode(t->tok, text, len, flags, ids, n, &err) != 0)
+            return cli_error("%s", err.message);
         return 0;
     }
     inf_error e;

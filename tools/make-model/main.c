@@ -283,10 +283,10 @@ static const char *torch_dtype(const char *dtype)
 }
 
 static int write_hf_dir(const struct mm_spec *s, const struct mm_tokenizer *tok, const struct mm_hf_options *h,
-                        const char *dir, char *err, size_t es)
+                        const char *dir, inf_error *err)
 {
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        snprintf(err, es, "%s: cannot create: %s", dir, strerror(errno));
+        err_fail(err, INF_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
         return -1;
     }
     clear_outputs(dir);
@@ -296,17 +296,17 @@ static int write_hf_dir(const struct mm_spec *s, const struct mm_tokenizer *tok,
     free(cfg);
     free(gen);
     if (rc) {
-        snprintf(err, es, "%s: cannot write config.json", dir);
+        err_fail(err, INF_ERR_IO, "%s: cannot write config.json", dir);
         return -1;
     }
-    if (mm_tokenizer_save(tok, dir, err, es) != 0) return -1;
-    return mm_write_safetensors(s, h, dir, err, es);
+    if (mm_tokenizer_save(tok, dir, err) != 0) return -1;
+    return mm_write_safetensors(s, h, dir, err);
 }
 
 /* ---- GGUF ---- */
 
 static int write_vocab_only(const struct mm_spec *s, const struct mm_tokenizer *tok, const char *name, const char *pre,
-                            const char *out, const char *tmpdir, char *err, size_t es)
+                            const char *out, const char *tmpdir, inf_error *err)
 {
     struct gguf_wbuf kv = {0}, file = {0};
     gguf_wbuf_kv_str(&kv, "general.architecture", mm_arch_name(s->arch));
@@ -314,13 +314,13 @@ static int write_vocab_only(const struct mm_spec *s, const struct mm_tokenizer *
     gguf_wbuf_kv_str(&kv, "general.name", name);
     int rc;
     if (mm_tokenizer_gguf(tok)) {
-        rc = gguf_tokenizer_copy_kvs(&kv, mm_tokenizer_gguf(tok), NULL, err, es);
+        rc = gguf_tokenizer_copy_kvs(&kv, mm_tokenizer_gguf(tok), NULL, err);
     } else {
         char *cfg = mm_config_json(s, "float32", 0, 0);
         rc = mkdir(tmpdir, 0700) != 0 || write_file(tmpdir, "config.json", cfg) ? -1 : 0;
         free(cfg);
-        if (rc == 0) rc = mm_tokenizer_save(tok, tmpdir, err, es);
-        if (rc == 0) rc = hf_tokenizer_gguf_kvs(&kv, tmpdir, s->vocab, pre, err, es);
+        if (rc == 0) rc = mm_tokenizer_save(tok, tmpdir, err);
+        if (rc == 0) rc = hf_tokenizer_gguf_kvs(&kv, tmpdir, s->vocab, pre, err);
         remove_tree(tmpdir);
     }
     gguf_wbuf_put(&file, "GGUF", 4);
@@ -329,7 +329,7 @@ static int write_vocab_only(const struct mm_spec *s, const struct mm_tokenizer *
     gguf_wbuf_u64(&file, kv.n_kv);
     gguf_wbuf_put(&file, kv.p, kv.n);
     if (rc == 0 && (kv.oom || file.oom)) {
-        snprintf(err, es, "out of memory");
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         rc = -1;
     }
     if (rc == 0) {
@@ -338,7 +338,7 @@ static int write_vocab_only(const struct mm_spec *s, const struct mm_tokenizer *
         static const char zeros[32];
         rc = fp && fwrite(file.p, 1, file.n, fp) == file.n && fwrite(zeros, 1, pad, fp) == pad ? 0 : -1;
         if (fp && fclose(fp) != 0) rc = -1;
-        if (rc) snprintf(err, es, "%s: cannot write", out);
+        if (rc) err_fail(err, INF_ERR_IO, "%s: cannot write", out);
     }
     gguf_wbuf_free(&kv);
     gguf_wbuf_free(&file);
@@ -348,20 +348,20 @@ static int write_vocab_only(const struct mm_spec *s, const struct mm_tokenizer *
 /* f32/f16/bf16 come straight from the conversion; other types are
  * quantised from the f32 conversion (as llama-quantize would be run). */
 static int write_gguf(const struct mm_spec *s, const struct mm_tokenizer *tok, const char *type, const char *name,
-                      const char *pre, const char *out, const char *tmpdir, char *err, size_t es)
+                      const char *pre, const char *out, const char *tmpdir, inf_error *err)
 {
     bool direct = strcmp(type, "f32") == 0 || strcmp(type, "f16") == 0 || strcmp(type, "bf16") == 0;
     struct mm_hf_options h = {.dtype = direct ? type : "f32", .shards = 1, .sort_by_name = false};
-    int rc = write_hf_dir(s, tok, &h, tmpdir, err, es);
+    int rc = write_hf_dir(s, tok, &h, tmpdir, err);
     char converted[4300];
     snprintf(converted, sizeof converted, "%.4200s.f32.gguf", tmpdir);
     struct hf_convert_options co = {.name = name, .pre = pre, .vocab_from = mm_tokenizer_gguf(tok)};
-    if (rc == 0) rc = hf_convert_to_gguf(tmpdir, direct ? out : converted, &co, err, es);
+    if (rc == 0) rc = hf_convert_to_gguf(tmpdir, direct ? out : converted, &co, err);
     remove_tree(tmpdir);
     if (rc == 0 && !direct) {
         struct model_quantize_params p = {.ftype = model_ftype_from_name(type)};
         p.pure = !(ends_with(type, "_m") || ends_with(type, "_l"));
-        rc = model_quantize_file(converted, out, &p, NULL, err, es);
+        rc = model_quantize_file(converted, out, &p, NULL, err);
     }
     unlink(converted);
     return rc;
@@ -389,9 +389,9 @@ int main(int argc, char **argv)
     if (o.vocab_only && !gguf) return usage_error("--vocab-only writes a GGUF: end OUT in .gguf");
     if (mlx_bits && o.mlx_group != 32 && o.mlx_group != 64 && o.mlx_group != 128)
         return usage_error("--mlx-group must be 32, 64 or 128");
-    char err[MM_ERR] = "";
-    struct mm_tokenizer *tok = mm_tokenizer_load(o.tokenizer, o.vocab_limit, err, sizeof err);
-    if (!tok) return fail("%s", err);
+    inf_error err = {0};
+    struct mm_tokenizer *tok = mm_tokenizer_load(o.tokenizer, o.vocab_limit, &err);
+    if (!tok) return fail("%s", err.message);
     if (!gguf && mm_tokenizer_gguf(tok)) {
         mm_tokenizer_free(tok);
         return usage_error("a directory needs a tokenizer.json source, not %s", o.tokenizer);
@@ -403,16 +403,16 @@ int main(int argc, char **argv)
     else snprintf(name, sizeof name, "random-%s-%s-%s-seed%lld", o.arch, o.size, type, o.seed);
     snprintf(tmpdir, sizeof tmpdir, "%s.tmp%ld", o.out, (long)getpid());
     if (o.vocab_only) {
-        rc = write_vocab_only(&spec, tok, name, o.pre, o.out, tmpdir, err, sizeof err);
+        rc = write_vocab_only(&spec, tok, name, o.pre, o.out, tmpdir, &err);
     } else if (gguf) {
-        rc = write_gguf(&spec, tok, type, name, o.pre, o.out, tmpdir, err, sizeof err);
+        rc = write_gguf(&spec, tok, type, name, o.pre, o.out, tmpdir, &err);
     } else {
         struct mm_hf_options h = {.dtype = mlx_bits ? "bf16" : type, .mlx_bits = mlx_bits,
                                   .mlx_group = mlx_bits ? o.mlx_group : 0, .shards = o.shards, .sort_by_name = true};
-        rc = write_hf_dir(&spec, tok, &h, o.out, err, sizeof err);
+        rc = write_hf_dir(&spec, tok, &h, o.out, &err);
     }
     mm_tokenizer_free(tok);
-    if (rc != 0) return fail("%s", err);
+    if (rc != 0) return fail("%s", err.message);
     fprintf(stderr, "make-model: wrote %s (%s, %d layers, dim %d, vocab %d, %s)\n", o.out, o.arch, spec.layers,
             spec.hidden, spec.vocab, type);
     return 0;

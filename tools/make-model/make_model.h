@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MM_ERR 1024
+#include "base/error.h"
 
 enum mm_arch { MM_LLAMA, MM_QWEN2, MM_QWEN3, MM_GEMMA3, MM_ARCH_COUNT };
 
@@ -82,7 +82,7 @@ struct mm_tokenizer;
 /* source: a directory with tokenizer.json, a .gguf file, or NULL for the
  * built-in byte-level BPE. vocab_limit 0: keep all (tokenizer.json only).
  * Returns NULL with err on failure. */
-struct mm_tokenizer *mm_tokenizer_load(const char *source, int vocab_limit, char *err, size_t es);
+struct mm_tokenizer *mm_tokenizer_load(const char *source, int vocab_limit, inf_error *err);
 void mm_tokenizer_free(struct mm_tokenizer *t);
 int mm_tokenizer_n_tokens(const struct mm_tokenizer *t);
 /* The GGUF file to copy tokenizer.* keys from, or NULL (tokenizer.json). */
@@ -91,7 +91,7 @@ const char *mm_tokenizer_gguf(const struct mm_tokenizer *t);
 void mm_tokenizer_special_ids(const struct mm_tokenizer *t, struct mm_spec *s);
 /* Write tokenizer.json, tokenizer_config.json (and chat_template.jinja when
  * the source had one) into dir; nothing for a GGUF source. 0 or -1. */
-int mm_tokenizer_save(const struct mm_tokenizer *t, const char *dir, char *err, size_t es);
+int mm_tokenizer_save(const struct mm_tokenizer *t, const char *dir, inf_error *err);
 
 /* ---- weights.c ---- */
 
@@ -110,7 +110,6 @@ struct mm_hf_options {
 
 /* Write the safetensors (and the index when sharded) of spec into dir.
  * 0, or -1 with err. */
-int mm_write_safetensors(const struct mm_spec *s, const struct mm_hf_options *o, const char *dir, char *err,
-                         size_t es);
+int mm_write_safetensors(const struct mm_spec *s, const struct mm_hf_options *o, const char *dir, inf_error *err);
 
 #endif

@@ -15,6 +15,7 @@
  * and result survive, and remaps added-token ids, the post-processor's
  * special-token ids and tokenizer_config's added_tokens_decoder. */
 #include "make_model.h"
+#include "base/file.h"
 
 #include "base/strmap.h"
 #include "formats/gguf.h"
@@ -369,7 +370,7 @@ static void remap_decoder_map(cJSON *cfg, const int *remap, int n)
     cJSON_AddItemToObject(cfg, "added_tokens_decoder", fresh);
 }
 
-static int prune(struct mm_tokenizer *t, int limit, char *err, size_t es)
+static int prune(struct mm_tokenizer *t, int limit, inf_error *err)
 {
     int n = max_id(t->tok) + 1;
     if (limit <= 0 || limit >= n) return 0;
@@ -378,7 +379,7 @@ static int prune(struct mm_tokenizer *t, int limit, char *err, size_t es)
     int *remap = malloc((size_t)n * sizeof *remap);
     if (!keep || !remap || map_build(&map, vocab_of(t->tok)) != 0) {
         free(keep), free(remap), strmap_free(&map);
-        snprintf(err, es, "out of memory");
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         return -1;
     }
     mark_kept(t->tok, &map, limit, n, keep);
@@ -626,22 +627,22 @@ static cJSON *builtin_config(void)
 
 /* ---- loading and saving ---- */
 
-static cJSON *read_json(const char *dir, const char *file, bool required, char *err, size_t es)
+static cJSON *read_json(const char *dir, const char *file, bool required, inf_error *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        if (required) snprintf(err, es, "%s: cannot open", path);
+        if (required) err_fail(err, INF_ERR_IO, "%s: cannot open", path);
         return NULL;
     }
     fclose(fp);
     size_t len;
-    char *text = hf_read_file(path, 512u << 20, &len, err, es);
+    char *text = file_read_all(path, 512u << 20, &len, err);
     if (!text) return NULL;
     cJSON *j = cJSON_ParseWithLength(text, len);
     free(text);
-    if (!j) snprintf(err, es, "%s: not valid JSON", path);
+    if (!j) err_fail(err, INF_ERR_FORMAT, "%s: not valid JSON", path);
     return j;
 }
 
@@ -660,14 +661,14 @@ static bool valid_ids(const cJSON *tok)
     return true;
 }
 
-static int load_gguf_source(struct mm_tokenizer *t, const char *path, char *err, size_t es)
+static int load_gguf_source(struct mm_tokenizer *t, const char *path, inf_error *err)
 {
     struct gguf_file *f;
-    if (gguf_open(path, &f, err, es) != 0) return -1;
+    if (gguf_open(path, &f, err) != 0) return -1;
     struct gguf_array toks;
     int rc = 0;
     if (gguf_get_array(f, "tokenizer.ggml.tokens", &toks) != GGUF_OK || toks.n == 0) {
-        snprintf(err, es, "%s: no tokenizer.ggml.tokens", path);
+        err_fail(err, INF_ERR_FORMAT, "%s: no tokenizer.ggml.tokens", path);
         rc = -1;
     } else {
         t->n_tokens = (int)toks.n;
@@ -682,29 +683,29 @@ static int load_gguf_source(struct mm_tokenizer *t, const char *path, char *err,
     return rc;
 }
 
-static int load_dir_source(struct mm_tokenizer *t, const char *dir, int vocab_limit, char *err, size_t es)
+static int load_dir_source(struct mm_tokenizer *t, const char *dir, int vocab_limit, inf_error *err)
 {
-    t->tok = read_json(dir, "tokenizer.json", true, err, es);
+    t->tok = read_json(dir, "tokenizer.json", true, err);
     if (!t->tok) return -1;
     if (!valid_ids(t->tok)) {
-        snprintf(err, es, "%s/tokenizer.json: model.vocab or added_tokens lacks valid ids", dir);
+        err_fail(err, INF_ERR_FORMAT, "%s/tokenizer.json: model.vocab or added_tokens lacks valid ids", dir);
         return -1;
     }
-    t->cfg = read_json(dir, "tokenizer_config.json", false, err, es);
+    t->cfg = read_json(dir, "tokenizer_config.json", false, err);
     char path[4200];
     snprintf(path, sizeof path, "%s/chat_template.jinja", dir);
     FILE *fp = fopen(path, "rb");
     if (fp) {
         fclose(fp);
         size_t len;
-        t->template_file = hf_read_file(path, 16u << 20, &len, err, es);
+        t->template_file = file_read_all(path, 16u << 20, &len, err);
     }
-    if (prune(t, vocab_limit, err, es) != 0) return -1;
+    if (prune(t, vocab_limit, err) != 0) return -1;
     t->n_tokens = max_id(t->tok) + 1;
     return 0;
 }
 
-struct mm_tokenizer *mm_tokenizer_load(const char *source, int vocab_limit, char *err, size_t es)
+struct mm_tokenizer *mm_tokenizer_load(const char *source, int vocab_limit, inf_error *err)
 {
     struct mm_tokenizer *t = calloc(1, sizeof *t);
     if (!t) return NULL;
@@ -713,16 +714,16 @@ struct mm_tokenizer *mm_tokenizer_load(const char *source, int vocab_limit, char
     if (!source) {
         t->tok = builtin_tokenizer_json();
         t->cfg = builtin_config();
-        rc = prune(t, vocab_limit, err, es);
+        rc = prune(t, vocab_limit, err);
         t->n_tokens = max_id(t->tok) + 1;
     } else if (len > 5 && strcmp(source + len - 5, ".gguf") == 0) {
-        rc = load_gguf_source(t, source, err, es);
+        rc = load_gguf_source(t, source, err);
         if (rc == 0 && vocab_limit > 0) {
-            snprintf(err, es, "--vocab-limit applies to tokenizer.json sources, not to %s", source);
+            err_fail(err, INF_ERR_FORMAT, "--vocab-limit applies to tokenizer.json sources, not to %s", source);
             rc = -1;
         }
     } else {
-        rc = load_dir_source(t, source, vocab_limit, err, es);
+        rc = load_dir_source(t, source, vocab_limit, err);
     }
     if (rc != 0) {
         mm_tokenizer_free(t);
@@ -731,7 +732,7 @@ struct mm_tokenizer *mm_tokenizer_load(const char *source, int vocab_limit, char
     return t;
 }
 
-static int write_text(const char *dir, const char *file, const char *text, char *err, size_t es)
+static int write_text(const char *dir, const char *file, const char *text, inf_error *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, file);
@@ -739,27 +740,27 @@ static int write_text(const char *dir, const char *file, const char *text, char 
     size_t n = strlen(text);
     int rc = fp && fwrite(text, 1, n, fp) == n ? 0 : -1;
     if (fp && fclose(fp) != 0) rc = -1;
-    if (rc) snprintf(err, es, "%s: cannot write", path);
+    if (rc) err_fail(err, INF_ERR_IO, "%s: cannot write", path);
     return rc;
 }
 
-static int write_json(const char *dir, const char *file, const cJSON *j, char *err, size_t es)
+static int write_json(const char *dir, const char *file, const cJSON *j, inf_error *err)
 {
     char *text = cJSON_PrintUnformatted(j);
     if (!text) {
-        snprintf(err, es, "out of memory writing %s", file);
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory writing %s", file);
         return -1;
     }
-    int rc = write_text(dir, file, text, err, es);
+    int rc = write_text(dir, file, text, err);
     cJSON_free(text);
     return rc;
 }
 
-int mm_tokenizer_save(const struct mm_tokenizer *t, const char *dir, char *err, size_t es)
+int mm_tokenizer_save(const struct mm_tokenizer *t, const char *dir, inf_error *err)
 {
     if (t->gguf) return 0;
-    if (write_json(dir, "tokenizer.json", t->tok, err, es) != 0) return -1;
-    if (t->cfg && write_json(dir, "tokenizer_config.json", t->cfg, err, es) != 0) return -1;
-    if (t->template_file && write_text(dir, "chat_template.jinja", t->template_file, err, es) != 0) return -1;
+    if (write_json(dir, "tokenizer.json", t->tok, err) != 0) return -1;
+    if (t->cfg && write_json(dir, "tokenizer_config.json", t->cfg, err) != 0) return -1;
+    if (t->template_file && write_text(dir, "chat_template.jinja", t->template_file, err) != 0) return -1;
     return 0;
 }

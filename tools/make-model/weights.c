@@ -245,7 +245,7 @@ static int ensure_mlx(struct writer *wr, int src)
     return 0;
 }
 
-static int fill(void *user, int i, void *dst, size_t size, char *err, size_t es)
+static int fill(void *user, int i, void *dst, size_t size, inf_error *err)
 {
     struct writer *wr = user;
     const struct entry *e = &wr->e[i];
@@ -260,7 +260,7 @@ static int fill(void *user, int i, void *dst, size_t size, char *err, size_t es)
             memcpy(dst, from, size);
         }
     }
-    if (rc != 0) snprintf(err, es, "out of memory making tensor '%s'", e->name);
+    if (rc != 0) err_fail(err, INF_ERR_NO_MEMORY, "out of memory making tensor '%s'", e->name);
     return rc;
 }
 
@@ -324,7 +324,7 @@ static int shard_ends(const struct entry *e, int n, int shards, int *end)
     return k;
 }
 
-static int write_index(const char *dir, const struct entry *e, int n, const int *end, int k, char *err, size_t es)
+static int write_index(const char *dir, const struct entry *e, int n, const int *end, int k, inf_error *err)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON *meta = cJSON_AddObjectToObject(root, "metadata");
@@ -335,7 +335,7 @@ static int write_index(const char *dir, const struct entry *e, int n, const int 
     int *shard_of = malloc((size_t)n * sizeof *shard_of);
     if (!sorted || !shard_of) {
         free(sorted), free(shard_of), cJSON_Delete(root);
-        snprintf(err, es, "out of memory");
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         return -1;
     }
     for (int s = 0, i = 0; s < k; s++)
@@ -360,16 +360,16 @@ static int write_index(const char *dir, const struct entry *e, int n, const int 
     int rc = fp && text && fputs(text, fp) >= 0 ? 0 : -1;
     if (fp && fclose(fp) != 0) rc = -1;
     cJSON_free(text);
-    if (rc) snprintf(err, es, "%s: cannot write", path);
+    if (rc) err_fail(err, INF_ERR_IO, "%s: cannot write", path);
     return rc;
 }
 
-int mm_write_safetensors(const struct mm_spec *s, const struct mm_hf_options *o, const char *dir, char *err, size_t es)
+int mm_write_safetensors(const struct mm_spec *s, const struct mm_hf_options *o, const char *dir, inf_error *err)
 {
     int n_table;
     struct mm_tensor *table = mm_tensor_table(s, &n_table);
     if (!table) {
-        snprintf(err, es, "out of memory");
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         return -1;
     }
     struct writer wr = {.spec = s, .table = table, .opt = o, .memo_src = -1};
@@ -378,7 +378,7 @@ int mm_write_safetensors(const struct mm_spec *s, const struct mm_hf_options *o,
     struct entry *e = NULL;
     int n = make_entries(&wr, n_table, &e), rc = -1;
     if (n < 0) {
-        snprintf(err, es, "out of memory");
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         goto done;
     }
     if (o->sort_by_name) qsort(e, (size_t)n, sizeof *e, cmp_entry_name);
@@ -391,16 +391,16 @@ int mm_write_safetensors(const struct mm_spec *s, const struct mm_hf_options *o,
         else snprintf(path, sizeof path, "%s/model-%05d-of-%05d.safetensors", dir, sh + 1, k);
         struct safetensors_wtensor *w = malloc((size_t)(end[sh] - first) * sizeof *w);
         if (!w) {
-            snprintf(err, es, "out of memory");
+            err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
             goto done;
         }
         for (int i = first; i < end[sh]; i++) w[i - first] = e[i].w;
         wr.e = e + first;
-        int wrc = safetensors_write(path, w, end[sh] - first, meta, fill, &wr, err, es);
+        int wrc = safetensors_write(path, w, end[sh] - first, meta, fill, &wr, err);
         free(w);
         if (wrc != 0) goto done;
     }
-    rc = k > 1 ? write_index(dir, e, n, end, k, err, es) : 0;
+    rc = k > 1 ? write_index(dir, e, n, end, k, err) : 0;
 done:
     free(e);
     free(table);

@@ -4,6 +4,7 @@
  * model-level operations (ModelType, Info, Metrics, tokenizer calls, Close). */
 #include "backends/cpu/cpu_internal.h"
 
+#include "base/error.h"
 #include "core/internal.h"
 #include "core/registry_internal.h"
 #include "formats/hf_config.h"
@@ -176,25 +177,21 @@ static bool load_weights_and_tokenizer(cpu_model *cm, const char *path, int kv_t
 {
     struct model_load_params params = model_load_params_default();
     params.kv_type = kv_type;
-    char msg[512] = "";
     bool dir = is_directory(path);
-    int rc = dir ? model_load_hf_dir(path, &params, &cm->model, msg, sizeof msg)
-                 : model_load(path, &params, &cm->model, msg, sizeof msg);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        inf_error_set(err, INF_ERR_NOT_FOUND, "cpu: %s: no such file or directory", path);
+        return false;
+    }
+    int rc = dir ? model_load_hf_dir(path, &params, &cm->model, err) : model_load(path, &params, &cm->model, err);
     if (rc != 0) {
-        struct stat st;
-        inf_status status = stat(path, &st) != 0                          ? INF_ERR_NOT_FOUND
-                            : strstr(msg, "unsupported") || strstr(msg, "not supported") ? INF_ERR_UNSUPPORTED
-                                                                          : INF_ERR_FORMAT;
-        if (status == INF_ERR_NOT_FOUND)
-            inf_error_set(err, status, "cpu: %s: no such file or directory", path);
-        else
-            inf_error_set(err, status, "cpu: %s", msg);
+        err_prefix(err, "cpu");
         return false;
     }
     report_progress(cfg, 0.6f);
-    rc = dir ? tok_load_hf_dir(path, &cm->tok, msg, sizeof msg) : tok_load_gguf(model_gguf(cm->model), &cm->tok, msg, sizeof msg);
+    rc = dir ? tok_load_hf_dir(path, &cm->tok, err) : tok_load_gguf(model_gguf(cm->model), &cm->tok, err);
     if (rc != 0) {
-        inf_error_set(err, INF_ERR_FORMAT, "cpu: %s: tokenizer: %s", path, msg);
+        err_prefix(err, "cpu: %s: tokenizer", path);
         return false;
     }
     return true;
@@ -247,9 +244,13 @@ static inf_model *cpu_load_model(void *user, const char *path, const inf_load_co
         .max_batch_tokens = CPU_MAX_BATCH_TOKENS,
         .kv_type = kv_type,
     };
-    char msg[256] = "";
-    if (!cm->tp || !(cm->sched = sched_create(cm->model, cm->tp, &so, msg, sizeof msg))) {
-        inf_error_set(err, INF_ERR_NO_MEMORY, "cpu: %s", cm->tp ? msg : "cannot start worker threads");
+    if (!cm->tp) {
+        inf_error_set(err, INF_ERR_NO_MEMORY, "cpu: cannot start worker threads");
+        cpu_model_free(cm);
+        return NULL;
+    }
+    if (!(cm->sched = sched_create(cm->model, cm->tp, &so, err))) {
+        err_prefix(err, "cpu");
         cpu_model_free(cm);
         return NULL;
     }

@@ -7,6 +7,7 @@
  * A model without a template gets a documented plain format:
  *     "<role>: <content>\n" for each message, then "assistant: ".  */
 #include "backends/cpu/cpu_internal.h"
+#include "base/error.h"
 
 #include "text/jinja/jinja.h"
 #include "text/tokenizer.h"
@@ -20,10 +21,10 @@ void cpu_chat_init(cpu_model *cm, const char *override)
 {
     const char *src = override && override[0] ? override : tok_chat_template(cm->tok);
     if (!src || !src[0]) return;
-    char err[512];
-    if (jinja_parse(src, strlen(src), NULL, &cm->chat_template, err, sizeof err) != 0) {
+    inf_error err = {0};
+    if (jinja_parse(src, strlen(src), NULL, &cm->chat_template, &err) != 0) {
         cm->chat_template = NULL;
-        cm->chat_template_error = strdup(err);
+        cm->chat_template_error = strdup(err.message);
     }
 }
 
@@ -100,12 +101,11 @@ inf_status cpu_render_chat(void *impl, const inf_message *messages, size_t n, co
         inf_error_set(err, INF_ERR_NO_MEMORY, "chat: out of memory building the template context");
         return INF_ERR_NO_MEMORY;
     }
-    char msg[512] = "";
-    int rc = jinja_render(cm->chat_template, value, prompt, NULL, msg, sizeof msg);
+    int rc = jinja_render(cm->chat_template, value, prompt, NULL, err);
     jinja_value_free(value);
     if (rc != 0) {
-        inf_error_set(err, INF_ERR_TEMPLATE, "chat template: %s", msg);
-        return INF_ERR_TEMPLATE;
+        err_prefix(err, "chat template");
+        return err_status(err);
     }
     return INF_OK;
 }

@@ -5,6 +5,7 @@
  * into text, whole UTF-8 characters at a time. */
 #include "backends/cpu/cpu_internal.h"
 
+#include "base/error.h"
 #include "base/os.h"
 #include "core/internal.h"
 #include "model/model.h"
@@ -20,12 +21,11 @@
 inf_status cpu_encode(cpu_model *cm, const char *text, size_t len, unsigned flags, int32_t **ids, size_t *n,
                       inf_error *err)
 {
-    char msg[256] = "";
     int tf = ((flags & INF_TOKENIZE_ADD_SPECIAL) ? TOK_ADD_SPECIAL : 0) |
              ((flags & INF_TOKENIZE_PARSE_SPECIAL) ? TOK_PARSE_SPECIAL : 0);
-    if (tok_encode(cm->tok, text, len, tf, ids, n, msg, sizeof msg) != 0) {
-        inf_error_set(err, INF_ERR_NO_MEMORY, "tokenize: %s", msg);
-        return INF_ERR_NO_MEMORY;
+    if (tok_encode(cm->tok, text, len, tf, ids, n, err) != 0) {
+        err_prefix(err, "tokenize");
+        return err_status(err);
     }
     return INF_OK;
 }
@@ -92,15 +92,8 @@ static struct sched_seq *submit_ex(cpu_model *cm, const int32_t *ids, size_t n_i
         .should_stop = poll_cancel,
         .should_stop_arg = cancel,
     };
-    char msg[256] = "";
-    struct sched_seq *q = sched_submit(cm->sched, &p, msg, sizeof msg);
+    struct sched_seq *q = sched_submit(cm->sched, &p, err);
     free(stop);
-    if (!q) {
-        inf_status st = strstr(msg, "does not fit") ? INF_ERR_CONTEXT_OVERFLOW
-                        : strstr(msg, "empty")      ? INF_ERR_INVALID_ARGUMENT
-                                                    : INF_ERR_NO_MEMORY;
-        inf_error_set(err, st, "%s", msg);
-    }
     return q;
 }
 
@@ -110,8 +103,9 @@ static struct sched_seq *submit(cpu_model *cm, const int32_t *ids, size_t n_ids,
     return submit_ex(cm, ids, n_ids, cfg, max_tokens, keep_logits, false, tight, cancel, err);
 }
 
-/* Map how a sequence ended to the contract's status. */
-static inf_status end_status(enum sched_end end, int stop_code, const char *msg, inf_error *err)
+/* Map how a sequence ended to the contract's status (why: the scheduler's
+ * error for SCHED_END_ERROR and CONTEXT_FULL). */
+static inf_status end_status(enum sched_end end, int stop_code, const inf_error *why, inf_error *err)
 {
     switch (end) {
     case SCHED_END_STOPPED:
@@ -122,11 +116,9 @@ static inf_status end_status(enum sched_end end, int stop_code, const char *msg,
         inf_error_set(err, INF_ERR_CANCELLED, "operation cancelled");
         return INF_ERR_CANCELLED;
     case SCHED_END_CONTEXT_FULL:
-        inf_error_set(err, INF_ERR_CONTEXT_OVERFLOW, "%s", msg);
-        return INF_ERR_CONTEXT_OVERFLOW;
     case SCHED_END_ERROR:
-        inf_error_set(err, INF_ERR_BACKEND, "%s", msg);
-        return INF_ERR_BACKEND;
+        if (err) *err = *why;
+        return err_status(why);
     default:
         return INF_OK;
     }
@@ -207,8 +199,8 @@ static int stream_next(void *state, inf_token *tok, inf_error *err)
     int32_t id;
     enum sched_end end = SCHED_RUNNING;
     int stop_code = 0;
-    char msg[256];
-    if (sched_next(s->seq, &id, &end, &stop_code, msg, sizeof msg) == 1) {
+    inf_error why = {0};
+    if (sched_next(s->seq, &id, &end, &stop_code, &why) == 1) {
         int n = piece_text(s->cm, &s->utf8, id, s->text, sizeof s->text - 1);
         s->text[n] = '\0';
         tok->id = id;
@@ -228,7 +220,7 @@ static int stream_next(void *state, inf_token *tok, inf_error *err)
             return 1;
         }
     }
-    return end_status(end, stop_code, msg, err) == INF_OK ? 0 : -1;
+    return end_status(end, stop_code, &why, err) == INF_OK ? 0 : -1;
 }
 
 static void stream_free(void *state)
@@ -329,10 +321,10 @@ inf_status cpu_classify(void *impl, const char *const *prompts, size_t n, const 
         int32_t id;
         enum sched_end end = SCHED_RUNNING;
         int code = 0;
-        char msg[256] = "";
+        inf_error why = {0};
         sched_wait(seqs[i]);
-        if (sched_next(seqs[i], &id, &end, &code, msg, sizeof msg) != 1) {
-            st = end_status(end, code, msg, err);
+        if (sched_next(seqs[i], &id, &end, &code, &why) != 1) {
+            st = end_status(end, code, &why, err);
             if (st == INF_OK) {
                 inf_error_set(err, INF_ERR_INTERNAL, "classify: prompt %zu produced no token", i);
                 st = INF_ERR_INTERNAL;
@@ -397,11 +389,11 @@ static void collect_batch_result(cpu_model *cm, struct sched_seq *q, inf_batch_r
     int32_t id;
     enum sched_end end = SCHED_RUNNING;
     int code = 0;
-    char msg[256] = "";
-    while (sched_next(q, &id, &end, &code, msg, sizeof msg) == 1) {}
+    inf_error why = {0};
+    while (sched_next(q, &id, &end, &code, &why) == 1) {}
     inf_error e;
     inf_error_clear(&e);
-    r->status = end_status(end, code, msg, &e);
+    r->status = end_status(end, code, &why, &e);
     if (r->status != INF_OK) r->error = strdup(e.message);
 }
 
@@ -469,9 +461,9 @@ inf_status cpu_attention_keys(void *impl, const char *prompt, inf_cancel *cancel
     int32_t id;
     enum sched_end end = SCHED_RUNNING;
     int code = 0;
-    char msg[256] = "";
-    while (sched_next(q, &id, &end, &code, msg, sizeof msg) == 1) {}
-    st = end_status(end, code, msg, err);
+    inf_error why = {0};
+    while (sched_next(q, &id, &end, &code, &why) == 1) {}
+    st = end_status(end, code, &why, err);
     const struct kv_cache *cache = sched_cache(q);
     const struct model_hparams *hp = model_hparams(cm->model);
     if (st == INF_OK && !cache) {

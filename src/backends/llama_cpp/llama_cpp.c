@@ -175,8 +175,8 @@ static void read_gguf_header(lc_model *m, const char *path)
     size_t n = path ? strlen(path) : 0;
     if (n < 6 || path[0] != '/' || strcasecmp(path + n - 5, ".gguf") != 0) return;
     struct gguf_file *f = NULL;
-    char err[256];
-    if (gguf_open(path, &f, err, sizeof err) != 0 || !f) return;
+    inf_error err = {0};
+    if (gguf_open(path, &f, &err) != 0 || !f) return;
     const char *arch = NULL;
     if (gguf_get_string(f, "general.architecture", &arch, NULL) == GGUF_OK && arch && arch[0] && !m->arch)
         m->arch = dup_str(arch);

@@ -39,7 +39,7 @@ static int reserve(char **buf, size_t *cap, size_t need)
 }
 
 /* Handle one complete line (without its terminator). */
-static int process_line(lc_sse *p, lc_sse_event_fn cb, void *user, char *err, size_t err_size)
+static int process_line(lc_sse *p, lc_sse_event_fn cb, void *user, inf_error *err)
 {
     const char *l = p->line ? p->line : "";
     size_t n = p->line_len;
@@ -65,7 +65,7 @@ static int process_line(lc_sse *p, lc_sse_event_fn cb, void *user, char *err, si
     if (vlen > 0 && value[0] == ' ') { value++; vlen--; }
     size_t need = p->data_len + (p->has_data ? 1 : 0) + vlen;
     if (need > LC_SSE_MAX_LINE) {
-        snprintf(err, err_size, "event stream: an event's data exceeds %u bytes", LC_SSE_MAX_LINE);
+        err_fail(err, INF_ERR_FORMAT, "event stream: an event's data exceeds %u bytes", LC_SSE_MAX_LINE);
         return -1;
     }
     if (reserve(&p->data, &p->data_cap, need)) goto oom;
@@ -75,12 +75,12 @@ static int process_line(lc_sse *p, lc_sse_event_fn cb, void *user, char *err, si
     p->has_data = true;
     return 0;
 oom:
-    snprintf(err, err_size, "event stream: out of memory");
+    err_fail(err, INF_ERR_NO_MEMORY, "event stream: out of memory");
     return -1;
 }
 
 int lc_sse_feed(lc_sse *p, const char *bytes, size_t n, lc_sse_event_fn cb, void *user,
-                char *err, size_t err_size)
+                inf_error *err)
 {
     for (size_t i = 0; i < n; i++) {
         char c = bytes[i];
@@ -88,17 +88,17 @@ int lc_sse_feed(lc_sse *p, const char *bytes, size_t n, lc_sse_event_fn cb, void
         p->skip_lf = false;
         if (c == '\n' || c == '\r') {
             if (c == '\r') p->skip_lf = true;
-            int rc = process_line(p, cb, user, err, err_size);
+            int rc = process_line(p, cb, user, err);
             p->line_len = 0;
             if (rc) return rc;
             continue;
         }
         if (p->line_len + 1 > LC_SSE_MAX_LINE) {
-            snprintf(err, err_size, "event stream: a line exceeds %u bytes", LC_SSE_MAX_LINE);
+            err_fail(err, INF_ERR_FORMAT, "event stream: a line exceeds %u bytes", LC_SSE_MAX_LINE);
             return -1;
         }
         if (reserve(&p->line, &p->line_cap, p->line_len + 1)) {
-            snprintf(err, err_size, "event stream: out of memory");
+            err_fail(err, INF_ERR_NO_MEMORY, "event stream: out of memory");
             return -1;
         }
         p->line[p->line_len++] = c;

@@ -9,6 +9,8 @@
 #ifndef LC_SSE_H
 #define LC_SSE_H
 
+#include "base/error.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -36,7 +38,7 @@ void lc_sse_free(lc_sse *p);
 /* Feed n bytes. Returns 0, the callback's non-zero value, or -1 when out of
  * memory or a line exceeds LC_SSE_MAX_LINE (message in err). */
 int lc_sse_feed(lc_sse *p, const char *bytes, size_t n, lc_sse_event_fn cb, void *user,
-                char *err, size_t err_size);
+                inf_error *err);
 
 /* True when bytes of an unfinished line or event are pending (the stream was
  * cut in the middle of an event). */

@@ -297,9 +297,9 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *user)
         return n;
     }
     if (x->got_final || x->stop_local || x->status != INF_OK) return 0; /* stop reading */
-    char msg[256];
-    int rc = lc_sse_feed(&x->sse, ptr, n, on_event, x, msg, sizeof msg);
-    if (rc < 0) { fail(x, INF_ERR_FORMAT, "llama_cpp: %s", msg); return 0; }
+    inf_error e = {0};
+    int rc = lc_sse_feed(&x->sse, ptr, n, on_event, x, &e);
+    if (rc < 0) { fail(x, e.status, "llama_cpp: %s", e.message); return 0; }
     if (rc > 0 && (x->status != INF_OK || x->stop_local)) return 0;
     return n;
 }

@@ -14,24 +14,23 @@
 
 void jr_fail(struct jrender *r, const char *fmt, ...)
 {
-    if (r->err && r->err_size) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(r->err, r->err_size, fmt, ap);
-        va_end(ap);
-        if (r->at && n >= 0 && (size_t)n < r->err_size)
-            snprintf(r->err + n, r->err_size - (size_t)n, " (line %d, column %d)", r->at->line, r->at->col);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    err_vfail(r->err, INF_ERR_TEMPLATE, fmt, ap);
+    va_end(ap);
+    if (r->at) err_append(r->err, " (line %d, column %d)", r->at->line, r->at->col);
+    longjmp(*r->fail, 1);
+}
+
+void jr_fail_oom(struct jrender *r)
+{
+    err_fail(r->err, INF_ERR_NO_MEMORY, "out of memory");
     longjmp(*r->fail, 1);
 }
 
 void jr_fail_plain(struct jrender *r, const char *msg, size_t n)
 {
-    if (r->err && r->err_size) {
-        if (n >= r->err_size) n = r->err_size - 1;
-        memcpy(r->err, msg, n);
-        r->err[n] = 0;
-    }
+    err_fail(r->err, INF_ERR_TEMPLATE, "%.*s", (int)(n < INF_ERROR_MESSAGE_MAX ? n : INF_ERROR_MESSAGE_MAX - 1), msg);
     longjmp(*r->fail, 1);
 }
 
@@ -843,13 +842,13 @@ static const char *RESERVED[] = {"namespace", "false", "true", "none", "raise_ex
                                  "strftime_now", "True", "False", "None"};
 
 int jinja_render_at(const struct jinja_template *T, const struct jinja_value *context, long long now, char **out,
-                    size_t *out_len, char *err, size_t err_size)
+                    size_t *out_len, inf_error *err)
 {
     if (out) *out = NULL;
     if (out_len) *out_len = 0;
-    if (err && err_size) err[0] = 0;
+    inf_error_clear(err);
     if (!T || !out) {
-        if (err && err_size) snprintf(err, err_size, "invalid arguments");
+        err_fail(err, INF_ERR_FORMAT, "invalid arguments");
         return -1;
     }
     struct jrender *r = calloc(1, sizeof *r);
@@ -857,17 +856,16 @@ int jinja_render_at(const struct jinja_template *T, const struct jinja_value *co
     if (!r || !jb) {
         free(r);
         free(jb);
-        if (err && err_size) snprintf(err, err_size, "out of memory");
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         return -1;
     }
     r->fail = jb;
     r->err = err;
-    r->err_size = err_size;
     r->lim = T->lim;
     r->now = now ? now : T->now;
     r->now_utc = T->now_utc;
     if (setjmp(*jb)) {
-        if (err && err_size && !err[0]) snprintf(err, err_size, "render failed");
+        if (err && err->status == INF_OK) err_fail(err, INF_ERR_TEMPLATE, "render failed");
         jarena_free(r);
         free(r);
         free(jb);
@@ -882,7 +880,7 @@ int jinja_render_at(const struct jinja_template *T, const struct jinja_value *co
     r->out = &buf;
     exec_block(r, T->body, T->nbody, root);
     char *res = malloc(buf.n + 1);
-    if (!res) jr_fail(r, "out of memory");
+    if (!res) jr_fail_oom(r);
     if (buf.n) memcpy(res, buf.p, buf.n);
     res[buf.n] = 0;
     *out = res;
@@ -894,7 +892,7 @@ int jinja_render_at(const struct jinja_template *T, const struct jinja_value *co
 }
 
 int jinja_render(const struct jinja_template *T, const struct jinja_value *context, char **out, size_t *out_len,
-                 char *err, size_t err_size)
+                 inf_error *err)
 {
-    return jinja_render_at(T, context, 0, out, out_len, err, err_size);
+    return jinja_render_at(T, context, 0, out, out_len, err);
 }

@@ -19,6 +19,8 @@
 #ifndef INF_TEXT_JINJA_H
 #define INF_TEXT_JINJA_H
 
+#include "base/error.h"
+
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -55,7 +57,7 @@ struct jinja_value;
  * sets *out; on failure returns -1 and writes a message naming the line and
  * column ("syntax error at line L, column C: ...") into err (if err_size > 0). */
 int jinja_parse(const char *src, size_t len, const struct jinja_options *opts,
-                struct jinja_template **out, char *err, size_t err_size);
+                struct jinja_template **out, inf_error *err);
 
 void jinja_template_free(struct jinja_template *tmpl);
 
@@ -65,12 +67,12 @@ void jinja_template_free(struct jinja_template *tmpl);
  * returns -1, *out is NULL, and err holds the reason; for raise_exception(msg)
  * the error text is exactly msg. */
 int jinja_render(const struct jinja_template *tmpl, const struct jinja_value *context,
-                 char **out, size_t *out_len, char *err, size_t err_size);
+                 char **out, size_t *out_len, inf_error *err);
 
 /* Like jinja_render, with the time for strftime_now() given for this render
  * (Unix seconds; 0 means the template's option or the current time). */
 int jinja_render_at(const struct jinja_template *tmpl, const struct jinja_value *context,
-                    long long now, char **out, size_t *out_len, char *err, size_t err_size);
+                    long long now, char **out, size_t *out_len, inf_error *err);
 
 /* --- Values, to build a render's context. --------------------------------
  * A value is owned by whoever created it until it is put into a list or dict
@@ -80,7 +82,7 @@ int jinja_render_at(const struct jinja_template *tmpl, const struct jinja_value 
  * @huggingface/jinja: numbers with no fractional part are integers, objects
  * keep their key order (integer-like keys first, as JavaScript orders them).
  * Returns NULL on a parse error (message in err). */
-struct jinja_value *jinja_value_from_json(const char *json, size_t len, char *err, size_t err_size);
+struct jinja_value *jinja_value_from_json(const char *json, size_t len, inf_error *err);
 
 struct cJSON;
 /* Converts a cJSON tree (not taken over). NULL on allocation failure. */

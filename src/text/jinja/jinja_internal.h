@@ -2,6 +2,8 @@
 #ifndef INF_TEXT_JINJA_INTERNAL_H
 #define INF_TEXT_JINJA_INTERNAL_H
 
+#include "base/error.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -109,7 +111,7 @@ struct jrender {
     jmp_buf *fail;                /* where an error goes */
     jmp_buf *loopjmp;             /* the innermost for-iteration (break/continue), or NULL */
     int loopsig;                  /* 1 break, 2 continue */
-    char *err; size_t err_size;
+    inf_error *err;               /* where the message goes (may be NULL) */
     /* arena */
     struct jchunk *chunks;
     size_t allocated;
@@ -124,6 +126,7 @@ struct jrender {
 
 _Noreturn void jr_fail(struct jrender *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 _Noreturn void jr_fail_plain(struct jrender *r, const char *msg, size_t n); /* raise_exception */
+_Noreturn void jr_fail_oom(struct jrender *r);
 
 /* ---- Value operations (value.c, json.c) --------------------------------- */
 
@@ -223,7 +226,7 @@ enum ttype {
 };
 struct token { int type; char *s; size_t n; size_t pos; /* offset in the original source */ };
 struct lexed { struct token *t; size_t n; };
-int jinja_lex(const char *src, size_t len, struct lexed *out, size_t *errpos, char *err, size_t err_size);
+int jinja_lex(const char *src, size_t len, struct lexed *out, size_t *errpos, inf_error *err);
 void jinja_lexed_free(struct lexed *l);
 void jinja_pos(const char *src, size_t len, size_t pos, int *line, int *col);
 

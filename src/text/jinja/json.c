@@ -244,18 +244,17 @@ struct jinja_value *jinja_value_from_cjson(const struct cJSON *item)
     return box(v);
 }
 
-struct jinja_value *jinja_value_from_json(const char *json, size_t len, char *err, size_t err_size)
+struct jinja_value *jinja_value_from_json(const char *json, size_t len, inf_error *err)
 {
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
-        if (err && err_size)
-            snprintf(err, err_size, "invalid JSON at byte %ld", at && at >= json && at <= json + len ? (long)(at - json) : -1L);
+        err_fail(err, INF_ERR_FORMAT, "invalid JSON at byte %ld", at && at >= json && at <= json + len ? (long)(at - json) : -1L);
         return NULL;
     }
     struct jinja_value *v = jinja_value_from_cjson(root);
     cJSON_Delete(root);
-    if (!v && err && err_size) snprintf(err, err_size, "out of memory");
+    if (!v) err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
     return v;
 }
 

@@ -138,7 +138,7 @@ struct lx {
     const char *s; size_t n; const size_t *pos;
     size_t i;
     struct token *t; size_t nt, cap;
-    char *err; size_t err_size;
+    inf_error *err;
     size_t errpos;
     int curly;
     char *buf; size_t bn, bcap; /* the value being consumed */
@@ -147,12 +147,10 @@ struct lx {
 static int lx_fail(struct lx *L, size_t at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int lx_fail(struct lx *L, size_t at, const char *fmt, ...)
 {
-    if (L->err && L->err_size) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(L->err, L->err_size, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    err_vfail(L->err, INF_ERR_TEMPLATE, fmt, ap);
+    va_end(ap);
     L->errpos = L->pos[at < L->n ? at : L->n];
     return -1;
 }
@@ -504,13 +502,13 @@ void jinja_lexed_free(struct lexed *l)
     l->n = 0;
 }
 
-int jinja_lex(const char *src, size_t len, struct lexed *out, size_t *errpos, char *err, size_t err_size)
+int jinja_lex(const char *src, size_t len, struct lexed *out, size_t *errpos, inf_error *err)
 {
     struct pre p = {0};
     out->t = NULL;
     out->n = 0;
     if (preprocess(src, len, &p)) {
-        if (err && err_size) snprintf(err, err_size, "out of memory");
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         *errpos = 0;
         return -1;
     }
@@ -521,12 +519,11 @@ int jinja_lex(const char *src, size_t len, struct lexed *out, size_t *errpos, ch
     size_t zero = 0;
     if (!p.pos) L.pos = &zero;
     L.err = err;
-    L.err_size = err_size;
     L.buf = malloc(64);
     L.bcap = 64;
     int rc = L.buf ? (L.buf[0] = 0, tokenize(&L)) : -1;
     if (rc) {
-        if (err && err_size && !err[0]) snprintf(err, err_size, "out of memory");
+        if (err && err->status == INF_OK) err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         *errpos = L.errpos;
         struct lexed tmp = {L.t, L.nt};
         jinja_lexed_free(&tmp);

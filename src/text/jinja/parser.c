@@ -14,7 +14,7 @@ struct P {
     int *tline, *tcol;
     int end_line, end_col;
     jmp_buf jb;
-    char *err; size_t err_size;
+    inf_error *err;
     struct jrender ar;         /* the template's arena */
     unsigned maxdepth, rec;
     const char *open[64]; int nopen; /* blocks being parsed, for end-of-template messages */
@@ -41,15 +41,12 @@ const char *jj_node_type_name(const struct node *n) { return n ? NNAMES[n->kind]
 static _Noreturn void p_fail(struct P *P, size_t tok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static _Noreturn void p_fail(struct P *P, size_t tok, const char *fmt, ...)
 {
-    if (P->err && P->err_size) {
-        char msg[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        int line = tok < P->n ? P->tline[tok] : P->end_line, col = tok < P->n ? P->tcol[tok] : P->end_col;
-        snprintf(P->err, P->err_size, "syntax error at line %d, column %d: %s", line, col, msg);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    err_vfail(P->err, INF_ERR_TEMPLATE, fmt, ap);
+    va_end(ap);
+    int line = tok < P->n ? P->tline[tok] : P->end_line, col = tok < P->n ? P->tcol[tok] : P->end_col;
+    err_prefix(P->err, "syntax error at line %d, column %d", line, col);
     longjmp(P->jb, 1);
 }
 
@@ -93,9 +90,8 @@ static struct node *fin(struct P *P, struct node *n)
     for (int i = 0; i < n->nitems2; i++) if (n->items2[i] && n->items2[i]->depth > d) d = n->items2[i]->depth;
     n->depth = d + 1;
     if ((unsigned)n->depth > P->maxdepth) {
-        if (P->err && P->err_size)
-            snprintf(P->err, P->err_size, "syntax error at line %d, column %d: template nested too deeply (max_depth=%u)",
-                     n->line, n->col, P->maxdepth);
+        err_fail(P->err, INF_ERR_TEMPLATE, "syntax error at line %d, column %d: template nested too deeply (max_depth=%u)",
+                 n->line, n->col, P->maxdepth);
         longjmp(P->jb, 1);
     }
     return n;
@@ -929,7 +925,7 @@ void jinja_options_init(struct jinja_options *o)
 }
 
 int jinja_parse(const char *src, size_t len, const struct jinja_options *opts, struct jinja_template **out,
-                char *err, size_t err_size)
+                inf_error *err)
 {
     struct jinja_options o;
     jinja_options_init(&o);
@@ -941,16 +937,15 @@ int jinja_parse(const char *src, size_t len, const struct jinja_options *opts, s
         o.now = opts->now;
         o.now_utc = opts->now_utc;
     }
-    if (err && err_size) err[0] = 0;
+    inf_error_clear(err);
     *out = NULL;
     if (!src) src = "";
     struct lexed lx;
     size_t errpos = 0;
-    char lerr[400] = "";
-    if (jinja_lex(src, len, &lx, &errpos, lerr, sizeof lerr)) {
+    if (jinja_lex(src, len, &lx, &errpos, err)) {
         int line, col;
         jinja_pos(src, len, errpos, &line, &col);
-        if (err && err_size) snprintf(err, err_size, "syntax error at line %d, column %d: %s", line, col, lerr);
+        err_prefix(err, "syntax error at line %d, column %d", line, col);
         return -1;
     }
     struct P *P = calloc(1, sizeof *P);
@@ -959,7 +954,7 @@ int jinja_parse(const char *src, size_t len, const struct jinja_options *opts, s
         free(P);
         free(lc);
         jinja_lexed_free(&lx);
-        if (err && err_size) snprintf(err, err_size, "out of memory");
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         return -1;
     }
     P->t = lx.t;
@@ -983,17 +978,15 @@ int jinja_parse(const char *src, size_t len, const struct jinja_options *opts, s
         }
     }
     P->err = err;
-    P->err_size = err_size;
     P->maxdepth = o.max_depth;
     P->ar.lim.max_memory = (size_t)-1;
     P->ar.lim.max_output = (size_t)-1;
     P->ar.fail = &P->jb;
-    char aerr[64];
-    P->ar.err = aerr;
-    P->ar.err_size = sizeof aerr;
+    inf_error aerr = {0};
+    P->ar.err = &aerr;
     struct jinja_template *T = NULL;
     if (setjmp(P->jb)) {
-        if (err && err_size && !err[0]) snprintf(err, err_size, "out of memory");
+        if (err && err->status == INF_OK) err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         jarena_free(&P->ar);
         jinja_lexed_free(&lx);
         free(lc);

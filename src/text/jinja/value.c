@@ -39,7 +39,7 @@ void *jal(struct jrender *r, size_t n)
     }
     size_t sz = a > CHUNK_SIZE / 4 ? a : CHUNK_SIZE;
     struct jchunk *nc = malloc(sizeof *nc + sz);
-    if (!nc) jr_fail(r, "out of memory");
+    if (!nc) jr_fail_oom(r);
     nc->size = sz;
     nc->used = a;
     if (c && sz == a) { /* a big block: keep the current chunk for small ones */
