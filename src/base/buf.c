@@ -6,19 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+size_t buf_grow_cap(size_t cap, size_t need)
+{
+    if (cap < 64) cap = 64;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2) return 0;
+        cap *= 2;
+    }
+    return cap;
+}
+
 int buf_reserve(struct buf *b, size_t n)
 {
     if (b->oom) return -1;
     if (b->n + n + 1 <= b->cap) return 0;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->n + n + 1) {
-        if (cap > SIZE_MAX / 2) {
-            b->oom = true;
-            return -1;
-        }
-        cap *= 2;
-    }
-    char *p = realloc(b->p, cap);
+    size_t cap = n > SIZE_MAX - b->n - 1 ? 0 : buf_grow_cap(b->cap, b->n + n + 1);
+    char *p = cap ? realloc(b->p, cap) : NULL;
     if (!p) {
         b->oom = true;
         return -1;

@@ -26,6 +26,10 @@ void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) INF_PRINTF(2, 3);
 void buf_u32(struct buf *b, uint32_t v); /* little-endian, as GGUF */
 void buf_u64(struct buf *b, uint64_t v);
+/* The capacity to grow cap to so that need bytes fit (doubling from 64);
+ * 0 when that overflows. The policy of every growable buffer here,
+ * including the Jinja renderer's arena strings. */
+size_t buf_grow_cap(size_t cap, size_t need);
 /* Room for n more bytes (then b->p + b->n is writable up to n); 0 or -1. */
 int buf_reserve(struct buf *b, size_t n);
 /* Forget the contents, keep the memory. */

@@ -11,6 +11,11 @@ char *str_dup(const char *s)
     return s ? str_ndup(s, strlen(s)) : NULL;
 }
 
+char *str_dup_or_empty(const char *s)
+{
+    return str_dup(s ? s : "");
+}
+
 char *str_ndup(const char *s, size_t n)
 {
     char *d = malloc(n + 1);

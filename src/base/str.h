@@ -10,6 +10,8 @@
 
 /* A copy of s (NULL for NULL). */
 char *str_dup(const char *s);
+/* A copy of s, or of "" for NULL. */
+char *str_dup_or_empty(const char *s);
 /* A NUL-terminated copy of the n bytes at s (which may hold NUL bytes). */
 char *str_ndup(const char *s, size_t n);
 /* The formatted text. */

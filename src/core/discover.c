@@ -6,6 +6,7 @@
  * and the shard count; GGUF facts from the metadata (general.architecture,
  * general.file_type, else the dominant weight type). */
 #include "inference.h"
+#include "base/str.h"
 #include "base/file.h"
 
 #include "formats/gguf.h"
@@ -25,14 +26,6 @@ struct found_list {
     size_t n, cap;
     int oom;
 };
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
 
 static char *join_path(const char *dir, const char *name)
 {
@@ -65,8 +58,8 @@ static void list_add(struct found_list *l, const char *path, const char *arch, i
     }
     inf_discovered_model *d = &l->items[l->n];
     memset(d, 0, sizeof *d);
-    d->path = dup_str(path);
-    d->architecture = dup_str(arch);
+    d->path = str_dup(path);
+    d->architecture = str_dup(arch);
     if (!d->path || !d->architecture) {
         free(d->path);
         free(d->architecture);

@@ -1,5 +1,6 @@
 /* gguf.c - validating, memory-mapped GGUF v2/v3 reader (see gguf.h). */
 #include "formats/gguf.h"
+#include "base/str.h"
 
 #include "tensor/tensor_types.h"
 
@@ -134,15 +135,6 @@ static int rd_str(struct ctx *c, const char **s, uint64_t *len)
     return 0;
 }
 
-static char *dup_str(const char *s, uint64_t len)
-{
-    char *p = malloc((size_t)len + 1);
-    if (!p) return NULL;
-    memcpy(p, s, (size_t)len);
-    p[len] = 0;
-    return p;
-}
-
 /* ---- sorting for lookups ---- */
 
 /* Bottom-up merge sort of indices by key / tensor name (thread-safe). */
@@ -212,7 +204,7 @@ static int parse_value(struct ctx *c, struct gguf_kv *kv, const char *shown)
         if (r == -1) return fail(c, INF_ERR_FORMAT, "file truncated in the string length of key '%s'", shown);
         if (r == -2) return fail(c, INF_ERR_FORMAT, "key '%s': string length %" PRIu64 " exceeds the %" PRIu64 " bytes left in the file",
                                  shown, len, remaining(c));
-        kv->str = dup_str(s, len);
+        kv->str = str_ndup(s, (size_t)len);
         if (!kv->str) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
         kv->str_len = len;
         return 0;
@@ -372,7 +364,7 @@ static int parse(struct gguf_file *f, struct ctx *c)
         if (r == -2) return fail(c, INF_ERR_FORMAT, "metadata key #%" PRIu64 ": name length %" PRIu64 " exceeds the rest of the file", i, klen);
         if (klen == 0) return fail(c, INF_ERR_FORMAT, "metadata key #%" PRIu64 " has an empty name", i);
         if (memchr(k, 0, (size_t)klen)) return fail(c, INF_ERR_FORMAT, "metadata key #%" PRIu64 " name contains a NUL byte", i);
-        kv->key = dup_str(k, klen);
+        kv->key = str_ndup(k, (size_t)klen);
         f->n_kv = (int64_t)i + 1;
         if (!kv->key) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
         show(k, (size_t)klen, shown, sizeof shown);
@@ -419,7 +411,7 @@ static int parse(struct gguf_file *f, struct ctx *c)
         if (r == -1) return fail(c, INF_ERR_FORMAT, "file truncated in the name of tensor #%" PRIu64 " of %" PRIu64, i, n_tensors);
         if (r == -2) return fail(c, INF_ERR_FORMAT, "tensor #%" PRIu64 ": name length %" PRIu64 " exceeds the rest of the file", i, nlen);
         if (memchr(nm, 0, (size_t)nlen)) return fail(c, INF_ERR_FORMAT, "tensor #%" PRIu64 " name contains a NUL byte", i);
-        t->name = dup_str(nm, nlen);
+        t->name = str_ndup(nm, (size_t)nlen);
         f->n_tensors = (int64_t)i + 1;
         if (!t->name) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
         show(nm, (size_t)nlen, shown, sizeof shown);

@@ -12,15 +12,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/buf.h"
+
+/* The bytes (base/buf.h: check b.oom once at the end) and the number of
+ * key/value pairs written so far. */
 struct gguf_wbuf {
-    unsigned char *p;
-    size_t n, cap;
-    bool oom;      /* an allocation failed: later writes are dropped */
+    struct buf b;
     uint64_t n_kv; /* pairs started with gguf_wbuf_kv_key */
 };
 
-/* Append bytes; on allocation failure set oom and ignore this and later
- * writes (check oom once at the end). */
+/* Append bytes; on allocation failure b.oom is set and this and later
+ * writes are ignored. */
 void gguf_wbuf_put(struct gguf_wbuf *b, const void *data, size_t n);
 void gguf_wbuf_u32(struct gguf_wbuf *b, uint32_t v);
 void gguf_wbuf_u64(struct gguf_wbuf *b, uint64_t v);
@@ -42,9 +44,5 @@ int gguf_wbuf_copy_kv(struct gguf_wbuf *b, const struct gguf_file *f, int64_t i)
 
 void gguf_wbuf_free(struct gguf_wbuf *b);
 
-/* fwrite all of data (n may be 0); 0 or -1. */
-int gguf_write_all(FILE *fp, const void *data, size_t n);
-/* Write n zero bytes (alignment padding); 0 or -1. */
-int gguf_write_zeros(FILE *fp, uint64_t n);
 
 #endif

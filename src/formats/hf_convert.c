@@ -2,6 +2,7 @@
  * the tensor plan (names, types, value transforms), the model metadata and
  * the file; the tokenizer metadata is formats/hf_tokenizer_convert.c's. */
 #include "formats/hf_convert.h"
+#include "base/file.h"
 #include "formats/gguf.h"
 #include "formats/gguf_writer.h"
 
@@ -298,7 +299,7 @@ static void model_kvs(struct gguf_wbuf *b, const struct hf_config *c, const char
 
 static int write_padding(FILE *fp, uint64_t at)
 {
-    return gguf_write_zeros(fp, (ALIGN - at % ALIGN) % ALIGN);
+    return file_write_zeros(fp, (ALIGN - at % ALIGN) % ALIGN);
 }
 
 static int write_file(const char *out_path, struct gguf_wbuf *hdr, const struct plan *p, const struct hf_config *cfg,
@@ -322,7 +323,7 @@ static int write_file(const char *out_path, struct gguf_wbuf *hdr, const struct 
         free(tmp_path);
         return -1;
     }
-    int rc = (gguf_write_all(fp, hdr->p, hdr->n) || write_padding(fp, hdr->n)) ? -1 : 0;
+    int rc = (file_write_all(fp, hdr->b.p, hdr->b.n) || write_padding(fp, hdr->b.n)) ? -1 : 0;
     for (int i = 0; i < p->n && rc == 0; i++) {
         unsigned char *data = tensor_bytes(&p->t[i], cfg);
         if (!data) {
@@ -330,7 +331,7 @@ static int write_file(const char *out_path, struct gguf_wbuf *hdr, const struct 
             rc = -2;
             break;
         }
-        rc = (gguf_write_all(fp, data, p->t[i].size) || write_padding(fp, p->t[i].size)) ? -1 : 0;
+        rc = (file_write_all(fp, data, p->t[i].size) || write_padding(fp, p->t[i].size)) ? -1 : 0;
         free(data);
     }
     if (fclose(fp) != 0 && rc == 0) rc = -1;
@@ -385,7 +386,7 @@ int hf_convert_to_gguf(const char *dir, const char *out_path, const struct hf_co
     gguf_wbuf_u32(&hdr, 3);
     gguf_wbuf_u64(&hdr, (uint64_t)plan.n);
     gguf_wbuf_u64(&hdr, kvs.n_kv);
-    gguf_wbuf_put(&hdr, kvs.p, kvs.n);
+    gguf_wbuf_put(&hdr, kvs.b.p, kvs.b.n);
     for (int i = 0; i < plan.n; i++) {
         const struct out_tensor *o = &plan.t[i];
         gguf_wbuf_str(&hdr, o->name, strlen(o->name));
@@ -394,7 +395,7 @@ int hf_convert_to_gguf(const char *dir, const char *out_path, const struct hf_co
         gguf_wbuf_u32(&hdr, (uint32_t)o->type);
         gguf_wbuf_u64(&hdr, o->offset);
     }
-    if (hdr.oom || kvs.oom) {
+    if (hdr.b.oom || kvs.b.oom) {
         err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         goto done;
     }

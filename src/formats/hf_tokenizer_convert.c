@@ -452,8 +452,8 @@ int hf_tokenizer_gguf_kvs(struct gguf_wbuf *b, const char *dir, int n_vocab, con
                           adds_space_prefix(cJSON_GetObjectItemCaseSensitive(tok, "normalizer")) ||
                               adds_space_prefix(cJSON_GetObjectItemCaseSensitive(tok, "pre_tokenizer")));
     chat_template_kvs(b, tcfg, dir);
-    rc = b->oom ? -1 : 0;
-    if (b->oom) err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
+    rc = b->b.oom ? -1 : 0;
+    if (b->b.oom) err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
 done:
     table_free(&t);
     cJSON_Delete(tok);

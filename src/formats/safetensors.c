@@ -1,6 +1,7 @@
 /* safetensors.c - the validating safetensors reader and the shard set
  * (see safetensors.h for the format and the checks made). JSON via cJSON. */
 #include "formats/safetensors.h"
+#include "base/str.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -59,14 +60,6 @@ size_t safetensors_dtype_size(int dtype)
 {
     if (dtype < 0 || dtype >= SAFETENSORS_DTYPE_COUNT) return 0;
     return dtype_table[dtype].size;
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
 }
 
 /* A JSON number that is a whole, non-negative integer below 2^53 (cJSON
@@ -191,8 +184,8 @@ static int parse_metadata(struct safetensors_file *f, const cJSON *meta, inf_err
             err_fail(err, INF_ERR_FORMAT, "%s: __metadata__ value '%s' is not a string", f->path, it->string);
             return -1;
         }
-        f->meta_keys[f->n_meta] = dup_str(it->string);
-        f->meta_values[f->n_meta] = dup_str(it->valuestring);
+        f->meta_keys[f->n_meta] = str_dup(it->string);
+        f->meta_values[f->n_meta] = str_dup(it->valuestring);
         f->n_meta++;
         if (!f->meta_keys[f->n_meta - 1] || !f->meta_values[f->n_meta - 1]) {
             err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", f->path);
@@ -306,7 +299,7 @@ static int parse_header(struct safetensors_file *f, inf_error *err)
             continue;
         }
         struct safetensors_tensor *t = &f->tensors[f->n_tensors];
-        t->name = dup_str(it->string);
+        t->name = str_dup(it->string);
         if (!t->name) {
             err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", f->path);
             rc = -1;
@@ -349,7 +342,7 @@ int safetensors_open_memory(const void *data, size_t size, const char *name,
 {
     *out = NULL;
     struct safetensors_file *f = calloc(1, sizeof *f);
-    if (!f || !(f->path = dup_str(name ? name : "<memory>"))) {
+    if (!f || !(f->path = str_dup(name ? name : "<memory>"))) {
         free(f);
         err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", name ? name : "<memory>");
         return -1;
@@ -534,7 +527,7 @@ int safetensors_index_parse(const char *json, size_t len, const char *name,
         bool seen = false;
         for (int i = 0; i < n && !seen; i++) seen = strcmp(files[i], it->valuestring) == 0;
         if (seen) continue;
-        if (!(files[n] = dup_str(it->valuestring))) {
+        if (!(files[n] = str_dup(it->valuestring))) {
             err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", name);
             rc = -1;
             break;
@@ -638,7 +631,7 @@ static int set_open_single(struct safetensors_set *s, const char *dir, inf_error
         size_t n = strlen(e->d_name);
         if (n > 12 && strcmp(e->d_name + n - 12, ".safetensors") == 0) {
             count++;
-            if (!found) found = dup_str(e->d_name);
+            if (!found) found = str_dup(e->d_name);
         }
     }
     closedir(d);

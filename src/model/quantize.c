@@ -8,6 +8,7 @@
  * uses when no importance matrix is given), so a tensor quantised here is
  * byte-identical to the same tensor quantised by llama.cpp. */
 #include "model/quantize.h"
+#include "base/file.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -314,11 +315,11 @@ static int put_header(struct gguf_wbuf *b, const struct gguf_file *f, const stru
     gguf_wbuf_u32(b, 3);
     int64_t nt = gguf_n_tensors(f);
     gguf_wbuf_u64(b, (uint64_t)nt);
-    size_t n_kv_at = b->n;
+    size_t n_kv_at = b->b.n;
     gguf_wbuf_u64(b, 0); /* patched below */
     int64_t nkv = put_metadata(b, f, ftype, err);
     if (nkv < 0) return -1;
-    if (!b->oom) memcpy(b->p + n_kv_at, &nkv, 8);
+    if (!b->b.oom) memcpy(b->b.p + n_kv_at, &nkv, 8);
     for (int64_t i = 0; i < nt; i++) {
         const struct gguf_tensor *t = plan[i].in;
         gguf_wbuf_str(b, t->name, strlen(t->name));
@@ -327,14 +328,14 @@ static int put_header(struct gguf_wbuf *b, const struct gguf_file *f, const stru
         gguf_wbuf_u32(b, (uint32_t)plan[i].out_type);
         gguf_wbuf_u64(b, plan[i].out_offset);
     }
-    uint64_t pad = align_up(b->n, gguf_alignment(f)) - b->n;
+    uint64_t pad = align_up(b->b.n, gguf_alignment(f)) - b->b.n;
     static const unsigned char zeros[64];
     while (pad > 0) {
         size_t k = pad > sizeof zeros ? sizeof zeros : (size_t)pad;
         gguf_wbuf_put(b, zeros, k);
         pad -= k;
     }
-    if (b->oom) {
+    if (b->b.oom) {
         err_fail(err, INF_ERR_NO_MEMORY, "out of memory building the GGUF header");
         return -1;
     }
@@ -428,7 +429,7 @@ static int convert_tensor(struct run_state *s, const struct plan_entry *e, inf_e
                     tensor_type_name((int)t->type), tensor_type_name(e->out_type));
             return -1;
         }
-        if (gguf_write_all(s->fp, s->outbuf, need)) {
+        if (file_write_all(s->fp, s->outbuf, need)) {
             err_fail(err, INF_ERR_IO, "%s: write failed: %s", s->out_path, strerror(errno));
             return -1;
         }
@@ -461,7 +462,7 @@ static int write_tensors(struct run_state *s, const struct plan_entry *plan, int
         if (e->convert) {
             if (convert_tensor(s, e, err)) return -1;
         } else {
-            if (gguf_write_all(s->fp, e->in->data, e->out_size)) {
+            if (file_write_all(s->fp, e->in->data, e->out_size)) {
                 err_fail(err, INF_ERR_IO, "%s: write failed: %s", s->out_path, strerror(errno));
                 return -1;
             }
@@ -470,7 +471,7 @@ static int write_tensors(struct run_state *s, const struct plan_entry *plan, int
         }
         release_pages(e->in->data, e->in->size);
         uint64_t pad = align_up(e->out_offset + e->out_size, align) - (e->out_offset + e->out_size);
-        if (i + 1 < nt && gguf_write_zeros(s->fp, pad)) {
+        if (i + 1 < nt && file_write_zeros(s->fp, pad)) {
             err_fail(err, INF_ERR_IO, "%s: write failed: %s", s->out_path, strerror(errno));
             return -1;
         }
@@ -519,7 +520,7 @@ static int quantize_gguf(const struct gguf_file *f, const char *out_path, const 
         err_fail(err, INF_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
         goto done;
     }
-    if (gguf_write_all(s.fp, hdr.p, hdr.n)) {
+    if (file_write_all(s.fp, hdr.b.p, hdr.b.n)) {
         err_fail(err, INF_ERR_IO, "%s: write failed: %s", tmp, strerror(errno));
         goto done;
     }

@@ -7,6 +7,7 @@
  * we do not know are ignored, as both APIs do; a known field of the wrong
  * type or out of range is an error naming it. */
 #include "server/request.h"
+#include "base/str.h"
 
 #include "base/error.h"
 
@@ -27,14 +28,6 @@ static int fail(inf_error *err, const char *fmt, ...)
     err_vfail(err, INF_ERR_INVALID_ARGUMENT, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-static char *dup_string(const char *s)
-{
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d) memcpy(d, s, n + 1);
-    return d;
 }
 
 /* A number field that must be an integer in [lo, hi]; absent or null leaves
@@ -76,7 +69,7 @@ static int get_string(const cJSON *obj, const char *name, char **out, inf_error 
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
     if (!v || cJSON_IsNull(v)) return 0;
     if (!cJSON_IsString(v)) return fail(err, "field \"%s\" must be a string", name);
-    *out = dup_string(v->valuestring);
+    *out = str_dup(v->valuestring);
     if (!*out) return err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
     return 0;
 }
@@ -113,7 +106,7 @@ static int parse_stop(const cJSON *obj, srv_request *r, inf_error *err)
     if (cJSON_IsString(v)) {
         if (!v->valuestring[0]) return 0;
         r->stop = calloc(1, sizeof *r->stop);
-        if (!r->stop || !(r->stop[0] = dup_string(v->valuestring))) return err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
+        if (!r->stop || !(r->stop[0] = str_dup(v->valuestring))) return err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         r->n_stop = 1;
         return 0;
     }
@@ -127,7 +120,7 @@ static int parse_stop(const cJSON *obj, srv_request *r, inf_error *err)
     cJSON_ArrayForEach(e, v) {
         if (!cJSON_IsString(e)) return fail(err, "field \"stop\" element %zu is not a string", r->n_stop);
         if (!e->valuestring[0]) continue; /* an empty stop string would stop at once */
-        if (!(r->stop[r->n_stop] = dup_string(e->valuestring))) return err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
+        if (!(r->stop[r->n_stop] = str_dup(e->valuestring))) return err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         r->n_stop++;
     }
     return 0;
@@ -175,7 +168,7 @@ static int parse_prompt(const cJSON *obj, srv_request *r, inf_error *err)
     if (cJSON_IsArray(p) && cJSON_GetArraySize(p) == 1 && cJSON_IsString(cJSON_GetArrayItem(p, 0)))
         p = cJSON_GetArrayItem(p, 0);
     if (cJSON_IsString(p)) {
-        r->prompt = dup_string(p->valuestring);
+        r->prompt = str_dup(p->valuestring);
         return r->prompt ? 0 : fail(err, "out of memory");
     }
     if (cJSON_IsArray(p)) {
@@ -191,8 +184,8 @@ static int parse_prompt(const cJSON *obj, srv_request *r, inf_error *err)
  * the "text" ones are joined. */
 static int parse_content(const cJSON *c, size_t index, char **out, inf_error *err)
 {
-    if (!c || cJSON_IsNull(c)) { *out = dup_string(""); return *out ? 0 : -1; }
-    if (cJSON_IsString(c)) { *out = dup_string(c->valuestring); return *out ? 0 : -1; }
+    if (!c || cJSON_IsNull(c)) { *out = str_dup(""); return *out ? 0 : -1; }
+    if (cJSON_IsString(c)) { *out = str_dup(c->valuestring); return *out ? 0 : -1; }
     if (!cJSON_IsArray(c))
         return fail(err, "messages[%zu].content must be a string or an array of parts", index);
     size_t total = 0;
@@ -243,7 +236,7 @@ static int parse_messages(const cJSON *obj, srv_request *r, inf_error *err)
             if (!content && err && err->status == INF_OK) err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
             return -1;
         }
-        char *role_copy = dup_string(role->valuestring);
+        char *role_copy = str_dup(role->valuestring);
         if (!role_copy) { free(content); return err_fail(err, INF_ERR_NO_MEMORY, "out of memory"); }
         r->messages[i].role = role_copy;
         r->messages[i].content = content;
@@ -311,7 +304,7 @@ static int parse_tokenize(const cJSON *obj, srv_request *r, inf_error *err)
 {
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(obj, "content");
     if (!cJSON_IsString(c)) return fail(err, "field \"content\" must be a string");
-    if (!(r->content = dup_string(c->valuestring))) return err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
+    if (!(r->content = str_dup(c->valuestring))) return err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
     r->add_special = false;
     r->parse_special = true; /* llama.cpp's /tokenize default */
     if (get_bool(obj, "add_special", &r->add_special, err)) return -1;
@@ -342,7 +335,7 @@ static int parse_classify(const cJSON *obj, srv_request *r, inf_error *err)
     cJSON_ArrayForEach(e, p) {
         if (!cJSON_IsString(e))
             return fail(err, "field \"prompts\"[%zu] must be a string", r->n_prompts);
-        if (!(r->prompts[r->n_prompts] = dup_string(e->valuestring))) return err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
+        if (!(r->prompts[r->n_prompts] = str_dup(e->valuestring))) return err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         r->n_prompts++;
     }
     if (get_bool(obj, "logits", &r->cfg.logits, err)) return -1;

@@ -9,6 +9,7 @@
  * free callback cancels the generation (inf_cancel_trigger) before releasing
  * the stream, so the model stops working for nobody. */
 #include "server/server.h"
+#include "base/str.h"
 #include "base/error.h"
 #include "server/request.h"
 
@@ -69,15 +70,6 @@ void inf_server_options_default(struct inf_server_options *opts)
     opts->parallel = 1;
     opts->queue = SRV_DEFAULT_QUEUE;
     opts->max_body = SRV_DEFAULT_MAX_BODY;
-}
-
-static char *dup_str(const char *s)
-{
-    if (!s) s = "";
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d) memcpy(d, s, n + 1);
-    return d;
 }
 
 static double now_seconds(void)
@@ -223,7 +215,7 @@ static srv_prob *top_probs(inf_model *model, const float *logits, size_t n_logit
     for (int i = 0; i < have; i++) {
         char *t = NULL;
         if (inf_model_detokenize(model, &p[i].id, 1, true, &t, NULL) != INF_OK) t = NULL;
-        p[i].text = dup_str(t ? t : "");
+        p[i].text = str_dup_or_empty(t ? t : "");
         inf_free(t);
     }
     *n_out = have;
@@ -337,7 +329,7 @@ static void gen_fail(srv_gen *g, inf_status st, const char *msg)
     if (g->status != INF_OK) return;
     g->status = st;
     free(g->error);
-    g->error = dup_str(msg);
+    g->error = str_dup_or_empty(msg);
 }
 
 /* Record a token (text and id) of the answer. */
@@ -347,7 +339,7 @@ static void gen_record(srv_gen *g, int32_t id, const char *text)
         g->t_first = now_seconds();
         g->first_id = id;
         free(g->first_text);
-        g->first_text = dup_str(text);
+        g->first_text = str_dup_or_empty(text);
     }
     g->n_generated++;
     if (append_bytes(&g->text, &g->text_len, &g->text_cap, text, strlen(text))) {
@@ -379,7 +371,7 @@ static int gen_next(srv_gen *g, int32_t *id, const char **text)
     inf_token tok;
     if (inf_stream_next(g->stream, &tok)) {
         free(g->ahead_text);
-        g->ahead_text = dup_str(tok.text);
+        g->ahead_text = str_dup_or_empty(tok.text);
         if (!g->ahead_text) { gen_fail(g, INF_ERR_NO_MEMORY, "out of memory"); g->ended = true; return 0; }
         *id = tok.id;
         *text = g->ahead_text;
@@ -400,7 +392,7 @@ static void gen_fetch_ahead(srv_gen *g)
     if (g->from_classify || g->have_ahead || g->ended || !g->stream) return;
     inf_token tok;
     if (inf_stream_next(g->stream, &tok)) {
-        g->ahead_text = dup_str(tok.text);
+        g->ahead_text = str_dup_or_empty(tok.text);
         if (!g->ahead_text) { gen_fail(g, INF_ERR_NO_MEMORY, "out of memory"); g->ended = true; return; }
         g->ahead_id = tok.id;
         g->have_ahead = true;
@@ -426,7 +418,7 @@ static bool gen_by_classify(srv_gen *g, const char *prompt)
     g->from_classify = true;
     g->have_ahead = true;
     g->ahead_id = res[0].token.id;
-    g->ahead_text = dup_str(res[0].token.text ? res[0].token.text : "");
+    g->ahead_text = str_dup_or_empty(res[0].token.text ? res[0].token.text : "");
     g->probs = top_probs(g->srv->model, res[0].logits, res[0].n_logits, g->req.n_probs, &g->n_probs);
     inf_classify_results_free(res, 1);
     g->ended = true;
@@ -1260,10 +1252,10 @@ int inf_server_start(const struct inf_server_options *opts, inf_server **out, in
     s->t_started = now_seconds();
     s->max_body = opts->max_body ? opts->max_body : SRV_DEFAULT_MAX_BODY;
     const char *path = opts->model_path ? opts->model_path : "";
-    s->model_path = dup_str(path);
-    s->model_name = dup_str(opts->model_name && opts->model_name[0] ? opts->model_name
+    s->model_path = str_dup_or_empty(path);
+    s->model_name = str_dup_or_empty(opts->model_name && opts->model_name[0] ? opts->model_name
                             : path[0] ? base_name(path) : inf_model_type(opts->model));
-    s->api_key = opts->api_key && opts->api_key[0] ? dup_str(opts->api_key) : NULL;
+    s->api_key = opts->api_key && opts->api_key[0] ? str_dup_or_empty(opts->api_key) : NULL;
     s->shutdown = inf_cancel_new(NULL);
     atomic_init(&s->next_id, 1);
     if (!s->model_path || !s->model_name || !s->shutdown || (opts->api_key && opts->api_key[0] && !s->api_key)) {

@@ -239,4 +239,17 @@ char *tok_normalize(const struct tokenizer *t, const char *text, size_t n, size_
 typedef int (*tok_match_fn)(void *ctx, size_t start, size_t end);
 int tok_regex_foreach(const pcre2_code *re, const char *s, size_t n, tok_match_fn fn, void *ctx);
 
+/* ---- special tokens (tokenizer_special.c) ---- */
+struct frag { size_t off, len; int32_t id; }; /* id >= 0: token; else raw text */
+struct frags { struct frag *v; size_t n, cap; };
+int tok_matcher_add(struct tok_matcher *m, int32_t id, uint32_t off, uint32_t len, uint32_t flags, bool special);
+int tok_matcher_build(struct tok_matcher *m);
+void tok_matcher_free(struct tok_matcher *m);
+int tok_frags_push(struct frags *f, size_t off, size_t len, int32_t id);
+/* A text cut into matches of the added tokens and the plain runs between,
+ * by Hugging Face's rules (split_hf) or llama.cpp's (split_llama). */
+int tok_split_hf(const struct tok_matcher *m, const char *s, size_t n, size_t base, bool parse_special,
+                 struct frags *out);
+int tok_split_llama(const struct tok_matcher *m, const char *s, size_t n, bool parse_special, struct frags *out);
+
 #endif

@@ -3,6 +3,7 @@
  * Components this library does not implement fail the load with an error
  * that names them. */
 #include "text/tokenizer_impl.h"
+#include "base/file.h"
 #include "text/unicode.h"
 
 #include <cjson/cJSON.h>
@@ -817,22 +818,8 @@ fail:
     return -1;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    if (fseek(f, 0, SEEK_END)) { fclose(f); return NULL; }
-    long sz = ftell(f);
-    if (sz < 0 || fseek(f, 0, SEEK_SET)) { fclose(f); return NULL; }
-    char *b = malloc((size_t)sz + 1);
-    if (!b) { fclose(f); return NULL; }
-    size_t r = fread(b, 1, (size_t)sz, f);
-    fclose(f);
-    if (r != (size_t)sz) { free(b); return NULL; }
-    b[sz] = 0;
-    *len = (size_t)sz;
-    return b;
-}
+/* tokenizer.json files reach ~35 MB (Gemma 3); beyond this is not a tokenizer. */
+#define TOK_MAX_JSON (512u << 20)
 
 int tok_load_hf_dir(const char *dir, struct tokenizer **out, inf_error *err)
 {
@@ -840,17 +827,17 @@ int tok_load_hf_dir(const char *dir, struct tokenizer **out, inf_error *err)
     char path[4096];
     size_t jl = 0, cl = 0, gl = 0;
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-    char *js = read_file(path, &jl);
-    if (!js) { err_fail(err, INF_ERR_FORMAT, "%s: %s", path, strerror(errno)); return -1; }
+    char *js = file_read_all(path, TOK_MAX_JSON, &jl, err);
+    if (!js) return -1;
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-    char *cs = read_file(path, &cl);
+    char *cs = file_is_regular(path) ? file_read_all(path, TOK_MAX_JSON, &cl, NULL) : NULL;
     int rc = tok_load_hf_json(js, jl, cs, cl, out, err);
     free(js);
     free(cs);
     if (rc) return rc;
     /* generation_config.json: eos_token_id (int or list) adds EOG ids */
     snprintf(path, sizeof path, "%s/generation_config.json", dir);
-    char *gs = read_file(path, &gl);
+    char *gs = file_is_regular(path) ? file_read_all(path, TOK_MAX_JSON, &gl, NULL) : NULL;
     if (gs) {
         cJSON *g = cJSON_ParseWithLength(gs, gl);
         const cJSON *e = g ? cJSON_GetObjectItemCaseSensitive(g, "eos_token_id") : NULL;

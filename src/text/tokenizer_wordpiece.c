@@ -5,6 +5,7 @@
  * and CJK ideographs, then greedy longest match per word; a word that cannot
  * be covered becomes [UNK]. */
 #include "text/tokenizer_impl.h"
+#include "base/buf.h"
 #include "text/unicode.h"
 
 #include <stdlib.h>
@@ -27,23 +28,6 @@ static bool is_ctrl(uint32_t c)
     default:
         return false;
     }
-}
-
-struct wbuf { char *v; size_t n, cap; };
-
-static int wput(struct wbuf *b, const char *s, size_t n)
-{
-    if (b->n + n > b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 64;
-        while (nc < b->n + n) nc *= 2;
-        char *nv = realloc(b->v, nc);
-        if (!nv) return -1;
-        b->v = nv;
-        b->cap = nc;
-    }
-    memcpy(b->v + b->n, s, n);
-    b->n += n;
-    return 0;
 }
 
 static int word_tokens(const struct tokenizer *t, const char *w, size_t wl, struct tok_ids *out)
@@ -101,13 +85,13 @@ int tok_wpm_text(const struct tokenizer *t, const char *text, size_t n, struct t
             if (r >= 1 && r <= 32) cp[i] = (uint32_t)dst[0];
         }
     }
-    struct wbuf word = {0};
+    struct buf word = {0};
     int rc = 0;
     for (size_t i = 0; i < nc && !rc; i++) {
         uint32_t c = cp[i];
         unsigned f = tu_flags(c);
         if (f & TU_WS) {
-            rc = word_tokens(t, word.v, word.n, out);
+            rc = word_tokens(t, word.p, word.n, out);
             word.n = 0;
             continue;
         }
@@ -117,15 +101,16 @@ int tok_wpm_text(const struct tokenizer *t, const char *text, size_t n, struct t
         char e[4];
         int el = tu_encode(c, e);
         if ((f & TU_CAT_P) || (c < 0x7F && (f & TU_CAT_S)) || is_chinese(c)) {
-            rc = word_tokens(t, word.v, word.n, out);
+            rc = word_tokens(t, word.p, word.n, out);
             word.n = 0;
             if (!rc) rc = word_tokens(t, e, (size_t)el, out);
         } else {
-            rc = wput(&word, e, (size_t)el);
+            buf_put(&word, e, (size_t)el);
+            rc = word.oom ? -1 : 0;
         }
     }
-    if (!rc) rc = word_tokens(t, word.v, word.n, out);
-    free(word.v);
+    if (!rc) rc = word_tokens(t, word.p, word.n, out);
+    free(word.p);
     free(cp);
     return rc;
 }

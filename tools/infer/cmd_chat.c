@@ -20,6 +20,7 @@
 #endif
 
 #include "cli.h"
+#include "base/buf.h"
 
 static const char CHAT_HELP[] =
     "usage: infer chat [MODEL] [OPTIONS]\n\n"
@@ -186,26 +187,6 @@ static int conv_load(conversation *c, const char *path)
 
 /* ---- replies ---- */
 
-typedef struct text_buf {
-    char *s;
-    size_t n, cap;
-} text_buf;
-
-static void buf_append(text_buf *b, const char *s, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = (b->n + n + 1) * 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns)
-            return;
-        b->s = ns;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = '\0';
-}
-
 /* Stream the assistant's reply to the conversation; append it (even when
  * interrupted, so the model sees what the user saw). Returns 0, 1 on a
  * failure, or CLI_EXIT_INTERRUPTED when Ctrl-C stopped it. */
@@ -221,18 +202,18 @@ static int reply(inf_model *m, conversation *c, const inf_generate_config *cfg, 
         return cli_error("out of memory");
     }
     cli_interrupt_target(cancel);
-    text_buf out = {0};
+    struct buf out = {0};
     inf_token tok;
     while (inf_stream_next(s, &tok)) {
         size_t n = strlen(tok.text);
         fwrite(tok.text, 1, n, stdout);
         fflush(stdout);
-        buf_append(&out, tok.text, n);
+        buf_put(&out, tok.text, n);
     }
     cli_interrupt_target(NULL);
     inf_status st = inf_stream_status(s);
     int rc = 0;
-    if (add_newline && (out.n == 0 || out.s[out.n - 1] != '\n'))
+    if (add_newline && (out.n == 0 || out.p[out.n - 1] != '\n'))
         fputc('\n', stdout);
     fflush(stdout);
     if (st == INF_ERR_CANCELLED) {
@@ -242,11 +223,11 @@ static int reply(inf_model *m, conversation *c, const inf_generate_config *cfg, 
         const char *msg = inf_stream_error(s);
         rc = cli_error("%s", msg && *msg ? msg : inf_status_name(st));
     }
-    if (out.n > 0 && conv_add(c, "assistant", out.s))
+    if (out.n > 0 && conv_add(c, "assistant", out.p))
         rc = cli_error("out of memory");
     if (verbose)
         cli_print_metrics(m);
-    free(out.s);
+    free(out.p);
     inf_stream_free(s);
     inf_cancel_free(cancel);
     return rc;
@@ -392,11 +373,11 @@ static read_result reader_get(line_reader *r, const char *prompt, const char **o
  * *msg is malloc'd. */
 static read_result read_message(line_reader *r, char **msg)
 {
-    text_buf b = {0};
+    struct buf b = {0};
     const char *line;
     bool block = false;
     read_result rr;
-    buf_append(&b, "", 0);
+    buf_put(&b, "", 0);
     for (;;) {
         rr = reader_get(r, b.n == 0 && !block ? ">>> " : "... ", &line);
         if (rr != READ_LINE)
@@ -411,26 +392,26 @@ static read_result read_message(line_reader *r, char **msg)
             }
         }
         if (block) {
-            buf_append(&b, line, n);
-            buf_append(&b, "\n", 1);
+            buf_put(&b, line, n);
+            buf_put(&b, "\n", 1);
             continue;
         }
         if (n > 0 && line[n - 1] == '\\') {
-            buf_append(&b, line, n - 1);
-            buf_append(&b, "\n", 1);
+            buf_put(&b, line, n - 1);
+            buf_put(&b, "\n", 1);
             continue;
         }
-        buf_append(&b, line, n);
+        buf_put(&b, line, n);
         break;
     }
     if (rr != READ_LINE) {
-        free(b.s);
+        free(b.p);
         return rr;
     }
     /* A """ block keeps inner newlines but not the last one. */
-    if (block && b.n > 0 && b.s[b.n - 1] == '\n')
-        b.s[--b.n] = '\0';
-    *msg = b.s ? b.s : strdup("");
+    if (block && b.n > 0 && b.p[b.n - 1] == '\n')
+        b.p[--b.n] = '\0';
+    *msg = b.p ? b.p : strdup("");
     return READ_LINE;
 }
 

@@ -327,16 +327,16 @@ static int write_vocab_only(const struct mm_spec *s, const struct mm_tokenizer *
     gguf_wbuf_u32(&file, 3);
     gguf_wbuf_u64(&file, 0);
     gguf_wbuf_u64(&file, kv.n_kv);
-    gguf_wbuf_put(&file, kv.p, kv.n);
-    if (rc == 0 && (kv.oom || file.oom)) {
+    gguf_wbuf_put(&file, kv.b.p, kv.b.n);
+    if (rc == 0 && (kv.b.oom || file.b.oom)) {
         err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
         rc = -1;
     }
     if (rc == 0) {
         FILE *fp = fopen(out, "wb");
-        size_t pad = (32 - file.n % 32) % 32;
+        size_t pad = (32 - file.b.n % 32) % 32;
         static const char zeros[32];
-        rc = fp && fwrite(file.p, 1, file.n, fp) == file.n && fwrite(zeros, 1, pad, fp) == pad ? 0 : -1;
+        rc = fp && fwrite(file.b.p, 1, file.b.n, fp) == file.b.n && fwrite(zeros, 1, pad, fp) == pad ? 0 : -1;
         if (fp && fclose(fp) != 0) rc = -1;
         if (rc) err_fail(err, INF_ERR_IO, "%s: cannot write", out);
     }

@@ -4,6 +4,7 @@
  * and BatchGenerate as concurrent transfers on a curl multi handle,
  * tokenize/detokenize/render_chat through llama.cpp's endpoints, Close. */
 #include "backends/llama_cpp/llama_cpp.h"
+#include "base/str.h"
 #include "backends/llama_cpp/lc_internal.h"
 #include "core/internal.h"
 #include "core/registry_internal.h"
@@ -20,15 +21,6 @@
 
 #define LC_PROBE_TIMEOUT_MS 10000L
 #define LC_DEFAULT_SLOTS 4
-
-static char *dup_str(const char *s)
-{
-    if (!s) s = "";
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    if (d) memcpy(d, s, n + 1);
-    return d;
-}
 
 static bool is_url(const char *path)
 {
@@ -58,7 +50,7 @@ static inf_status parse_url(lc_model *m, const char *url, bool *force_openai, in
     const char *hash = strchr(url, '#');
     size_t base_len = hash ? (size_t)(hash - url) : strlen(url);
     m->root = malloc(base_len + 1);
-    m->model_name = dup_str(hash ? hash + 1 : "");
+    m->model_name = str_dup_or_empty(hash ? hash + 1 : "");
     if (!m->root || !m->model_name) {
         inf_error_set(err, INF_ERR_NO_MEMORY, "llama_cpp: out of memory");
         return INF_ERR_NO_MEMORY;
@@ -179,7 +171,7 @@ static void read_gguf_header(lc_model *m, const char *path)
     if (gguf_open(path, &f, &err) != 0 || !f) return;
     const char *arch = NULL;
     if (gguf_get_string(f, "general.architecture", &arch, NULL) == GGUF_OK && arch && arch[0] && !m->arch)
-        m->arch = dup_str(arch);
+        m->arch = str_dup_or_empty(arch);
     if (arch) {
         char key[160];
         uint32_t v;
@@ -202,9 +194,9 @@ static bool read_props(lc_model *m, const cJSON *props)
     m->info.context_len = int_field(dgs, "n_ctx");
     if (!m->slots) m->slots = int_field(props, "total_slots");
     const char *arch = str_field(props, "architecture"); /* our server's extension */
-    if (arch && !m->arch) m->arch = dup_str(arch);
+    if (arch && !m->arch) m->arch = str_dup_or_empty(arch);
     const char *path = str_field(props, "model_path");
-    if (path) { free(m->server_model); m->server_model = dup_str(path); }
+    if (path) { free(m->server_model); m->server_model = str_dup_or_empty(path); }
     read_gguf_header(m, path);
     if (!m->info.vocab_size) m->info.vocab_size = int_field(props, "n_vocab");
     if (!m->info.num_layers) m->info.num_layers = int_field(props, "n_layer");
@@ -238,9 +230,9 @@ static inf_status read_models(lc_model *m, const cJSON *models, inf_error *err)
     }
     if (!m->model_name[0]) {
         free(m->model_name);
-        m->model_name = dup_str(str_field(match, "id"));
+        m->model_name = str_dup_or_empty(str_field(match, "id"));
     }
-    if (!m->server_model) m->server_model = dup_str(str_field(match, "id"));
+    if (!m->server_model) m->server_model = str_dup_or_empty(str_field(match, "id"));
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(match, "meta");
     if (cJSON_IsObject(meta)) {
         if (!m->info.vocab_size) m->info.vocab_size = int_field(meta, "n_vocab");
@@ -250,7 +242,7 @@ static inf_status read_models(lc_model *m, const cJSON *models, inf_error *err)
         if (!m->info.quant_bits) m->info.quant_bits = int_field(meta, "quant_bits");
         if (!m->info.quant_group) m->info.quant_group = int_field(meta, "quant_group");
         const char *arch = str_field(meta, "architecture");
-        if (arch && !m->arch) m->arch = dup_str(arch);
+        if (arch && !m->arch) m->arch = str_dup_or_empty(arch);
         m->vocab_type = int_field(meta, "vocab_type");
     }
     const cJSON *max_len = cJSON_GetObjectItemCaseSensitive(match, "max_model_len"); /* vLLM */
@@ -296,7 +288,7 @@ static inf_status connect_server(lc_model *m, bool force_openai, bool force_nati
         /* llama.cpp's vocab_type 1 is SentencePiece: llama-architecture
          * models (Llama 1/2, Mistral, TinyStories...) in practice. */
         if (!strcmp(guess, "unknown") && m->vocab_type == 1) guess = "llama";
-        m->arch = dup_str(guess);
+        m->arch = str_dup_or_empty(guess);
     }
     if (!m->arch) {
         inf_error_set(err, INF_ERR_NO_MEMORY, "llama_cpp: out of memory");
@@ -337,8 +329,8 @@ static inf_model *lc_load_model(void *user, const char *path, const inf_load_con
         if (realpath(path, abs_path)) read_gguf_header(m, abs_path);
         st = lc_managed_start(path, cfg, &m->managed, root, sizeof root, err);
         if (st == INF_OK) {
-            m->root = dup_str(root);
-            m->model_name = dup_str("");
+            m->root = str_dup_or_empty(root);
+            m->model_name = str_dup_or_empty("");
             if (!m->root || !m->model_name) { st = INF_ERR_NO_MEMORY; inf_error_set(err, st, "llama_cpp: out of memory"); }
         }
     }
@@ -449,7 +441,7 @@ static inf_status apply_template(lc_model *m, const inf_message *messages, size_
     cJSON *doc = r.status == 200 ? cJSON_ParseWithLength(r.body, r.len) : NULL;
     const cJSON *rendered = cJSON_GetObjectItemCaseSensitive(doc, "prompt");
     if (cJSON_IsString(rendered)) {
-        *prompt = dup_str(rendered->valuestring);
+        *prompt = str_dup_or_empty(rendered->valuestring);
         st = *prompt ? INF_OK : INF_ERR_NO_MEMORY;
         if (st) inf_error_set(err, st, "llama_cpp: out of memory");
     } else if (r.status == 404 || r.status == 405 || r.status == 501) {
@@ -654,7 +646,7 @@ static inf_status lc_classify(void *impl, const char *const *prompts, size_t n, 
             /* The token ended generation at once (end-of-sequence): only the
              * probabilities name it. */
             results[i].token.id = out[i].first_prob_id;
-            results[i].token.text = dup_str("");
+            results[i].token.text = str_dup_or_empty("");
         }
         outcome_free(&out[i]);
     }
@@ -674,7 +666,7 @@ static inf_status lc_batch_generate(void *impl, const char *const *prompts, size
         results[i].tokens = out[i].tokens;
         results[i].n_tokens = out[i].n_tokens;
         results[i].status = out[i].status;
-        results[i].error = out[i].status != INF_OK ? dup_str(out[i].message) : NULL;
+        results[i].error = out[i].status != INF_OK ? str_dup_or_empty(out[i].message) : NULL;
     }
     free(out);
     inf_error_clear(err);
@@ -771,7 +763,7 @@ static inf_status lc_detokenize(void *impl, const int32_t *ids, size_t n, bool k
         inf_error_set(err, INF_ERR_FORMAT, "llama_cpp: /detokenize answered without \"content\"");
         return INF_ERR_FORMAT;
     }
-    *text = dup_str(c->valuestring);
+    *text = str_dup_or_empty(c->valuestring);
     cJSON_Delete(ans);
     if (!*text) { inf_error_set(err, INF_ERR_NO_MEMORY, "llama_cpp: out of memory"); return INF_ERR_NO_MEMORY; }
     inf_error_clear(err);

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* strtod_l */
 #endif
 #include "jinja_internal.h"
+#include "base/buf.h"
 #include "casemap.h"
 
 #include <locale.h>
@@ -238,9 +239,9 @@ void jsb_put(struct jrender *r, jsb *b, const char *s, size_t n)
     if (!n) return;
     if (b->n + n > r->lim.max_output)
         jr_fail(r, "output size limit exceeded (max_output_bytes=%zu)", r->lim.max_output);
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 64;
-        while (nc < b->n + n + 1) nc *= 2;
+    if (b->n + n + 1 > b->cap) { /* arena memory: the old block stays until the render ends */
+        size_t nc = buf_grow_cap(b->cap, b->n + n + 1);
+        if (!nc) jr_fail_oom(r);
         b->p = jal_grow(r, b->p, b->cap, nc);
         b->cap = nc;
     }
