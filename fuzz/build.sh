@@ -25,23 +25,23 @@ DEPS="libcjson libpcre2-8 libutf8proc"
 DEP_CFLAGS=$(pkg-config --cflags $DEPS)
 DEP_LIBS=$(pkg-config --libs $DEPS)
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-CFLAGS="-std=c11 -g -O1 -D_GNU_SOURCE -DINF_FUZZING=1 -Wall -Wextra -Wno-unknown-warning-option -Iinclude -Isrc $DEP_CFLAGS $SAN"
+CFLAGS="-std=c11 -g -O1 -D_GNU_SOURCE -DINF_FUZZING=1 -Wall -Wextra -Wno-unknown-warning-option -Iinclude -Isrc -Itools $DEP_CFLAGS $SAN"
 
 # The parsers and what they need (the model, backends, server glue and SIMD
 # kernels stay out: the harnesses call the parsers directly).
-LIB_SOURCES=$(ls src/formats/*.c src/text/*.c src/text/jinja/*.c 2>/dev/null || true)
+LIB_SOURCES=$(ls src/base/*.c src/formats/*.c src/text/*.c src/chat/jinja/*.c 2>/dev/null || true)
 # tensor_types.c gives the GGUF reader its type sizes; its row conversions
 # refer to the SIMD kernel table, which fuzz/stub_kernels.c stands in for.
 # tensor_types.c also sizes MLX-quantized types through kernels_mlx.c.
 LIB_SOURCES="$LIB_SOURCES src/core/options.c src/core/error.c src/tensor/tensor_types.c fuzz/stub_kernels.c"
 LIB_SOURCES="$LIB_SOURCES $(ls src/tensor/kernels_mlx*.c src/tensor/threadpool.c src/tensor/cpu_features.c 2>/dev/null)"
-[ -f src/server/request.c ] && LIB_SOURCES="$LIB_SOURCES src/server/request.c"
+LIB_SOURCES="$LIB_SOURCES tools/serve/request.c"
 
 echo "fuzz/build.sh: compiling $(echo $LIB_SOURCES | wc -w) library sources with $CC"
 compile_one() {
     local src=$1 obj=$2
     if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ fuzz/build.sh -nt "$obj" ] \
-       || find "$(dirname "$src")" src/formats src/text src/tensor include -name '*.h' -newer "$obj" 2>/dev/null | grep -q .; then
+       || find "$(dirname "$src")" src/base src/formats src/text src/tensor include -name '*.h' -newer "$obj" 2>/dev/null | grep -q .; then
         local isa=""
         case $src in *_avx2.c) isa="-mavx2 -mfma -mf16c" ;; esac  # as CMakeLists.txt does
         $CC $CFLAGS $isa -fsanitize=fuzzer-no-link -c "$src" -o "$obj"

@@ -7,7 +7,7 @@
  * conversation, bos/eos tokens and add_generation_prompt. The limits are
  * set tighter than the defaults so that each input stays fast and small;
  * hitting a limit is an ordinary error, never a crash or a hang. */
-#include "text/jinja/jinja.h"
+#include "chat/jinja/jinja.h"
 #include "fuzz_common.h"
 
 static volatile uint64_t fuzz_sink;

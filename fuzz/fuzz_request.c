@@ -6,7 +6,7 @@
  * parsed request is walked completely (messages, stop strings, token ids)
  * and released, so ASan sees dangling or half-initialised fields and
  * LeakSanitizer any leak on the error paths. */
-#include "server/request.h"
+#include "serve/request.h"
 #include "fuzz_common.h"
 
 static volatile uint64_t fuzz_sink;

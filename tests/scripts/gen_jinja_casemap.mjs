@@ -1,8 +1,8 @@
-// Generates src/text/jinja/casemap.h: the case mappings that JavaScript's
+// Generates src/chat/jinja/casemap.h: the case mappings that JavaScript's
 // String.prototype.toUpperCase/toLowerCase apply to one code point on its own
 // (the context-free part of Unicode SpecialCasing included), so that the C
 // interpreter upper/lowercases exactly like @huggingface/jinja running on Node.
-// Usage: node tests/scripts/gen_jinja_casemap.mjs > src/text/jinja/casemap.h
+// Usage: node tests/scripts/gen_jinja_casemap.mjs > src/chat/jinja/casemap.h
 function esc(s) {
   return Array.from(Buffer.from(s, "utf8")).map((b) => "\\x" + b.toString(16).padStart(2, "0")).join("");
 }

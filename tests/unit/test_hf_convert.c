@@ -17,7 +17,7 @@
 #include "formats/gguf.h"
 #include "formats/hf_config.h"
 #include "engine.h"
-#include "formats/hf_convert.h"
+#include "offline/hf_convert.h"
 #include "model/model.h"
 
 #include <cjson/cJSON.h>

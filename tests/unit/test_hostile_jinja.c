@@ -3,7 +3,7 @@
  * memory bombs, absurd nesting. A chat template comes from the model file,
  * i.e. from the internet: each must end with a clear error naming the limit
  * it hit, quickly and without a crash (no C stack overflow), under ASan. */
-#include "text/jinja/jinja.h"
+#include "chat/jinja/jinja.h"
 #include "test_util.h"
 
 #include <time.h>

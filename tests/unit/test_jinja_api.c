@@ -4,7 +4,7 @@
  * built from JSON and by hand, strftime_now's time, and rendering one parsed
  * template from several threads at once. */
 #include "test_util.h"
-#include "text/jinja/jinja.h"
+#include "chat/jinja/jinja.h"
 
 #include <pthread.h>
 

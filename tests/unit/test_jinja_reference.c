@@ -7,7 +7,7 @@
  *   tests/scripts/test_jinja_reference.sh, which runs both: this program is
  *   not a ctest test by itself). */
 #include "test_util.h"
-#include "text/jinja/jinja.h"
+#include "chat/jinja/jinja.h"
 
 #include <cjson/cJSON.h>
 

@@ -5,7 +5,7 @@
  * (tests/scripts/test_jinja_reference.sh) covers the same ground far more
  * widely when Node is available. */
 #include "test_util.h"
-#include "text/jinja/jinja.h"
+#include "chat/jinja/jinja.h"
 
 #define NOW 1752069933LL /* 2025-07-09 14:05:33 UTC */
 

@@ -16,7 +16,7 @@
 #if defined(INF_HAVE_MHD) && defined(INF_HAVE_CURL)
 
 #include "inference.h"
-#include "server/server.h"
+#include "serve/server.h"
 #include "srv_test_backend.h"
 #include "srv_http_client.h"
 

@@ -10,7 +10,7 @@
 #if defined(INF_HAVE_MHD) && defined(INF_HAVE_CURL)
 
 #include "inference.h"
-#include "server/server.h"
+#include "serve/server.h"
 
 #include <signal.h>
 

@@ -22,7 +22,7 @@
 
 #include "formats/gguf.h"
 #include "model/model.h"
-#include "model/quantize.h"
+#include "offline/quantize.h"
 #include "tensor/tensor_types.h"
 
 #include <cJSON.h>

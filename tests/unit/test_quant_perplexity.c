@@ -14,7 +14,7 @@
 
 #include "model/kv_cache.h"
 #include "model/model.h"
-#include "model/perplexity.h"
+#include "offline/perplexity.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -6,7 +6,7 @@
 
 #ifdef INF_HAVE_MHD
 
-#include "server/request.h"
+#include "serve/request.h"
 
 #include <stdint.h>
 

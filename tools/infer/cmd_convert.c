@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "formats/hf_convert.h"
+#include "offline/hf_convert.h"
 
 
 static const char CONVERT_HELP[] =

@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "model/model.h"
-#include "model/perplexity.h"
+#include "offline/perplexity.h"
 
 static const char PERPLEXITY_HELP[] =
     "usage: infer perplexity MODEL FILE.txt [--ctx N] [--chunks N] [-t N]\n\n"

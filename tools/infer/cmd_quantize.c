@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "model/quantize.h"
+#include "offline/quantize.h"
 #include "tensor/tensor_types.h"
 
 static const char QUANTIZE_HELP[] =

@@ -9,7 +9,7 @@
 #include "cli.h"
 
 #ifdef INF_HAVE_MHD
-#include "server/server.h"
+#include "serve/server.h"
 
 static const char SERVE_HELP[] =
     "usage: infer serve [MODEL] [OPTIONS]\n\n"

@@ -3,9 +3,9 @@
  * (GGUF: the library's converter, then its quantiser). */
 #include "make_model.h"
 
-#include "formats/hf_convert.h"
-#include "formats/hf_tokenizer_convert.h"
-#include "model/quantize.h"
+#include "offline/hf_convert.h"
+#include "offline/hf_tokenizer_convert.h"
+#include "offline/quantize.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -3,7 +3,7 @@
  * for the random-number convention. */
 #include "make_model.h"
 
-#include "formats/safetensors_writer.h"
+#include "offline/safetensors_writer.h"
 #include "tensor/tensor_types.h"
 
 #include <cjson/cJSON.h>

@@ -9,7 +9,7 @@
 #include "backends/cpu/cpu_internal.h"
 #include "base/error.h"
 
-#include "text/jinja/jinja.h"
+#include "chat/jinja/jinja.h"
 #include "text/tokenizer.h"
 
 #include <cjson/cJSON.h>

@@ -299,7 +299,7 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *user)
     if (x->got_final || x->stop_local || x->status != INF_OK) return 0; /* stop reading */
     inf_error e = {0};
     int rc = lc_sse_feed(&x->sse, ptr, n, on_event, x, &e);
-    if (rc < 0) { fail(x, e.status, "llama_cpp: %s", e.message); return 0; }
+    if (rc < 0) { fail(x, e.status, "llama_cpp: %.480s", e.message); return 0; }
     if (rc > 0 && (x->status != INF_OK || x->stop_local)) return 0;
     return n;
 }

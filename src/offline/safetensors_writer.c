@@ -1,5 +1,5 @@
 /* safetensors_writer.c - see safetensors_writer.h. */
-#include "formats/safetensors_writer.h"
+#include "offline/safetensors_writer.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* perplexity.c - llama-perplexity's windowed perplexity over a token
  * sequence or a text (see perplexity.h for the exact procedure). */
-#include "model/perplexity.h"
+#include "offline/perplexity.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -18,12 +18,12 @@
  * <x>_token_id), add_bos/add_eos, the chat template (tokenizer_config.json
  * or chat_template.jinja). Other tokenizers are refused with a message.
  * Nothing prints. */
-#ifndef INF_FORMATS_HF_TOKENIZER_CONVERT_H
-#define INF_FORMATS_HF_TOKENIZER_CONVERT_H
+#ifndef INF_OFFLINE_HF_TOKENIZER_CONVERT_H
+#define INF_OFFLINE_HF_TOKENIZER_CONVERT_H
 
 #include "base/error.h"
 
-#include "formats/gguf_writer.h"
+#include "offline/gguf_writer.h"
 
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
 /* quantize.h - rewrite a GGUF model (or a Hugging Face directory, via
- * formats/hf_convert.h) with its weight matrices quantised: the engine of
+ * offline/hf_convert.h) with its weight matrices quantised: the engine of
  * `infer quantize`.
  *
  * Layer: engine/model. Uses formats/ (GGUF reader, HF converter) and
@@ -21,8 +21,8 @@
  * one chunk (a few MiB) plus a row of floats per thread, not by the model.
  * The output goes to "<out>.tmp" and is renamed into place on success.
  * Nothing prints; errors name the file and tensor. */
-#ifndef INF_MODEL_QUANTIZE_H
-#define INF_MODEL_QUANTIZE_H
+#ifndef INF_OFFLINE_QUANTIZE_H
+#define INF_OFFLINE_QUANTIZE_H
 
 #include "base/error.h"
 

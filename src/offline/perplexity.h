@@ -14,8 +14,8 @@
  *
  * Layer: engine/model (uses text/tokenizer.h for the text variant). Nothing
  * prints; errors are returned with a message. */
-#ifndef INF_MODEL_PERPLEXITY_H
-#define INF_MODEL_PERPLEXITY_H
+#ifndef INF_OFFLINE_PERPLEXITY_H
+#define INF_OFFLINE_PERPLEXITY_H
 
 #include "base/error.h"
 

@@ -8,10 +8,10 @@
  * When the client goes away MHD stops calling the reader and frees it; the
  * free callback cancels the generation (inf_cancel_trigger) before releasing
  * the stream, so the model stops working for nobody. */
-#include "server/server.h"
+#include "serve/server.h"
 #include "base/str.h"
 #include "base/error.h"
-#include "server/request.h"
+#include "serve/request.h"
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>

@@ -15,8 +15,8 @@
  * and any beyond that are answered 503 with Retry-After.
  *
  * Compiled only when libmicrohttpd is found (INF_HAVE_MHD). */
-#ifndef INF_SERVER_H
-#define INF_SERVER_H
+#ifndef INF_SERVE_SERVER_H
+#define INF_SERVE_SERVER_H
 
 #include "inference.h"
 

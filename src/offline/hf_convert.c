@@ -1,13 +1,13 @@
 /* hf_convert.c - Hugging Face directory -> GGUF v3 (see hf_convert.h):
  * the tensor plan (names, types, value transforms), the model metadata and
  * the file; the tokenizer metadata is formats/hf_tokenizer_convert.c's. */
-#include "formats/hf_convert.h"
+#include "offline/hf_convert.h"
 #include "base/file.h"
 #include "formats/gguf.h"
-#include "formats/gguf_writer.h"
+#include "offline/gguf_writer.h"
 
 #include "formats/hf_config.h"
-#include "formats/hf_tokenizer_convert.h"
+#include "offline/hf_tokenizer_convert.h"
 #include "formats/hf_tensor_map.h"
 #include "formats/safetensors.h"
 #include "tensor/kernels_mlx.h"

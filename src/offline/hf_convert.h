@@ -10,14 +10,14 @@
  *     dequantised to f32 (exact: value = scale * q + bias in f32);
  *   - tied embeddings: no output.weight; Llama 3.1 rope scaling as
  *     rope_freqs.weight;
- *   - the tokenizer as formats/hf_tokenizer_convert.h writes it (byte-level
+ *   - the tokenizer as offline/hf_tokenizer_convert.h writes it (byte-level
  *     BPE as "gpt2", SentencePiece-style BPE as "llama"), or copied from
  *     another GGUF file (vocab_from).
  * The output is written to a temporary file beside out_path and renamed
  * into place on success. Errors name the file, key or tensor; nothing
  * prints. */
-#ifndef INF_FORMATS_HF_CONVERT_H
-#define INF_FORMATS_HF_CONVERT_H
+#ifndef INF_OFFLINE_HF_CONVERT_H
+#define INF_OFFLINE_HF_CONVERT_H
 
 #include "base/error.h"
 

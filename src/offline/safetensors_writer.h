@@ -8,8 +8,8 @@
  * never holds more than the largest tensor in memory. The file is written
  * to "<path>.tmp" and renamed into place on success; on failure nothing is
  * left at path. Used by tools/make-model. Nothing prints. */
-#ifndef INF_FORMATS_SAFETENSORS_WRITER_H
-#define INF_FORMATS_SAFETENSORS_WRITER_H
+#ifndef INF_OFFLINE_SAFETENSORS_WRITER_H
+#define INF_OFFLINE_SAFETENSORS_WRITER_H
 
 #include "base/error.h"
 

@@ -7,7 +7,7 @@
  * bit-exact with llama.cpp's reference quantisers (which llama-quantize
  * uses when no importance matrix is given), so a tensor quantised here is
  * byte-identical to the same tensor quantised by llama.cpp. */
-#include "model/quantize.h"
+#include "offline/quantize.h"
 #include "base/file.h"
 
 #include <errno.h>
@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "formats/gguf.h"
-#include "formats/gguf_writer.h"
-#include "formats/hf_convert.h"
+#include "offline/gguf_writer.h"
+#include "offline/hf_convert.h"
 #include "tensor/tensor_types.h"
 #include "tensor/threadpool.h"
 
@@ -215,7 +215,7 @@ int model_quant_tensor_type(struct model_quant_ctx *ctx, const char *name, int64
 }
 
 /* ------------------------------------------------------------------ */
-/* GGUF output: the header, copied from the input (formats/gguf_writer.h) */
+/* GGUF output: the header, copied from the input (offline/gguf_writer.h) */
 
 /* The metadata of f, then general.quantization_version and
  * general.file_type. Like llama.cpp's gguf_set_val (remove the key, then

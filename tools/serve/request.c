@@ -6,7 +6,7 @@
  * (greedy decoding, 256 tokens), so a bare request is deterministic. Fields
  * we do not know are ignored, as both APIs do; a known field of the wrong
  * type or out of range is an error naming it. */
-#include "server/request.h"
+#include "serve/request.h"
 #include "base/str.h"
 
 #include "base/error.h"

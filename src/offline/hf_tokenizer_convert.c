@@ -1,6 +1,6 @@
 /* hf_tokenizer_convert.c - tokenizer.json to GGUF tokenizer metadata (see
  * hf_tokenizer_convert.h). */
-#include "formats/hf_tokenizer_convert.h"
+#include "offline/hf_tokenizer_convert.h"
 #include "base/file.h"
 
 #include "base/strmap.h"

@@ -1,5 +1,5 @@
 /* gguf_writer.c - see gguf_writer.h. */
-#include "formats/gguf_writer.h"
+#include "offline/gguf_writer.h"
 
 #include "formats/gguf.h"
 

@@ -4,8 +4,8 @@
  * with zero padding. Used by `infer convert` (formats/hf_convert.c) and
  * `infer quantize` (model/quantize.c). Layout per the GGUF v3 specification:
  * strings are a u64 length then bytes; a pair is key, u32 type, value. */
-#ifndef INF_FORMATS_GGUF_WRITER_H
-#define INF_FORMATS_GGUF_WRITER_H
+#ifndef INF_OFFLINE_GGUF_WRITER_H
+#define INF_OFFLINE_GGUF_WRITER_H
 
 #include <stdbool.h>
 #include <stddef.h>
