@@ -52,6 +52,13 @@ void err_append(inf_error *err, const char *fmt, ...)
     va_end(ap);
 }
 
+inf_status err_cancelled(inf_status st, inf_error *err)
+{
+    if (st == INF_ERR_CANCELLED) err_fail(err, st, "operation cancelled");
+    else if (st == INF_ERR_DEADLINE_EXCEEDED) err_fail(err, st, "deadline exceeded");
+    return st;
+}
+
 inf_status err_status(const inf_error *err)
 {
     return err && err->status != INF_OK ? err->status : INF_ERR_INTERNAL;

@@ -28,6 +28,10 @@ int err_vfail(inf_error *err, inf_status status, const char *fmt, va_list ap);
 void err_prefix(inf_error *err, const char *fmt, ...) INF_PRINTF(2, 3);
 /* "message SUFFIX" (the suffix formatted), keeping the status. */
 void err_append(inf_error *err, const char *fmt, ...) INF_PRINTF(2, 3);
+/* For a cancel handle's status (inf_cancel_status): when it has fired,
+ * fill err with the standard message ("operation cancelled" / "deadline
+ * exceeded"); returns the status either way. */
+inf_status err_cancelled(inf_status cancel_status, inf_error *err);
 /* The status of a failed call, INF_ERR_INTERNAL when none was set. */
 inf_status err_status(const inf_error *err);
 

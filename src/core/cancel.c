@@ -62,12 +62,3 @@ inf_status inf_cancel_status(const inf_cancel *cancel)
 }
 
 /* Fill err with the standard message for a fired handle. */
-inf_status inf_cancel_error(const inf_cancel *cancel, inf_error *err)
-{
-    inf_status st = inf_cancel_status(cancel);
-    if (st == INF_ERR_CANCELLED)
-        inf_error_set(err, st, "operation cancelled");
-    else if (st == INF_ERR_DEADLINE_EXCEEDED)
-        inf_error_set(err, st, "deadline exceeded");
-    return st;
-}

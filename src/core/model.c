@@ -3,6 +3,7 @@
  * last stream, and the thin checked wrappers of Classify, BatchGenerate,
  * Info, Metrics and the tokenizer calls. Streams live in stream.c. */
 #include "inference.h"
+#include "base/error.h"
 #include "core/internal.h"
 #include "core/model_internal.h"
 
@@ -175,7 +176,7 @@ inf_status inf_classify(inf_model *model, const char *const *prompts, size_t n_p
         inf_error_set(err, INF_ERR_UNSUPPORTED, "classify: not supported by this backend");
         return INF_ERR_UNSUPPORTED;
     }
-    if (inf_cancel_error(cancel, err) != INF_OK) return err ? err->status : inf_cancel_status(cancel);
+    if (err_cancelled(inf_cancel_status(cancel), err) != INF_OK) return err ? err->status : inf_cancel_status(cancel);
     inf_classify_result *out = calloc(n_prompts ? n_prompts : 1, sizeof *out);
     if (!out) {
         inf_error_set(err, INF_ERR_NO_MEMORY, "classify: out of memory for %zu results", n_prompts);

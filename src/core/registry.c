@@ -41,9 +41,6 @@ static void make_init_mutex(void)
     pthread_mutexattr_destroy(&attr);
 }
 
-/* Weak references: a backend that was not built (no libcurl) is simply absent. */
-__attribute__((weak)) inf_status inf_backend_cpu_register(void);
-__attribute__((weak)) inf_status inf_backend_llama_cpp_register(void);
 
 static void registry_init(void)
 {
@@ -55,8 +52,7 @@ static void registry_init(void)
          * the application (tests of the registry's rules use it). */
         const char *no_builtins = getenv("INFERENCE_NO_BUILTIN_BACKENDS");
         if (!no_builtins || strcmp(no_builtins, "1") != 0) {
-            if (inf_backend_cpu_register) inf_backend_cpu_register();
-            if (inf_backend_llama_cpp_register) inf_backend_llama_cpp_register();
+            inf_builtins_register();
         }
         inf_plugins_load_from_env();
     }

@@ -7,6 +7,7 @@
  * once a stop string appears, the text before it is emitted (the token where
  * it starts is cut) and the stream ends normally. */
 #include "inference.h"
+#include "base/error.h"
 #include "core/internal.h"
 #include "core/model_internal.h"
 
@@ -144,7 +145,7 @@ static inf_stream *start(inf_model *model, const char *prompt, const inf_message
         finish(s, &e);
         return s;
     }
-    if (inf_cancel_error(s->cancel, &e) != INF_OK) {
+    if (err_cancelled(inf_cancel_status(s->cancel), &e) != INF_OK) {
         finish(s, &e);
         return s;
     }
@@ -291,7 +292,7 @@ static void pop_releasable(inf_stream *s, inf_token *tok)
 static int pull(inf_stream *s, inf_token *tok, inf_error *e)
 {
     inf_error_clear(e);
-    if (inf_cancel_error(s->cancel, e) != INF_OK) return -1;
+    if (err_cancelled(inf_cancel_status(s->cancel), e) != INF_OK) return -1;
     int r = s->ops->next(s->state, tok, e);
     if (r < 0 && e->status == INF_OK) inf_error_set(e, INF_ERR_BACKEND, "generate: backend failed");
     return r;

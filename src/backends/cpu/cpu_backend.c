@@ -5,8 +5,7 @@
 #include "backends/cpu/cpu_internal.h"
 
 #include "base/error.h"
-#include "core/internal.h"
-#include "core/registry_internal.h"
+#include "backends/cpu/cpu_backend.h"
 #include "formats/hf_config.h"
 #include "model/load_hf.h"
 #include "model/model.h"
@@ -282,7 +281,7 @@ static bool cpu_probe(void *user, const char *path)
     return strstr(path, "://") == NULL;
 }
 
-inf_status inf_backend_cpu_register(void)
+inf_backend_desc cpu_backend_desc(void)
 {
     inf_backend_desc desc = {
         .name = "cpu",
@@ -290,5 +289,5 @@ inf_status inf_backend_cpu_register(void)
         .probe = cpu_probe,
         .load_model = cpu_load_model,
     };
-    return inf_registry_add(&desc, false, NULL);
+    return desc;
 }

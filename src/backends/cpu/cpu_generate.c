@@ -7,7 +7,7 @@
 
 #include "base/error.h"
 #include "base/os.h"
-#include "core/internal.h"
+#include "base/error.h"
 #include "model/model.h"
 #include "sched/scheduler.h"
 #include "text/tokenizer.h"

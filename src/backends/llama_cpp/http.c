@@ -3,7 +3,7 @@
  * callback), the server's error message out of an error body, and a step of
  * a multi handle for the streamed transfers. */
 #include "backends/llama_cpp/lc_internal.h"
-#include "core/internal.h"
+#include "base/error.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -110,7 +110,7 @@ inf_status lc_http_request(const lc_model *m, const char *path, const char *json
     curl_slist_free_all(headers);
     inf_status st = INF_OK;
     if (rc == CURLE_ABORTED_BY_CALLBACK && cancel && inf_cancel_status(cancel) != INF_OK) {
-        st = inf_cancel_error(cancel, err);
+        st = err_cancelled(inf_cancel_status(cancel), err);
     } else if (sink.overflow) {
         st = INF_ERR_BACKEND;
         inf_error_set(err, st, "llama_cpp: %s%s: the answer exceeds %u bytes", m->root, path, LC_MAX_RESPONSE);

@@ -6,8 +6,7 @@
 #include "backends/llama_cpp/llama_cpp.h"
 #include "base/str.h"
 #include "backends/llama_cpp/lc_internal.h"
-#include "core/internal.h"
-#include "core/registry_internal.h"
+#include "base/error.h"
 #include "formats/gguf.h"
 
 #include <cjson/cJSON.h>
@@ -395,7 +394,7 @@ static int lc_stream_next(void *state, inf_token *tok, inf_error *err)
         }
         if (inf_cancel_status(s->cancel) != INF_OK) {
             s->ended = true;
-            inf_cancel_error(s->cancel, err); /* the transfer is aborted when the stream is freed */
+            err_cancelled(inf_cancel_status(s->cancel), err); /* the transfer is aborted when the stream is freed */
             curl_multi_remove_handle(s->multi, x->easy);
             lc_xfer_free(x);
             s->x = NULL;
@@ -575,7 +574,7 @@ static void run_batch(lc_model *m, const char *const *prompts, size_t n, const i
         }
         if (inf_cancel_status(cancel) != INF_OK) {
             inf_error e;
-            inf_status st = inf_cancel_error(cancel, &e);
+            inf_status st = err_cancelled(inf_cancel_status(cancel), &e);
             for (size_t i = 0; i < n; i++) {
                 if (xs[i]) drain_tokens(xs[i], &out[i]);
                 if (xs[i] || i >= next) {
@@ -839,7 +838,7 @@ static bool lc_probe(void *user, const char *path)
     return is_url(path);
 }
 
-inf_status inf_backend_llama_cpp_register(void)
+inf_backend_desc llama_cpp_backend_desc(void)
 {
     pthread_once(&curl_once, curl_init_once);
     inf_backend_desc desc = {
@@ -850,5 +849,5 @@ inf_status inf_backend_llama_cpp_register(void)
         .destroy = NULL,
         .user = NULL,
     };
-    return inf_registry_add(&desc, false, NULL);
+    return desc;
 }

@@ -21,8 +21,7 @@
 
 #include "inference.h"
 
-/* Register the backend (name "llama_cpp") with the registry. Called by the
- * registry at start-up; returns INF_OK or why it could not. */
-inf_status inf_backend_llama_cpp_register(void);
+/* The backend's description (name "llama_cpp"), for the built-in list. */
+inf_backend_desc llama_cpp_backend_desc(void);
 
 #endif

@@ -7,7 +7,7 @@
  * binding port 0 and releasing it: another process could take it in between,
  * in which case llama-server fails to bind and we report its log. */
 #include "backends/llama_cpp/lc_internal.h"
-#include "core/internal.h"
+#include "base/error.h"
 
 #include <errno.h>
 #include <fcntl.h>

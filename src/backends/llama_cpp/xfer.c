@@ -15,7 +15,7 @@
  * "error" (llama.cpp also uses an "error:" field line). */
 #include "backends/llama_cpp/lc_internal.h"
 #include "base/os.h"
-#include "core/internal.h"
+#include "base/error.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
