@@ -115,13 +115,14 @@ int main(int argc, char **argv)
     const double bytes = (double)decode_bytes_of(gf).decode;
     struct threadpool *tp = threadpool_create(threads);
     struct kv_cache *kv = kv_cache_create(m, n_tok + 16, &err);
+    struct forward_ctx *fc = forward_ctx_new(m);
     const size_t size = (size_t)mib << 20;
     unsigned char *buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     float *logits = malloc((size_t)model_hparams(m)->n_vocab * sizeof *logits);
     double *share = malloc((size_t)n_tok * sizeof *share), *tps = malloc((size_t)n_tok * sizeof *tps),
            *gbps = malloc((size_t)n_tok * sizeof *gbps);
     int rc = 1;
-    if (!tp || !kv || buf == MAP_FAILED || !logits || !share || !tps || !gbps) {
+    if (!tp || !kv || !fc || buf == MAP_FAILED || !logits || !share || !tps || !gbps) {
         fprintf(stderr, "bench_decode_bound: %s\n", !kv ? err.message : "out of memory");
         goto done;
     }
@@ -146,7 +147,7 @@ int main(int argc, char **argv)
         double t1 = bench_now();
         int32_t pos = (int32_t)(i + 4);
         struct model_batch b = { 1, &tok, &pos, caches, NULL };
-        if (model_forward(m, &b, logits, tp, &err) != 0) {
+        if (model_forward(m, fc, &b, logits, tp, &err) != 0) {
             fprintf(stderr, "bench_decode_bound: %s\n", err.message);
             goto done;
         }
@@ -189,6 +190,7 @@ done:
     free(logits);
     if (buf != MAP_FAILED) munmap(buf, size);
     kv_cache_free(kv);
+    forward_ctx_free(fc);
     threadpool_free(tp);
     model_free(m);
     return rc;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/os.h"
 #include "tensor/cpu_features.h"
 #include "tensor/matmul.h"
 #include "tensor/packed.h"
@@ -49,7 +50,7 @@ int main(int argc, char **argv)
     int64_t rows = argc > 1 ? atoll(argv[1]) : 4096;
     int64_t k = argc > 2 ? atoll(argv[2]) : 4096;
     int64_t np = argc > 3 ? atoll(argv[3]) : 64;
-    int nthr = argc > 4 ? atoi(argv[4]) : cpu_physical_cores();
+    int nthr = argc > 4 ? atoi(argv[4]) : os_physical_cores();
     if (k % 256) k = (k + 255) / 256 * 256;
     static const int types[] = {TENSOR_TYPE_Q8_0, TENSOR_TYPE_F16, TENSOR_TYPE_Q4_0, TENSOR_TYPE_Q4_K,
                                 TENSOR_TYPE_Q6_K, TENSOR_TYPE_BF16, TENSOR_TYPE_F32, TENSOR_TYPE_Q4_1,

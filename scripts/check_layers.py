@@ -19,6 +19,12 @@ if not m or not a:
     sys.exit("check_layers: CONTRIBUTING.md lacks the 'Layers, bottom to top:' or 'Applications may include:' line")
 order = [x.strip(" .`") for x in m.group(1).split(",")]
 apps_may = {x.strip(" .`") for x in a.group(1).split(",")}
+# "src/LAYER may include:" or "src/LAYER/FILE may include:" narrows a layer
+# (or one file of it) to a list; the most specific line wins.
+narrow = {p: {x.strip(" .`") for x in lst.split(",")}
+          for p, lst in re.findall(r"^`?(src/[\w./-]+)`? may include:\s*(.+)$", contrib, re.M)}
+app_may = {d: {x.strip(" .`") for x in lst.split(",")}
+           for d, lst in re.findall(r"^`?tools/([\w-]+)`? may include:\s*(.+)$", contrib, re.M)}
 rank = {name: i for i, name in enumerate(order)}
 
 def layer_of_src(rel):
@@ -53,9 +59,15 @@ for top in ("src", "tools"):
                         violations.append(f"{rel}:{n}: includes \"{h}\" from outside the library's layers")
                     elif rank[target] > rank[own]:
                         violations.append(f"{rel}:{n}: {own} includes \"{h}\" of {target}, a layer above it")
-                elif target != tool_dir and target not in apps_may:
+                    else:
+                        only = narrow.get(rel, narrow.get(f"src/{own}"))
+                        if only is not None and target != own and target not in only:
+                            violations.append(f"{rel}:{n}: includes \"{h}\" (it may include: "
+                                              f"{', '.join(sorted(only))})")
+                elif target != tool_dir and target not in app_may.get(tool_dir, apps_may):
+                    allowed = app_may.get(tool_dir, apps_may)
                     violations.append(f"{rel}:{n}: the application tools/{tool_dir} includes \"{h}\" "
-                                      f"(applications may include: {', '.join(sorted(apps_may))})")
+                                      f"(it may include: {', '.join(sorted(allowed))})")
 for v in violations:
     print(v)
 print(f"check_layers: {checked} includes checked, {len(violations)} violation(s); "

@@ -1,5 +1,5 @@
 /* os.h - what the library asks of the operating system: a monotonic
- * clock and this process's resident memory. */
+ * clock, this process's resident memory and the physical cores it may use. */
 #ifndef INF_BASE_OS_H
 #define INF_BASE_OS_H
 
@@ -11,5 +11,10 @@ int64_t os_monotonic_ns(void);
  * platform does not say). */
 uint64_t os_rss_bytes(void);
 uint64_t os_peak_rss_bytes(void);
+/* Number of physical CPU cores available to this process (hyper-threads of
+ * one core count once; respects the affinity mask / cgroup CPU set as far
+ * as Linux reports it). Always >= 1. Cached after the first call;
+ * thread-safe. The default thread count for the engine. */
+int os_physical_cores(void);
 
 #endif

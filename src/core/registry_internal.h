@@ -12,8 +12,8 @@ inf_status inf_registry_add(const inf_backend_desc *desc, bool replace, inf_erro
 /* Load every plug-in named by INFERENCE_PLUGIN_PATH, collecting errors. */
 void inf_plugins_load_from_env(void);
 
-/* Registers the built-in backends (with replace false). Defined above the
- * registry, by src/backends/builtins.c, the one list of them. */
+/* Registers the built-in backends (with replace false). Defined by
+ * builtins.c, the one list of them. */
 void inf_builtins_register(void);
 
 /* dlclose every loaded plug-in and forget the collected errors. */

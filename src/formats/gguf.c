@@ -305,11 +305,11 @@ static int check_overlaps(struct gguf_file *f, struct ctx *c)
         if (t->size == 0) continue;
         if (prev && t->offset < prev->offset + prev->size) {
             char a[96], b[96];
-            show(prev->name, strlen(prev->name), a, sizeof a);
-            show(t->name, strlen(t->name), b, sizeof b);
+            show(t->name, strlen(t->name), a, sizeof a);
+            show(prev->name, strlen(prev->name), b, sizeof b);
             free(by_off);
-            return fail(c, INF_ERR_FORMAT, "tensors '%s' (offset %" PRIu64 ", size %" PRIu64 ") and '%s' (offset %" PRIu64
-                        ") overlap", a, prev->offset, prev->size, b, t->offset);
+            return fail(c, INF_ERR_FORMAT, "tensor '%s' (offset %" PRIu64 ", size %" PRIu64 ") overlaps tensor '%s' (offset %" PRIu64 ")",
+                        a, t->file_offset, t->size, b, prev->file_offset);
         }
         if (!prev || t->offset + t->size > prev->offset + prev->size) prev = t;
     }
@@ -317,9 +317,10 @@ static int check_overlaps(struct gguf_file *f, struct ctx *c)
     return 0;
 }
 
-static int parse(struct gguf_file *f, struct ctx *c)
+/* Magic, version and the two counts, checked against what the file can
+ * hold before anything is allocated; then the tables. */
+static int parse_header(struct gguf_file *f, struct ctx *c, uint64_t *n_kv, uint64_t *n_tensors)
 {
-    char shown[96];
     if (c->size < 4) return fail(c, INF_ERR_FORMAT, "file too small to be GGUF (%" PRIu64 " bytes)", c->size);
     if (memcmp(c->base, GGUF_MAGIC, 4) != 0)
         return fail(c, INF_ERR_FORMAT, "not a GGUF file (magic is %02x %02x %02x %02x, want 'GGUF')",
@@ -334,149 +335,165 @@ static int parse(struct gguf_file *f, struct ctx *c)
         return fail(c, INF_ERR_UNSUPPORTED, "unsupported GGUF version %" PRIu32 " (need 2 or 3)", version);
     }
     f->version = version;
-    uint64_t n_tensors, n_kv;
-    if (rd_u64(c, &n_tensors)) return fail(c, INF_ERR_FORMAT, "file truncated in the header (tensor count)");
-    if (rd_u64(c, &n_kv)) return fail(c, INF_ERR_FORMAT, "file truncated in the header (metadata count)");
-    if (n_kv > remaining(c) / MIN_KV_BYTES)
+    if (rd_u64(c, n_tensors)) return fail(c, INF_ERR_FORMAT, "file truncated in the header (tensor count)");
+    if (rd_u64(c, n_kv)) return fail(c, INF_ERR_FORMAT, "file truncated in the header (metadata count)");
+    if (*n_kv > remaining(c) / MIN_KV_BYTES)
         return fail(c, INF_ERR_FORMAT, "metadata count %" PRIu64 " is impossible: the %" PRIu64 " bytes after the header hold at most %" PRIu64
-                    " (file truncated or corrupt)", n_kv, remaining(c), remaining(c) / MIN_KV_BYTES);
-    if (n_tensors > remaining(c) / MIN_TENSOR_BYTES)
+                    " (file truncated or corrupt)", *n_kv, remaining(c), remaining(c) / MIN_KV_BYTES);
+    if (*n_tensors > remaining(c) / MIN_TENSOR_BYTES)
         return fail(c, INF_ERR_FORMAT, "tensor count %" PRIu64 " is impossible: the %" PRIu64 " bytes after the header hold at most %" PRIu64
-                    " (file truncated or corrupt)", n_tensors, remaining(c), remaining(c) / MIN_TENSOR_BYTES);
-    if (n_kv * MIN_KV_BYTES + n_tensors * MIN_TENSOR_BYTES > remaining(c))
+                    " (file truncated or corrupt)", *n_tensors, remaining(c), remaining(c) / MIN_TENSOR_BYTES);
+    if (*n_kv * MIN_KV_BYTES + *n_tensors * MIN_TENSOR_BYTES > remaining(c))
         return fail(c, INF_ERR_FORMAT, "%" PRIu64 " metadata pairs and %" PRIu64 " tensors cannot fit in the %" PRIu64
                     " bytes after the header (file truncated or corrupt)",
-                    n_kv, n_tensors, remaining(c));
-
-    f->kv = calloc((size_t)(n_kv ? n_kv : 1), sizeof *f->kv);
-    f->kv_sorted = malloc((size_t)(n_kv ? n_kv : 1) * sizeof *f->kv_sorted);
-    f->tensors = calloc((size_t)(n_tensors ? n_tensors : 1), sizeof *f->tensors);
-    f->t_sorted = malloc((size_t)(n_tensors ? n_tensors : 1) * sizeof *f->t_sorted);
+                    *n_kv, *n_tensors, remaining(c));
+    f->kv = calloc((size_t)(*n_kv ? *n_kv : 1), sizeof *f->kv);
+    f->kv_sorted = malloc((size_t)(*n_kv ? *n_kv : 1) * sizeof *f->kv_sorted);
+    f->tensors = calloc((size_t)(*n_tensors ? *n_tensors : 1), sizeof *f->tensors);
+    f->t_sorted = malloc((size_t)(*n_tensors ? *n_tensors : 1) * sizeof *f->t_sorted);
     if (!f->kv || !f->kv_sorted || !f->tensors || !f->t_sorted) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
+    return 0;
+}
 
-    /* metadata */
-    for (uint64_t i = 0; i < n_kv; i++) {
-        struct gguf_kv *kv = &f->kv[i];
-        const char *k;
-        uint64_t klen;
-        int r = rd_str(c, &k, &klen);
-        if (r == -1) return fail(c, INF_ERR_FORMAT, "file truncated in the name of metadata key #%" PRIu64 " of %" PRIu64, i, n_kv);
-        if (r == -2) return fail(c, INF_ERR_FORMAT, "metadata key #%" PRIu64 ": name length %" PRIu64 " exceeds the rest of the file", i, klen);
-        if (klen == 0) return fail(c, INF_ERR_FORMAT, "metadata key #%" PRIu64 " has an empty name", i);
-        if (memchr(k, 0, (size_t)klen)) return fail(c, INF_ERR_FORMAT, "metadata key #%" PRIu64 " name contains a NUL byte", i);
-        kv->key = str_ndup(k, (size_t)klen);
-        f->n_kv = (int64_t)i + 1;
-        if (!kv->key) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
-        show(k, (size_t)klen, shown, sizeof shown);
-        uint32_t t;
-        if (rd_u32(c, &t)) return fail(c, INF_ERR_FORMAT, "file truncated in the type of key '%s'", shown);
-        if (t >= GGUF_TYPE_COUNT) return fail(c, INF_ERR_FORMAT, "key '%s' has unknown value type %" PRIu32, shown, t);
-        kv->type = (enum gguf_type)t;
-        if (parse_value(c, kv, shown)) return -1;
+/* Sorts the key (tensors 0) or tensor-name (1) index for lookups and
+ * refuses a name given twice. */
+static int index_names(struct gguf_file *f, struct ctx *c, int tensors)
+{
+    int64_t n = tensors ? f->n_tensors : f->n_kv;
+    int64_t *idx = tensors ? f->t_sorted : f->kv_sorted;
+    int64_t *tmp = malloc((size_t)(n ? n : 1) * sizeof *tmp);
+    if (!tmp) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
+    sort_keys(f, idx, tmp, n, tensors);
+    free(tmp);
+    for (int64_t i = 1; i < n; i++) {
+        const char *a = tensors ? f->tensors[idx[i]].name : f->kv[idx[i]].key;
+        const char *b = tensors ? f->tensors[idx[i - 1]].name : f->kv[idx[i - 1]].key;
+        if (strcmp(a, b) == 0) {
+            char shown[96];
+            return fail(c, INF_ERR_FORMAT, "duplicate %s '%s'", tensors ? "tensor name" : "metadata key",
+                        show(a, strlen(a), shown, sizeof shown));
+        }
     }
-    f->n_kv = (int64_t)n_kv;
-    {
-        int64_t *tmp = malloc((size_t)(n_kv ? n_kv : 1) * sizeof *tmp);
-        if (!tmp) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
-        sort_keys(f, f->kv_sorted, tmp, f->n_kv, 0);
-        free(tmp);
-        for (int64_t i = 1; i < f->n_kv; i++)
-            if (strcmp(f->kv[f->kv_sorted[i]].key, f->kv[f->kv_sorted[i - 1]].key) == 0) {
-                const char *k = f->kv[f->kv_sorted[i]].key;
-                return fail(c, INF_ERR_FORMAT, "duplicate metadata key '%s'", show(k, strlen(k), shown, sizeof shown));
-            }
-    }
+    return 0;
+}
 
-    /* alignment */
+static int parse_kv(struct gguf_file *f, struct ctx *c, uint64_t i, uint64_t n_kv)
+{
+    struct gguf_kv *kv = &f->kv[i];
+    char shown[96];
+    const char *k;
+    uint64_t klen;
+    int r = rd_str(c, &k, &klen);
+    if (r == -1) return fail(c, INF_ERR_FORMAT, "file truncated in the name of metadata key #%" PRIu64 " of %" PRIu64, i, n_kv);
+    if (r == -2) return fail(c, INF_ERR_FORMAT, "metadata key #%" PRIu64 ": name length %" PRIu64 " exceeds the rest of the file", i, klen);
+    if (klen == 0) return fail(c, INF_ERR_FORMAT, "metadata key #%" PRIu64 " has an empty name", i);
+    if (memchr(k, 0, (size_t)klen)) return fail(c, INF_ERR_FORMAT, "metadata key #%" PRIu64 " name contains a NUL byte", i);
+    kv->key = str_ndup(k, (size_t)klen);
+    f->n_kv = (int64_t)i + 1;
+    if (!kv->key) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
+    show(k, (size_t)klen, shown, sizeof shown);
+    uint32_t t;
+    if (rd_u32(c, &t)) return fail(c, INF_ERR_FORMAT, "file truncated in the type of key '%s'", shown);
+    if (t >= GGUF_TYPE_COUNT) return fail(c, INF_ERR_FORMAT, "key '%s' has unknown value type %" PRIu32, shown, t);
+    kv->type = (enum gguf_type)t;
+    return parse_value(c, kv, shown);
+}
+
+/* general.alignment: a power of two up to 2^30, 32 when absent. */
+static int read_alignment(struct gguf_file *f, struct ctx *c)
+{
     f->alignment = GGUF_DEFAULT_ALIGNMENT;
     int64_t ai = gguf_find_key(f, "general.alignment");
-    if (ai >= 0) {
-        int64_t s;
-        uint64_t u;
-        int neg;
-        if (kv_int(&f->kv[ai], &s, &u, &neg) != GGUF_OK)
-            return fail(c, INF_ERR_FORMAT, "general.alignment has type %s, want an integer", gguf_type_name(f->kv[ai].type));
-        if (neg || u == 0 || (u & (u - 1)) != 0 || u > (1u << 30))
-            return fail(c, INF_ERR_FORMAT, "general.alignment %s%" PRIu64 " is not a power of two (1 .. 2^30)", neg ? "-" : "",
-                        neg ? (uint64_t)-(s + 1) + 1 : u);
-        f->alignment = u;
-    }
+    if (ai < 0) return 0;
+    int64_t s;
+    uint64_t u;
+    int neg;
+    if (kv_int(&f->kv[ai], &s, &u, &neg) != GGUF_OK)
+        return fail(c, INF_ERR_FORMAT, "general.alignment has type %s, want an integer", gguf_type_name(f->kv[ai].type));
+    if (neg || u == 0 || (u & (u - 1)) != 0 || u > (1u << 30))
+        return fail(c, INF_ERR_FORMAT, "general.alignment %s%" PRIu64 " is not a power of two (1 .. 2^30)", neg ? "-" : "",
+                    neg ? (uint64_t)-(s + 1) + 1 : u);
+    f->alignment = u;
+    return 0;
+}
 
-    /* tensor infos */
-    for (uint64_t i = 0; i < n_tensors; i++) {
-        struct gguf_tensor *t = &f->tensors[i];
-        const char *nm;
-        uint64_t nlen;
-        int r = rd_str(c, &nm, &nlen);
-        if (r == -1) return fail(c, INF_ERR_FORMAT, "file truncated in the name of tensor #%" PRIu64 " of %" PRIu64, i, n_tensors);
-        if (r == -2) return fail(c, INF_ERR_FORMAT, "tensor #%" PRIu64 ": name length %" PRIu64 " exceeds the rest of the file", i, nlen);
-        if (memchr(nm, 0, (size_t)nlen)) return fail(c, INF_ERR_FORMAT, "tensor #%" PRIu64 " name contains a NUL byte", i);
-        t->name = str_ndup(nm, (size_t)nlen);
-        f->n_tensors = (int64_t)i + 1;
-        if (!t->name) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
-        show(nm, (size_t)nlen, shown, sizeof shown);
-        uint32_t nd;
-        if (rd_u32(c, &nd)) return fail(c, INF_ERR_FORMAT, "file truncated in tensor '%s' (n_dims)", shown);
-        if (nd < 1 || nd > GGUF_MAX_DIMS)
-            return fail(c, INF_ERR_FORMAT, "tensor '%s' has %" PRIu32 " dimensions (allowed 1..%d)", shown, nd, GGUF_MAX_DIMS);
-        t->n_dims = nd;
-        for (int d = 0; d < GGUF_MAX_DIMS; d++) t->ne[d] = 1;
-        for (uint32_t d = 0; d < nd; d++) {
-            uint64_t v;
-            if (rd_u64(c, &v)) return fail(c, INF_ERR_FORMAT, "file truncated in tensor '%s' (shape)", shown);
-            if (v > (uint64_t)INT64_MAX)
-                return fail(c, INF_ERR_FORMAT, "tensor '%s' dimension %" PRIu32 " is negative (%" PRId64 ")", shown, d, (int64_t)v);
-            t->ne[d] = (int64_t)v;
-        }
-        uint32_t type;
-        uint64_t off;
-        if (rd_u32(c, &type)) return fail(c, INF_ERR_FORMAT, "file truncated in tensor '%s' (type)", shown);
-        if (rd_u64(c, &off)) return fail(c, INF_ERR_FORMAT, "file truncated in tensor '%s' (offset)", shown);
-        t->type = type;
-        t->offset = off;
-        if (!tensor_type_is_known((int)type))
-            return fail(c, INF_ERR_FORMAT, "tensor '%s' has unknown tensor type %" PRIu32, shown, type);
-        int64_t blck = tensor_type_block_size((int)type);
-        if (blck <= 0)
-            return fail(c, INF_ERR_FORMAT, "tensor '%s' has tensor type %s (%" PRIu32 "), which ggml no longer defines",
-                        shown, tensor_type_name((int)type), type);
-        /* element count without overflow (limit 2^62) */
-        uint64_t nel = 1;
-        for (int d = 0; d < GGUF_MAX_DIMS; d++) {
-            uint64_t v = (uint64_t)t->ne[d];
-            if (v != 0 && nel > (UINT64_C(1) << 62) / v)
-                return fail(c, INF_ERR_FORMAT, "tensor '%s' shape [%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 "] has too many elements",
-                            shown, t->ne[0], t->ne[1], t->ne[2], t->ne[3]);
-            nel *= v;
-        }
-        if (t->ne[0] % blck != 0)
-            return fail(c, INF_ERR_FORMAT, "tensor '%s' of type %s has ne[0] = %" PRId64 ", not a multiple of its block size %" PRId64,
-                        shown, tensor_type_name((int)type), t->ne[0], blck);
-        int64_t rowb = tensor_row_bytes((int)type, t->ne[0]);
-        if (rowb < 0) return fail(c, INF_ERR_FORMAT, "tensor '%s': cannot size a row of type %s", shown, tensor_type_name((int)type));
-        uint64_t row = (uint64_t)rowb;
-        uint64_t rows = t->ne[0] ? nel / (uint64_t)t->ne[0] : 0;
-        if (rows && row > (UINT64_C(1) << 62) / rows)
-            return fail(c, INF_ERR_FORMAT, "tensor '%s' is too large", shown);
-        t->size = t->ne[0] ? row * rows : 0;
+/* The byte size of tensor t from its type and shape, refusing shapes whose
+ * element count or size would overflow (limit 2^62). */
+static int size_tensor(struct ctx *c, struct gguf_tensor *t, const char *shown)
+{
+    if (!tensor_type_is_known((int)t->type))
+        return fail(c, INF_ERR_FORMAT, "tensor '%s' has unknown tensor type %" PRIu32, shown, t->type);
+    int64_t blck = tensor_type_block_size((int)t->type);
+    if (blck <= 0)
+        return fail(c, INF_ERR_FORMAT, "tensor '%s' has tensor type %s (%" PRIu32 "), which ggml no longer defines",
+                    shown, tensor_type_name((int)t->type), t->type);
+    uint64_t nel = 1;
+    for (int d = 0; d < GGUF_MAX_DIMS; d++) {
+        uint64_t v = (uint64_t)t->ne[d];
+        if (v != 0 && nel > (UINT64_C(1) << 62) / v)
+            return fail(c, INF_ERR_FORMAT, "tensor '%s' shape [%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 "] has too many elements",
+                        shown, t->ne[0], t->ne[1], t->ne[2], t->ne[3]);
+        nel *= v;
     }
-    {
-        int64_t *tmp = malloc((size_t)(n_tensors ? n_tensors : 1) * sizeof *tmp);
-        if (!tmp) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
-        sort_keys(f, f->t_sorted, tmp, f->n_tensors, 1);
-        free(tmp);
-        for (int64_t i = 1; i < f->n_tensors; i++)
-            if (strcmp(f->tensors[f->t_sorted[i]].name, f->tensors[f->t_sorted[i - 1]].name) == 0) {
-                const char *n = f->tensors[f->t_sorted[i]].name;
-                return fail(c, INF_ERR_FORMAT, "duplicate tensor name '%s'", show(n, strlen(n), shown, sizeof shown));
-            }
-    }
+    if (t->ne[0] % blck != 0)
+        return fail(c, INF_ERR_FORMAT, "tensor '%s' of type %s has ne[0] = %" PRId64 ", not a multiple of its block size %" PRId64,
+                    shown, tensor_type_name((int)t->type), t->ne[0], blck);
+    int64_t rowb = tensor_row_bytes((int)t->type, t->ne[0]);
+    if (rowb < 0) return fail(c, INF_ERR_FORMAT, "tensor '%s': cannot size a row of type %s", shown, tensor_type_name((int)t->type));
+    uint64_t row = (uint64_t)rowb;
+    uint64_t rows = t->ne[0] ? nel / (uint64_t)t->ne[0] : 0;
+    if (rows && row > (UINT64_C(1) << 62) / rows)
+        return fail(c, INF_ERR_FORMAT, "tensor '%s' is too large", shown);
+    t->size = t->ne[0] ? row * rows : 0;
+    return 0;
+}
 
-    /* data section */
+/* One tensor info: name, dimensions, shape, type, offset. */
+static int parse_tensor_info(struct gguf_file *f, struct ctx *c, uint64_t i, uint64_t n_tensors)
+{
+    struct gguf_tensor *t = &f->tensors[i];
+    char shown[96];
+    const char *nm;
+    uint64_t nlen;
+    int r = rd_str(c, &nm, &nlen);
+    if (r == -1) return fail(c, INF_ERR_FORMAT, "file truncated in the name of tensor #%" PRIu64 " of %" PRIu64, i, n_tensors);
+    if (r == -2) return fail(c, INF_ERR_FORMAT, "tensor #%" PRIu64 ": name length %" PRIu64 " exceeds the rest of the file", i, nlen);
+    if (memchr(nm, 0, (size_t)nlen)) return fail(c, INF_ERR_FORMAT, "tensor #%" PRIu64 " name contains a NUL byte", i);
+    t->name = str_ndup(nm, (size_t)nlen);
+    f->n_tensors = (int64_t)i + 1;
+    if (!t->name) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
+    show(nm, (size_t)nlen, shown, sizeof shown);
+    uint32_t nd;
+    if (rd_u32(c, &nd)) return fail(c, INF_ERR_FORMAT, "file truncated in tensor '%s' (n_dims)", shown);
+    if (nd < 1 || nd > GGUF_MAX_DIMS)
+        return fail(c, INF_ERR_FORMAT, "tensor '%s' has %" PRIu32 " dimensions (allowed 1..%d)", shown, nd, GGUF_MAX_DIMS);
+    t->n_dims = nd;
+    for (int d = 0; d < GGUF_MAX_DIMS; d++) t->ne[d] = 1;
+    for (uint32_t d = 0; d < nd; d++) {
+        uint64_t v;
+        if (rd_u64(c, &v)) return fail(c, INF_ERR_FORMAT, "file truncated in tensor '%s' (shape)", shown);
+        if (v > (uint64_t)INT64_MAX)
+            return fail(c, INF_ERR_FORMAT, "tensor '%s' dimension %" PRIu32 " is negative (%" PRId64 ")", shown, d, (int64_t)v);
+        t->ne[d] = (int64_t)v;
+    }
+    uint32_t type;
+    uint64_t off;
+    if (rd_u32(c, &type)) return fail(c, INF_ERR_FORMAT, "file truncated in tensor '%s' (type)", shown);
+    if (rd_u64(c, &off)) return fail(c, INF_ERR_FORMAT, "file truncated in tensor '%s' (offset)", shown);
+    t->type = type;
+    t->offset = off;
+    return size_tensor(c, t, shown);
+}
+
+/* The data section starts at the next multiple of the alignment; each
+ * tensor must be aligned and lie inside the file. */
+static int place_tensors(struct gguf_file *f, struct ctx *c)
+{
+    char shown[96];
     uint64_t a = f->alignment;
     uint64_t data = c->pos + (a - c->pos % a) % a;
     f->data_offset = data;
-    if (n_tensors > 0 && data > c->size)
+    if (f->n_tensors > 0 && data > c->size)
         return fail(c, INF_ERR_FORMAT, "tensor data section starts at %" PRIu64 ", past end of file (%" PRIu64 ")", data, c->size);
     for (int64_t i = 0; i < f->n_tensors; i++) {
         struct gguf_tensor *t = &f->tensors[i];
@@ -489,43 +506,22 @@ static int parse(struct gguf_file *f, struct ctx *c)
         t->file_offset = data + t->offset;
         t->data = c->base + t->file_offset;
     }
-    /* no two tensors may share bytes: sort by offset, compare neighbours */
-    if (f->n_tensors > 1) {
-        int64_t *idx = malloc((size_t)f->n_tensors * 2 * sizeof *idx);
-        if (!idx) return fail(c, INF_ERR_NO_MEMORY, "out of memory");
-        int64_t *tmp = idx + f->n_tensors;
-        for (int64_t i = 0; i < f->n_tensors; i++) idx[i] = i;
-        for (int64_t w = 1; w < f->n_tensors; w *= 2) {
-            for (int64_t lo = 0; lo < f->n_tensors; lo += 2 * w) {
-                int64_t mid = lo + w < f->n_tensors ? lo + w : f->n_tensors;
-                int64_t hi = lo + 2 * w < f->n_tensors ? lo + 2 * w : f->n_tensors;
-                int64_t i = lo, j = mid, k = lo;
-                while (i < mid && j < hi)
-                    tmp[k++] = f->tensors[idx[j]].offset < f->tensors[idx[i]].offset ? idx[j++] : idx[i++];
-                while (i < mid) tmp[k++] = idx[i++];
-                while (j < hi) tmp[k++] = idx[j++];
-            }
-            memcpy(idx, tmp, (size_t)f->n_tensors * sizeof *idx);
-        }
-        int64_t prev = -1;
-        for (int64_t i = 0; i < f->n_tensors; i++) {
-            const struct gguf_tensor *t = &f->tensors[idx[i]];
-            if (t->size == 0) continue;
-            if (prev >= 0) {
-                const struct gguf_tensor *p = &f->tensors[prev];
-                if (t->offset < p->offset + p->size) {
-                    char shown2[96];
-                    show(p->name, strlen(p->name), shown2, sizeof shown2);
-                    show(t->name, strlen(t->name), shown, sizeof shown);
-                    free(idx);
-                    return fail(c, INF_ERR_FORMAT, "tensor '%s' (offset %" PRIu64 ", size %" PRIu64 ") overlaps tensor '%s' (offset %" PRIu64 ")",
-                                shown, data + t->offset, t->size, shown2, data + p->offset);
-                }
-            }
-            prev = idx[i];
-        }
-        free(idx);
-    }
+    return 0;
+}
+
+/* The file's layout in reading order: header, metadata, tensor infos,
+ * data section. */
+static int parse(struct gguf_file *f, struct ctx *c)
+{
+    uint64_t n_kv = 0, n_tensors = 0;
+    if (parse_header(f, c, &n_kv, &n_tensors)) return -1;
+    for (uint64_t i = 0; i < n_kv; i++)
+        if (parse_kv(f, c, i, n_kv)) return -1;
+    f->n_kv = (int64_t)n_kv;
+    if (index_names(f, c, 0) || read_alignment(f, c)) return -1;
+    for (uint64_t i = 0; i < n_tensors; i++)
+        if (parse_tensor_info(f, c, i, n_tensors)) return -1;
+    if (index_names(f, c, 1) || place_tensors(f, c)) return -1;
     return check_overlaps(f, c);
 }
 

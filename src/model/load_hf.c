@@ -14,7 +14,6 @@
 #include "tensor/tensor_types.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,16 +27,6 @@ struct hf_owner {
     inf_error err; /* a conversion error met inside get() (status INF_OK: none) */
     char last_missing[512]; /* HF name of the last tensor looked for in vain */
 };
-
-/* model -> owner, for model_hf_config / model_hf_release. A list: a
- * process holds few models. */
-struct owner_link {
-    const struct model *m;
-    struct hf_owner *o;
-    struct owner_link *next;
-};
-static struct owner_link *owner_list;
-static pthread_mutex_t owner_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void owner_free(struct hf_owner *o)
 {
@@ -295,57 +284,21 @@ static int fill_hparams(struct model *m, const struct hf_config *c, const struct
     return 0;
 }
 
-static int register_owner(const struct model *m, struct hf_owner *o)
-{
-    struct owner_link *l = malloc(sizeof *l);
-    if (!l) return -1;
-    l->m = m;
-    l->o = o;
-    pthread_mutex_lock(&owner_lock);
-    l->next = owner_list;
-    owner_list = l;
-    pthread_mutex_unlock(&owner_lock);
-    return 0;
-}
-
-const struct hf_config *model_hf_config(const struct model *m)
-{
-    const struct hf_config *c = NULL;
-    pthread_mutex_lock(&owner_lock);
-    for (struct owner_link *l = owner_list; l; l = l->next)
-        if (l->m == m) c = &l->o->cfg;
-    pthread_mutex_unlock(&owner_lock);
-    return c;
-}
+const struct hf_config *model_hf_config(const struct model *m) { return m && m->hf ? &m->hf->cfg : NULL; }
 
 void model_hf_release_range(const struct model *m, const void *p, uint64_t n)
 {
-    pthread_mutex_lock(&owner_lock);
-    for (struct owner_link *l = owner_list; l; l = l->next)
-        if (l->m == m) {
-            safetensors_set_release_range(l->o->set, p, n);
-            break;
-        }
-    pthread_mutex_unlock(&owner_lock);
+    if (m && m->hf) safetensors_set_release_range(m->hf->set, p, n);
 }
 
 void model_hf_release(struct model *m)
 {
-    struct hf_owner *o = NULL;
-    pthread_mutex_lock(&owner_lock);
-    for (struct owner_link **pp = &owner_list; *pp; pp = &(*pp)->next)
-        if ((*pp)->m == m) {
-            struct owner_link *l = *pp;
-            o = l->o;
-            *pp = l->next;
-            free(l);
-            break;
-        }
-    pthread_mutex_unlock(&owner_lock);
-    owner_free(o);
+    if (!m) return;
+    owner_free(m->hf);
+    m->hf = NULL;
 }
 
-/* Frees a half-built model whose owner is not registered yet. */
+/* Frees a half-built model whose owner is not attached yet. */
 static void discard(struct model *m, struct hf_owner *o)
 {
     model_free(m);
@@ -393,10 +346,7 @@ int model_load_hf_dir(const char *dir, const struct model_load_params *params, s
      * pattern rule. */
     if (o->cfg.arch == HF_ARCH_GEMMA3 && m->hp.n_swa > 0)
         for (int il = 0; il < m->hp.n_layer; il++) m->layer_swa[il] = o->cfg.layer_sliding[il];
-    if (register_owner(m, o) != 0) {
-        discard(m, o);
-        return err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", dir);
-    }
+    m->hf = o;
     *out = m;
     return 0;
 }

@@ -61,7 +61,6 @@ void model_free(struct model *m)
 {
     if (!m) return;
     model_hf_release(m); /* what the safetensors loader keeps (no-op otherwise) */
-    forward_scratch_free(&m->fs);
     weights_free(&m->w);
     gguf_close(m->gguf);
     free(m->layer_swa);

@@ -10,10 +10,11 @@
  * Weights stay memory-mapped in their file layout for the model's lifetime;
  * pointers returned by model_hparams / model_gguf live as long as the model.
  *
- * Threads: a loaded model is read-only except for its forward scratch, so
- * model_forward must not run concurrently on the same model (use one model
- * per concurrent caller, or serialise; batch sequences instead). KV caches
- * are independent objects; a cache may be used by one forward at a time.
+ * Threads: a model is read-only once loaded (and packed: model_pack_weights
+ * is the last step of loading), so any number of model_forward calls may
+ * run on it at once, each with its own forward context (the per-call
+ * scratch) and its own caches. A context or a cache serves one call at a
+ * time.
  * Nothing here prints or aborts; failures return -1 with a message. */
 #ifndef INF_MODEL_MODEL_H
 #define INF_MODEL_MODEL_H
@@ -32,6 +33,7 @@ extern "C" {
 #endif
 
 struct model;
+struct forward_ctx;
 struct gguf_file;
 struct threadpool;
 
@@ -133,12 +135,21 @@ size_t model_pack_weights(struct model *m, struct threadpool *tp);
 /* Bytes held by packed copies (see model_pack_weights). */
 size_t model_packed_bytes(const struct model *m);
 
+/* The scratch of model_forward for model m: activations of a micro-batch
+ * and the attention threads' buffers, grown on first use and kept for the
+ * next call. NULL when memory is short. Free with forward_ctx_free (NULL
+ * is a no-op) before or after the model. */
+struct forward_ctx *forward_ctx_new(const struct model *m);
+void forward_ctx_free(struct forward_ctx *fc);
+
 /* Runs the batch through the model. Writes n_vocab floats per wanted token
  * into logits_out, in batch order (logits_out may be NULL when no token
- * wants logits). tp may be NULL (single-threaded). On failure returns -1
- * with a message (bad token id, position past a cache, non-contiguous
- * positions...); caches are then left as before the call. */
-int model_forward(struct model *m, const struct model_batch *batch, float *logits_out,
+ * wants logits). fc is a context made for m, or NULL for a temporary one
+ * (allocated and freed in the call: for tests and one-off calls). tp may be
+ * NULL (single-threaded). On failure returns -1 with a message (bad token
+ * id, position past a cache, non-contiguous positions...); caches are then
+ * left as before the call. */
+int model_forward(const struct model *m, struct forward_ctx *fc, const struct model_batch *batch, float *logits_out,
                   struct threadpool *tp, inf_error *err);
 
 #ifdef __cplusplus

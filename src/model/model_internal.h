@@ -35,17 +35,8 @@ static inline void *kv_cache_v_row(const struct kv_cache *c, int layer, int head
     return (char *)c->v + row * c->v_row;
 }
 
-/* Forward-pass scratch, grown on demand, owned by the model. */
-struct forward_scratch {
-    int cap_tokens;
-    float *x, *h, *q, *k, *v, *attn, *gate, *up, *out_rows;
-    float *rope_cs;       /* [cap_tokens][2 variants][n_rot/2][cos, sin] */
-    int *chunk_idx;       /* scratch for indices */
-    /* per-thread attention buffers */
-    int cap_threads;
-    size_t cap_thread_floats;
-    float *thread_buf;    /* cap_threads * cap_thread_floats */
-};
+/* What the Hugging Face loader keeps for a model (load_hf.c). */
+struct hf_owner;
 
 struct model {
     struct model_hparams hp;
@@ -55,7 +46,7 @@ struct model {
     char *path;
     int kv_type;
     uint8_t *layer_swa;     /* [n_layer]: 1 = sliding-window layer */
-    struct forward_scratch fs;
+    struct hf_owner *hf;    /* owned; NULL unless loaded from a Hugging Face folder */
 };
 
 /* load_gguf.c */
@@ -63,8 +54,5 @@ int model_load_gguf(const char *path, struct model *m, inf_error *err);
 
 /* model.c: derived per-layer data after hparams and weights are set. */
 int model_finish_load(struct model *m, inf_error *err);
-
-/* forward.c */
-void forward_scratch_free(struct forward_scratch *fs);
 
 #endif

@@ -1,6 +1,7 @@
 /* perplexity.c - llama-perplexity's windowed perplexity over a token
  * sequence or a text (see perplexity.h for the exact procedure). */
 #include "offline/perplexity.h"
+#include "base/os.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -27,6 +28,7 @@ static double token_nll(const float *logits, int n_vocab, int32_t target)
 
 struct ppl_state {
     struct model *m;
+    struct forward_ctx *fc;
     struct kv_cache *cache;
     struct threadpool *tp;
     int n_vocab, n_ctx, n_batch;
@@ -57,7 +59,7 @@ static int eval_window(struct ppl_state *s, const int32_t *w, inf_error *err)
         }
         struct model_batch batch = {
             .n_tokens = n, .tokens = s->tok, .pos = s->pos, .caches = s->caches, .want_logits = s->want};
-        if (model_forward(s->m, &batch, n_want ? s->logits : NULL, s->tp, err) != 0) return -1;
+        if (model_forward(s->m, s->fc, &batch, n_want ? s->logits : NULL, s->tp, err) != 0) return -1;
         int k = 0;
         for (int i = 0; i < n; i++) {
             if (!s->want[i]) continue;
@@ -128,7 +130,11 @@ int model_perplexity(struct model *m, const int32_t *tokens, size_t n_tokens, co
         goto done;
     }
     if (!(s.cache = kv_cache_create(m, s.n_ctx, err))) goto done;
-    int nt = params->n_threads > 0 ? params->n_threads : cpu_physical_cores();
+    if (!(s.fc = forward_ctx_new(m))) {
+        err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
+        goto done;
+    }
+    int nt = params->n_threads > 0 ? params->n_threads : os_physical_cores();
     if (nt > 1) s.tp = threadpool_create(nt);
 
     for (int c = 0; c < n_chunks; c++) {
@@ -144,6 +150,7 @@ int model_perplexity(struct model *m, const int32_t *tokens, size_t n_tokens, co
     rc = 0;
 done:
     threadpool_free(s.tp);
+    forward_ctx_free(s.fc);
     kv_cache_free(s.cache);
     free(window);
     free(s.tok);
@@ -185,5 +192,15 @@ int model_perplexity_text(struct model *m, const char *model_path, const char *t
     }
     free(ids);
     tok_free(tok);
+    return rc;
+}
+
+int model_perplexity_file(const char *model_path, const char *text, size_t len, const struct model_ppl_params *params,
+                          struct model_ppl_result *out, inf_error *err)
+{
+    struct model *m = NULL;
+    if (model_load(model_path, NULL, &m, err) != 0) return -1;
+    int rc = model_perplexity_text(m, model_path, text, len, params, out, err);
+    model_free(m);
     return rc;
 }

@@ -12,8 +12,8 @@
  *   - PPL = exp(mean NLL); its uncertainty is PPL * sd(NLL) / sqrt(N-1)
  *     (llama.cpp's "+/-" figure).
  *
- * Layer: engine/model (uses text/tokenizer.h for the text variant). Nothing
- * prints; errors are returned with a message. */
+ * Layer: offline (uses model/ and text/tokenizer.h). Nothing prints;
+ * errors are returned with a message. */
 #ifndef INF_OFFLINE_PERPLEXITY_H
 #define INF_OFFLINE_PERPLEXITY_H
 
@@ -64,6 +64,11 @@ int model_perplexity(struct model *m, const int32_t *tokens, size_t n_tokens, co
  * and replace_bos are filled from the tokenizer. */
 int model_perplexity_text(struct model *m, const char *model_path, const char *text, size_t len,
                           const struct model_ppl_params *params, struct model_ppl_result *out, inf_error *err);
+
+/* The whole of `infer perplexity`: loads the model at model_path (GGUF
+ * file or Hugging Face directory), runs model_perplexity_text, frees it. */
+int model_perplexity_file(const char *model_path, const char *text, size_t len, const struct model_ppl_params *params,
+                          struct model_ppl_result *out, inf_error *err);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
  * uses when no importance matrix is given), so a tensor quantised here is
  * byte-identical to the same tensor quantised by llama.cpp. */
 #include "offline/quantize.h"
+#include "base/os.h"
 #include "base/file.h"
 
 #include <errno.h>
@@ -508,7 +509,7 @@ static int quantize_gguf(const struct gguf_file *f, const char *out_path, const 
     if (put_header(&hdr, f, plan, p->ftype, err)) goto done;
     for (int64_t i = 0; i < nt; i++) s.total += plan[i].in->size;
 
-    s.n_threads = p->n_threads > 0 ? p->n_threads : cpu_physical_cores();
+    s.n_threads = p->n_threads > 0 ? p->n_threads : os_physical_cores();
     if (s.n_threads < 1) s.n_threads = 1;
     if (s.n_threads > 1 && !(s.tp = threadpool_create(s.n_threads))) s.n_threads = 1;
     if (ensure_scratch(&s, plan, nt, err)) goto done;

@@ -92,7 +92,7 @@ typedef void (*model_quant_progress_fn)(void *user, uint64_t done, uint64_t tota
 struct model_quantize_params {
     int ftype;                 /* enum model_ftype */
     bool pure;
-    int n_threads;             /* <= 0: cpu_physical_cores() */
+    int n_threads;             /* <= 0: os_physical_cores() */
     model_quant_progress_fn progress; /* may be NULL */
     void *progress_user;
 };

@@ -42,7 +42,8 @@ struct sched_seq {
 };
 
 struct sched {
-    struct model *model;
+    const struct model *model;
+    struct forward_ctx *fc; /* the worker's forward scratch */
     struct threadpool *tp;
     struct sched_options opts;
     int n_vocab;
@@ -251,7 +252,7 @@ static void run_step(struct sched *s, int n, int n_want)
     };
     inf_error err = {0};
     pthread_mutex_unlock(&s->mu);
-    int rc = model_forward(s->model, &batch, s->b_logits, s->tp, &err);
+    int rc = model_forward(s->model, s->fc, &batch, s->b_logits, s->tp, &err);
     pthread_mutex_lock(&s->mu);
 
     /* Advance n_fed of every sequence in the batch, then sample. */
@@ -310,7 +311,7 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-struct sched *sched_create(struct model *model, struct threadpool *tp, const struct sched_options *opts, inf_error *err)
+struct sched *sched_create(const struct model *model, struct threadpool *tp, const struct sched_options *opts, inf_error *err)
 {
     if (!model || !opts || opts->max_active < 1 || opts->max_batch_tokens < 1) {
         err_fail(err, INF_ERR_INVALID_ARGUMENT, "scheduler: bad options");
@@ -332,10 +333,11 @@ struct sched *sched_create(struct model *model, struct threadpool *tp, const str
     s->b_want = malloc(nb * sizeof *s->b_want);
     s->b_want_seq = malloc(nb * sizeof *s->b_want_seq);
     s->b_logits = malloc(nb * (size_t)s->n_vocab * sizeof *s->b_logits);
+    s->fc = forward_ctx_new(model);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work_cv, NULL);
     pthread_cond_init(&s->out_cv, NULL);
-    if (!s->b_tokens || !s->b_pos || !s->b_caches || !s->b_want || !s->b_want_seq || !s->b_logits ||
+    if (!s->b_tokens || !s->b_pos || !s->b_caches || !s->b_want || !s->b_want_seq || !s->b_logits || !s->fc ||
         pthread_create(&s->worker, NULL, worker_main, s) != 0) {
         err_fail(err, INF_ERR_NO_MEMORY, "scheduler: out of memory for a batch of %d tokens", opts->max_batch_tokens);
         free(s->b_tokens);
@@ -344,6 +346,7 @@ struct sched *sched_create(struct model *model, struct threadpool *tp, const str
         free(s->b_want);
         free(s->b_want_seq);
         free(s->b_logits);
+        forward_ctx_free(s->fc);
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->work_cv);
         pthread_cond_destroy(&s->out_cv);
@@ -369,6 +372,7 @@ void sched_free(struct sched *s)
     free(s->b_want);
     free(s->b_want_seq);
     free(s->b_logits);
+    forward_ctx_free(s->fc);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->work_cv);
     pthread_cond_destroy(&s->out_cv);

@@ -69,7 +69,7 @@ struct sched_seq_stats {
 
 /* model and tp are borrowed and must outlive the scheduler. NULL with a
  * message on failure. */
-struct sched *sched_create(struct model *model, struct threadpool *tp, const struct sched_options *opts,
+struct sched *sched_create(const struct model *model, struct threadpool *tp, const struct sched_options *opts,
                            inf_error *err);
 /* Stops the worker. Every sequence must have been released. */
 void sched_free(struct sched *s);

@@ -10,12 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "tensor_types.h"
+#include "type_traits.h"
 
 /* Max activation rows one dot call handles (register tile width). */
 #define MM_NC 4
-
-/* Activation format a weight type is multiplied against. */
-enum act_format { ACT_F32 = 0, ACT_Q8_32 = 1, ACT_Q8_K = 2 };
 
 /* f32 activation row of k -> its quantised form (ACT32 / ACTK layouts,
  * quant_blocks.h). */
@@ -56,19 +54,8 @@ struct kernel_table {
                        float *scratch);
 };
 
-static inline int act_format_of(int type)
-{
-    switch (type) {
-    case TENSOR_TYPE_Q4_0: case TENSOR_TYPE_Q4_1: case TENSOR_TYPE_Q5_0:
-    case TENSOR_TYPE_Q5_1: case TENSOR_TYPE_Q8_0:
-        return ACT_Q8_32;
-    case TENSOR_TYPE_Q2_K: case TENSOR_TYPE_Q3_K: case TENSOR_TYPE_Q4_K:
-    case TENSOR_TYPE_Q5_K: case TENSOR_TYPE_Q6_K:
-        return ACT_Q8_K;
-    default:
-        return ACT_F32;
-    }
-}
+/* The activation format of a weight type's dot kernels (type_traits.h). */
+static inline int act_format_of(int type) { return (int)tensor_type_traits(type)->act; }
 
 /* The table in force (never NULL). */
 const struct kernel_table *kernels_get(void);
@@ -94,7 +81,7 @@ void kernels_fill_avx512(struct kernel_table *t, int allow_vnni);
  * thread exit). NULL when memory is short. */
 void *tensor_thread_scratch(size_t size);
 
-/* Shared scalar helpers (tensor_types.c). */
+/* Shared scalar helpers (dequant_rows.c). */
 void get_scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m);
 void q3k_unpack_scales(const uint8_t *s12, int8_t out[16]);
 

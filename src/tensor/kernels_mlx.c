@@ -7,6 +7,7 @@
 #include "tensor/kernels_mlx_internal.h"
 
 #include "tensor/tensor_types.h"
+#include "tensor/type_traits.h"
 #include "tensor/threadpool.h"
 
 #include <stdlib.h>
@@ -25,7 +26,8 @@ int tensor_mlx_type(int bits, int group, enum tensor_mlx_scale scale)
 
 int tensor_mlx_type_is(int type)
 {
-    return type >= TENSOR_TYPE_MLX_FIRST && type <= TENSOR_TYPE_MLX_LAST;
+    const struct tensor_type_traits *tt = tensor_type_traits(type);
+    return tt && tt->mlx;
 }
 
 int tensor_mlx_type_params(int type, int *bits, int *group, enum tensor_mlx_scale *scale)
@@ -38,31 +40,14 @@ int tensor_mlx_type_params(int type, int *bits, int *group, enum tensor_mlx_scal
     return 0;
 }
 
-const char *tensor_mlx_type_name(int type)
-{
-    static const char *const names[18] = {
-        "mlx_q4_g32_f16", "mlx_q4_g32_bf16", "mlx_q4_g32_f32",
-        "mlx_q4_g64_f16", "mlx_q4_g64_bf16", "mlx_q4_g64_f32",
-        "mlx_q4_g128_f16", "mlx_q4_g128_bf16", "mlx_q4_g128_f32",
-        "mlx_q8_g32_f16", "mlx_q8_g32_bf16", "mlx_q8_g32_f32",
-        "mlx_q8_g64_f16", "mlx_q8_g64_bf16", "mlx_q8_g64_f32",
-        "mlx_q8_g128_f16", "mlx_q8_g128_bf16", "mlx_q8_g128_f32",
-    };
-    return tensor_mlx_type_is(type) ? names[type - TENSOR_TYPE_MLX_FIRST] : "unknown";
-}
+const char *tensor_mlx_type_name(int type) { return tensor_mlx_type_is(type) ? tensor_type_name(type) : "unknown"; }
 
 static size_t scale_bytes(enum tensor_mlx_scale s)
 {
     return s == TENSOR_MLX_SCALE_F32 ? 4 : 2;
 }
 
-size_t tensor_mlx_block_bytes(int type)
-{
-    int bits, group;
-    enum tensor_mlx_scale s;
-    if (tensor_mlx_type_params(type, &bits, &group, &s)) return 0;
-    return 2 * scale_bytes(s) + (size_t)group * (size_t)bits / 8;
-}
+size_t tensor_mlx_block_bytes(int type) { return tensor_mlx_type_is(type) ? tensor_type_traits(type)->block_bytes : 0; }
 
 int64_t tensor_mlx_row_bytes(int type, int64_t k)
 {

@@ -10,88 +10,67 @@
 #include "quant_blocks.h"
 #include "tensor_types.h"
 #include "threadpool.h"
+#include "type_traits.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-static size_t block_bytes_of(int type)
-{
-    switch (type) {
-    case TENSOR_TYPE_Q8_0: return PK_Q8_0_BLOCK;
-    case TENSOR_TYPE_Q4_0: return PK_Q4_0_BLOCK;
-    case TENSOR_TYPE_Q4_K: return PK_Q4_K_BLOCK;
-    case TENSOR_TYPE_Q6_K: return PK_Q6_K_BLOCK;
-    case TENSOR_TYPE_F16: return 2 * PK_ROWS; /* per column */
-    case TENSOR_TYPE_BF16: return 4 * PK_ROWS; /* per pair of columns */
-    default: return 0;
-    }
-}
-
-static int64_t block_elems_of(int type)
-{
-    switch (type) {
-    case TENSOR_TYPE_Q8_0: case TENSOR_TYPE_Q4_0: return 32;
-    case TENSOR_TYPE_Q4_K: case TENSOR_TYPE_Q6_K: return 256;
-    case TENSOR_TYPE_BF16: return 2;
-    default: return 1;
-    }
-}
-
 int tensor_pack_supported(int w_type, int64_t k)
 {
     if (getenv("INF_NO_PACK")) return 0;
     if (cpu_level() < CPU_LEVEL_AVX512 || !cpu_features_get()->avx512vnni) return 0;
     if (w_type == TENSOR_TYPE_BF16 && !cpu_features_get()->avx512bf16) return 0;
-    if (!block_bytes_of(w_type) || !packed_kernel_avx512(w_type)) return 0;
-    return k > 0 && k % block_elems_of(w_type) == 0;
+    const struct tensor_type_traits *tt = tensor_type_traits(w_type);
+    if (!tt || !tt->pack || !packed_kernel_avx512(w_type)) return 0;
+    return k > 0 && k % tt->pack_elems == 0;
 }
 
 /* ---- repacking: one group of 16 rows at a time ---- */
 
 struct pack_job {
     struct packed_matrix *pm;
-    const uint8_t *w;
-    size_t ws;
+    struct pack_src src;
+    pack_group_fn pack;
     atomic_llong next;
 };
 
 /* Row r of the group, or NULL for a padding row. */
-static const uint8_t *group_row(const struct pack_job *j, int64_t g, int r)
+static const uint8_t *group_row(const struct pack_src *j, int64_t g, int r)
 {
     int64_t row = g * PK_ROWS + r;
-    return row < j->pm->rows ? j->w + (size_t)row * j->ws : NULL;
+    return row < j->rows ? j->w + (size_t)row * j->ws : NULL;
 }
 
 /* The packers walk the destination in order (block by block, the 16 rows
  * inside each), reading the 16 source rows side by side. */
-static void pack_f16(const struct pack_job *j, int64_t g, uint8_t *dst)
+void pk_pack_f16(const struct pack_src *j, int64_t g, uint8_t *dst)
 {
     uint16_t *out = (uint16_t *)dst;
     const uint8_t *src[PK_ROWS];
     for (int r = 0; r < PK_ROWS; r++) src[r] = group_row(j, g, r);
-    for (int64_t c = 0; c < j->pm->k; c++)
+    for (int64_t c = 0; c < j->k; c++)
         for (int r = 0; r < PK_ROWS; r++) out[c * PK_ROWS + r] = src[r] ? rd_u16(src[r] + 2 * c) : 0;
 }
 
 /* BF16: per pair of columns, the 16 rows' two values side by side (one
  * 32-bit lane per row, the even column in the low half), as vdpbf16ps
  * pairs them. */
-static void pack_bf16(const struct pack_job *j, int64_t g, uint8_t *dst)
+void pk_pack_bf16(const struct pack_src *j, int64_t g, uint8_t *dst)
 {
     uint16_t *out = (uint16_t *)dst;
     const uint8_t *src[PK_ROWS];
     for (int r = 0; r < PK_ROWS; r++) src[r] = group_row(j, g, r);
-    for (int64_t p = 0; p < j->pm->k / 2; p++)
+    for (int64_t p = 0; p < j->k / 2; p++)
         for (int r = 0; r < PK_ROWS; r++)
             for (int e = 0; e < 2; e++)
                 out[(p * PK_ROWS + r) * 2 + e] = src[r] ? rd_u16(src[r] + 2 * (2 * p + e)) : 0;
 }
 
-static void pack_q8_0(const struct pack_job *j, int64_t g, uint8_t *dst)
+void pk_pack_q8_0(const struct pack_src *j, int64_t g, uint8_t *dst)
 {
-    const int64_t nb = j->pm->k / 32;
+    const int64_t nb = j->k / 32;
     const uint8_t *rows[PK_ROWS];
     for (int r = 0; r < PK_ROWS; r++) rows[r] = group_row(j, g, r);
     for (int64_t b = 0; b < nb; b++) {
@@ -106,9 +85,9 @@ static void pack_q8_0(const struct pack_job *j, int64_t g, uint8_t *dst)
     }
 }
 
-static void pack_q4_0(const struct pack_job *j, int64_t g, uint8_t *dst)
+void pk_pack_q4_0(const struct pack_src *j, int64_t g, uint8_t *dst)
 {
-    const int64_t nb = j->pm->k / 32;
+    const int64_t nb = j->k / 32;
     const uint8_t *rows[PK_ROWS];
     for (int r = 0; r < PK_ROWS; r++) rows[r] = group_row(j, g, r);
     for (int64_t b = 0; b < nb; b++) {
@@ -123,9 +102,9 @@ static void pack_q4_0(const struct pack_job *j, int64_t g, uint8_t *dst)
     }
 }
 
-static void pack_q4_k(const struct pack_job *j, int64_t g, uint8_t *dst)
+void pk_pack_q4_k(const struct pack_src *j, int64_t g, uint8_t *dst)
 {
-    const int64_t nb = j->pm->k / 256;
+    const int64_t nb = j->k / 256;
     const uint8_t *rows[PK_ROWS];
     for (int r = 0; r < PK_ROWS; r++) rows[r] = group_row(j, g, r);
     for (int64_t b = 0; b < nb; b++) {
@@ -162,9 +141,9 @@ static void q6_k_values(const block_q6_K *x, uint8_t u[256])
         }
 }
 
-static void pack_q6_k(const struct pack_job *j, int64_t g, uint8_t *dst)
+void pk_pack_q6_k(const struct pack_src *j, int64_t g, uint8_t *dst)
 {
-    const int64_t nb = j->pm->k / 256;
+    const int64_t nb = j->k / 256;
     uint8_t u[256];
     const uint8_t *rows[PK_ROWS];
     for (int r = 0; r < PK_ROWS; r++) rows[r] = group_row(j, g, r);
@@ -200,16 +179,7 @@ static void pack_worker(void *arg, int ith, int nth)
     for (;;) {
         const int64_t g = atomic_fetch_add(&j->next, 1);
         if (g >= pm->n_groups) break;
-        uint8_t *dst = pm->data + (size_t)g * pm->group_bytes;
-        switch (pm->type) {
-        case TENSOR_TYPE_F16: pack_f16(j, g, dst); break;
-        case TENSOR_TYPE_BF16: pack_bf16(j, g, dst); break;
-        case TENSOR_TYPE_Q8_0: pack_q8_0(j, g, dst); break;
-        case TENSOR_TYPE_Q4_0: pack_q4_0(j, g, dst); break;
-        case TENSOR_TYPE_Q4_K: pack_q4_k(j, g, dst); break;
-        case TENSOR_TYPE_Q6_K: pack_q6_k(j, g, dst); break;
-        default: break;
-        }
+        j->pack(&j->src, g, pm->data + (size_t)g * pm->group_bytes);
     }
 }
 
@@ -248,13 +218,14 @@ struct packed_matrix *tensor_pack(const void *w, int w_type, int64_t rows, int64
     pm->rows = rows;
     pm->k = k;
     pm->n_groups = (rows + PK_ROWS - 1) / PK_ROWS;
-    pm->group_bytes = (size_t)(k / block_elems_of(w_type)) * block_bytes_of(w_type);
+    const struct tensor_type_traits *tt = tensor_type_traits(w_type);
+    pm->group_bytes = (size_t)(k / tt->pack_elems) * tt->pack_bytes;
     pm->data = packed_alloc((size_t)pm->n_groups * pm->group_bytes, &pm->mapped_bytes);
     if (!pm->data) {
         free(pm);
         return NULL;
     }
-    struct pack_job j = {pm, w, w_row_stride, 0};
+    struct pack_job j = {pm, {w, w_row_stride, rows, k}, tt->pack, 0};
     threadpool_run(tp, pack_worker, &j);
     return pm;
 }
@@ -276,76 +247,83 @@ size_t packed_bytes(const struct packed_matrix *pm)
 
 static float h2f(const uint8_t *p) { return tensor_f16_to_f32(rd_u16(p)); }
 
+void pk_row_f16(const uint8_t *g, int rr, int64_t k, float *out)
+{
+    for (int64_t c = 0; c < k; c++) out[c] = h2f(g + (size_t)(c * PK_ROWS + rr) * 2);
+}
+
+void pk_row_bf16(const uint8_t *g, int rr, int64_t k, float *out)
+{
+    for (int64_t c = 0; c < k; c++)
+        out[c] = tensor_bf16_to_f32(rd_u16(g + (size_t)(((c / 2) * PK_ROWS + rr) * 2 + (c & 1)) * 2));
+}
+
+void pk_row_q8_0(const uint8_t *g, int rr, int64_t k, float *out)
+{
+    for (int64_t b = 0; b < k / 32; b++) {
+        const uint8_t *blk = g + (size_t)b * PK_Q8_0_BLOCK;
+        const float d = h2f(blk + 2 * rr);
+        for (int i = 0; i < 8; i++)
+            for (int e = 0; e < 4; e++) out[32 * b + 4 * i + e] = (float)(blk[32 + 64 * i + 4 * rr + e] - 128) * d;
+    }
+}
+
+void pk_row_q4_0(const uint8_t *g, int rr, int64_t k, float *out)
+{
+    for (int64_t b = 0; b < k / 32; b++) {
+        const uint8_t *blk = g + (size_t)b * PK_Q4_0_BLOCK;
+        const float d = h2f(blk + 2 * rr);
+        for (int p = 0; p < 4; p++)
+            for (int e = 0; e < 4; e++) {
+                const uint8_t v = blk[32 + 64 * p + 4 * rr + e];
+                out[32 * b + 4 * p + e] = (float)((v & 0xF) - 8) * d;
+                out[32 * b + 16 + 4 * p + e] = (float)((v >> 4) - 8) * d;
+            }
+    }
+}
+
+void pk_row_q4_k(const uint8_t *g, int rr, int64_t k, float *out)
+{
+    for (int64_t b = 0; b < k / 256; b++) {
+        const uint8_t *blk = g + (size_t)b * PK_Q4_K_BLOCK;
+        const float d = h2f(blk + 2 * rr), dmin = h2f(blk + 32 + 2 * rr);
+        for (int s = 0; s < 8; s++) {
+            const float d1 = d * blk[64 + 16 * s + rr], m1 = dmin * blk[192 + 32 * (s / 2) + 2 * rr + (s & 1)];
+            const int c = s / 2, hi = s & 1;
+            for (int p = 0; p < 8; p++)
+                for (int e = 0; e < 4; e++) {
+                    const uint8_t v = blk[320 + (c * 8 + p) * 64 + 4 * rr + e];
+                    out[256 * b + 64 * c + 32 * hi + 4 * p + e] = d1 * (hi ? v >> 4 : v & 0xF) - m1;
+                }
+        }
+    }
+}
+
+void pk_row_q6_k(const uint8_t *g, int rr, int64_t k, float *out)
+{
+    for (int64_t b = 0; b < k / 256; b++) {
+        const uint8_t *blk = g + (size_t)b * PK_Q6_K_BLOCK;
+        const float d = h2f(blk + 2 * rr);
+        for (int gi = 0; gi < 16; gi++) {
+            const float ds = d * (float)(int8_t)blk[32 + 32 * (gi / 2) + 2 * rr + (gi & 1)];
+            const uint8_t *q = blk + 288 + (size_t)gi * 192;
+            for (int e = 0; e < 4; e++) {
+                const uint8_t n0 = q[4 * rr + e], n1 = q[64 + 4 * rr + e], h = q[128 + 4 * rr + e];
+                float *o = out + 256 * b + 16 * gi + e;
+                o[0] = ds * (float)(((n0 & 0xF) | ((h & 3) << 4)) - 32);
+                o[4] = ds * (float)(((n0 >> 4) | (((h >> 2) & 3) << 4)) - 32);
+                o[8] = ds * (float)(((n1 & 0xF) | (((h >> 4) & 3) << 4)) - 32);
+                o[12] = ds * (float)(((n1 >> 4) | (((h >> 6) & 3) << 4)) - 32);
+            }
+        }
+    }
+}
+
 int packed_get_row(const struct packed_matrix *pm, int64_t r, float *out)
 {
     if (!pm || r < 0 || r >= pm->rows) return -1;
     const uint8_t *g = pm->data + (size_t)(r / PK_ROWS) * pm->group_bytes;
-    const int rr = (int)(r % PK_ROWS);
-    const int64_t k = pm->k;
-    switch (pm->type) {
-    case TENSOR_TYPE_F16:
-        for (int64_t c = 0; c < k; c++) out[c] = h2f(g + (size_t)(c * PK_ROWS + rr) * 2);
-        break;
-    case TENSOR_TYPE_BF16:
-        for (int64_t c = 0; c < k; c++)
-            out[c] = tensor_bf16_to_f32(rd_u16(g + (size_t)(((c / 2) * PK_ROWS + rr) * 2 + (c & 1)) * 2));
-        break;
-    case TENSOR_TYPE_Q8_0:
-        for (int64_t b = 0; b < k / 32; b++) {
-            const uint8_t *blk = g + (size_t)b * PK_Q8_0_BLOCK;
-            const float d = h2f(blk + 2 * rr);
-            for (int i = 0; i < 8; i++)
-                for (int e = 0; e < 4; e++) out[32 * b + 4 * i + e] = (float)(blk[32 + 64 * i + 4 * rr + e] - 128) * d;
-        }
-        break;
-    case TENSOR_TYPE_Q4_0:
-        for (int64_t b = 0; b < k / 32; b++) {
-            const uint8_t *blk = g + (size_t)b * PK_Q4_0_BLOCK;
-            const float d = h2f(blk + 2 * rr);
-            for (int p = 0; p < 4; p++)
-                for (int e = 0; e < 4; e++) {
-                    const uint8_t v = blk[32 + 64 * p + 4 * rr + e];
-                    out[32 * b + 4 * p + e] = (float)((v & 0xF) - 8) * d;
-                    out[32 * b + 16 + 4 * p + e] = (float)((v >> 4) - 8) * d;
-                }
-        }
-        break;
-    case TENSOR_TYPE_Q4_K:
-        for (int64_t b = 0; b < k / 256; b++) {
-            const uint8_t *blk = g + (size_t)b * PK_Q4_K_BLOCK;
-            const float d = h2f(blk + 2 * rr), dmin = h2f(blk + 32 + 2 * rr);
-            for (int s = 0; s < 8; s++) {
-                const float d1 = d * blk[64 + 16 * s + rr], m1 = dmin * blk[192 + 32 * (s / 2) + 2 * rr + (s & 1)];
-                const int c = s / 2, hi = s & 1;
-                for (int p = 0; p < 8; p++)
-                    for (int e = 0; e < 4; e++) {
-                        const uint8_t v = blk[320 + (c * 8 + p) * 64 + 4 * rr + e];
-                        out[256 * b + 64 * c + 32 * hi + 4 * p + e] = d1 * (hi ? v >> 4 : v & 0xF) - m1;
-                    }
-            }
-        }
-        break;
-    case TENSOR_TYPE_Q6_K:
-        for (int64_t b = 0; b < k / 256; b++) {
-            const uint8_t *blk = g + (size_t)b * PK_Q6_K_BLOCK;
-            const float d = h2f(blk + 2 * rr);
-            for (int gi = 0; gi < 16; gi++) {
-                const float ds = d * (float)(int8_t)blk[32 + 32 * (gi / 2) + 2 * rr + (gi & 1)];
-                const uint8_t *q = blk + 288 + (size_t)gi * 192;
-                for (int e = 0; e < 4; e++) {
-                    const uint8_t n0 = q[4 * rr + e], n1 = q[64 + 4 * rr + e], h = q[128 + 4 * rr + e];
-                    float *o = out + 256 * b + 16 * gi + e;
-                    o[0] = ds * (float)(((n0 & 0xF) | ((h & 3) << 4)) - 32);
-                    o[4] = ds * (float)(((n0 >> 4) | (((h >> 2) & 3) << 4)) - 32);
-                    o[8] = ds * (float)(((n1 & 0xF) | (((h >> 4) & 3) << 4)) - 32);
-                    o[12] = ds * (float)(((n1 >> 4) | (((h >> 6) & 3) << 4)) - 32);
-                }
-            }
-        }
-        break;
-    default:
-        return -1;
-    }
+    tensor_type_traits(pm->type)->packed_row(g, (int)(r % PK_ROWS), pm->k, out);
     return 0;
 }
 

@@ -24,6 +24,26 @@ struct packed_matrix {
 #define PK_Q4_K_BLOCK (64 + 128 + 128 + 32 * 64)
 #define PK_Q6_K_BLOCK (32 + 256 + 16 * 3 * 64)
 
+/* The rows a packer reads: rows rows of k elements, ws bytes apart. */
+struct pack_src {
+    const uint8_t *w;
+    size_t ws;
+    int64_t rows, k;
+};
+
+/* Packs group g (rows 16g .. 16g+15, zeros past the last row) into dst. */
+typedef void (*pack_group_fn)(const struct pack_src *s, int64_t g, uint8_t *dst);
+/* Row rr (0..15) of a packed group of k columns, decoded into out. */
+typedef void (*packed_row_fn)(const uint8_t *group, int rr, int64_t k, float *out);
+
+/* The packers and row readers of each layout (packed.c), referenced by the
+ * type table (type_traits.c). */
+#define PACKED_LAYOUTS(X) X(f16) X(bf16) X(q8_0) X(q4_0) X(q4_k) X(q6_k)
+#define DECLARE_LAYOUT(t) void pk_pack_##t(const struct pack_src *s, int64_t g, uint8_t *dst); \
+    void pk_row_##t(const uint8_t *group, int rr, int64_t k, float *out);
+PACKED_LAYOUTS(DECLARE_LAYOUT)
+#undef DECLARE_LAYOUT
+
 /* Extra per-block activation data the packed kernels need, stored after
  * the ACT32 / ACTK row (quant_blocks.h) in the packed driver's scratch:
  *  ACT32: int32 sq[nb]      sum of the block's quants

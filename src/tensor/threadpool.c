@@ -1,6 +1,7 @@
 /* threadpool.c - persistent workers; spin-then-futex wake-up and barrier;
  * the adaptive active count (how many threads a run gets under contention). */
 #include "threadpool.h"
+#include "base/os.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -343,7 +344,7 @@ static void pool_release(struct threadpool *tp)
 
 struct threadpool *threadpool_create(int n_threads)
 {
-    if (n_threads <= 0) n_threads = cpu_physical_cores();
+    if (n_threads <= 0) n_threads = os_physical_cores();
     if (n_threads > 1024) n_threads = 1024;
     struct threadpool *tp = aligned_zalloc(sizeof *tp);
     if (!tp) return NULL;
@@ -512,57 +513,4 @@ void threadpool_barrier(struct threadpool *tp)
     tp->bar_wait_ns += dt;
     tp->bar_spin_ns += slept && dt > SPIN_NS ? SPIN_NS : dt;
     tp->bar_culprit = tp->bar_last;
-}
-
-/* ---- physical cores ---- */
-
-static int count_physical_cores(void)
-{
-#ifdef __linux__
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    int have_mask = sched_getaffinity(0, sizeof set, &set) == 0;
-    int n_cpus = have_mask ? CPU_COUNT(&set) : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (n_cpus < 1) n_cpus = 1;
-    /* (package, core) pairs of the CPUs we may run on */
-    enum { MAXC = 1024 };
-    static long pairs[MAXC];
-    int n_pairs = 0, n_seen = 0;
-    for (int cpu = 0; cpu < CPU_SETSIZE && cpu < MAXC; cpu++) {
-        if (have_mask && !CPU_ISSET(cpu, &set)) continue;
-        char path[128];
-        long core = -1, pkg = 0;
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/topology/core_id", cpu);
-        FILE *f = fopen(path, "r");
-        if (!f) { if (!have_mask) break; else continue; }
-        if (fscanf(f, "%ld", &core) != 1) core = -1;
-        fclose(f);
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/topology/physical_package_id", cpu);
-        f = fopen(path, "r");
-        if (f) { if (fscanf(f, "%ld", &pkg) != 1) pkg = 0; fclose(f); }
-        if (core < 0) continue;
-        n_seen++;
-        long key = pkg * 100000 + core;
-        int dup = 0;
-        for (int i = 0; i < n_pairs; i++) if (pairs[i] == key) { dup = 1; break; }
-        if (!dup && n_pairs < MAXC) pairs[n_pairs++] = key;
-    }
-    if (n_seen == 0 || n_pairs == 0) return n_cpus;
-    /* CPUs whose topology we could not read count as cores of their own */
-    int n = n_pairs + (n_cpus > n_seen ? n_cpus - n_seen : 0);
-    return n < 1 ? 1 : n;
-#else
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : (int)n;
-#endif
-}
-
-static int g_cores;
-static pthread_once_t g_cores_once = PTHREAD_ONCE_INIT;
-static void cores_init(void) { g_cores = count_physical_cores(); }
-
-int cpu_physical_cores(void)
-{
-    pthread_once(&g_cores_once, cores_init);
-    return g_cores;
 }

@@ -55,7 +55,7 @@ typedef void (*threadpool_fn)(void *arg, int ith, int nth);
 
 /* Creates a pool of n_threads threads in all (the caller counts as one, so
  * n_threads - 1 workers are started). n_threads <= 0 means
- * cpu_physical_cores(). Returns NULL when threads cannot be created. A pool
+ * os_physical_cores(). Returns NULL when threads cannot be created. A pool
  * of 1 thread is valid (no workers). */
 struct threadpool *threadpool_create(int n_threads);
 
@@ -115,12 +115,6 @@ void threadpool_get_stats(const struct threadpool *tp, struct threadpool_stats *
  * only moves the clock. */
 int threadpool_adapt_feed(struct threadpool *tp, unsigned long long now_ns, unsigned long long run_ns,
                           unsigned long long own_ns, int late_worker);
-
-/* Number of physical CPU cores available to this process (hyper-threads of
- * one core count once; respects the affinity mask / cgroup CPU set as far
- * as Linux reports it). Always >= 1. Cached after the first call;
- * thread-safe. The default thread count for the engine. */
-int cpu_physical_cores(void);
 
 /* Splits n items among nth threads: thread ith gets [*start, *end).
  * Contiguous, balanced to within one item. */

@@ -449,6 +449,99 @@ static const pcre2_code *whitespace_re(void)
     return re;
 }
 
+/* BERT: whitespace-split, then punctuation isolated within each part. */
+static int step_bert(const struct tok_pre *st, const char *s, size_t n, bool first, struct tok_pieces *out, struct segs *g)
+{
+    (void)st;
+    if (find_pred(pred_ws, s, n, g)) return -1;
+    struct segs g2 = {0};
+    int rc = 0;
+    for (size_t i = 0; i < g->n && !rc; i++) {
+        if (g->v[i].m || g->v[i].e <= g->v[i].s) continue;
+        g2.n = 0;
+        const char *p = s + g->v[i].s;
+        if (find_pred(pred_bert_punct, p, g->v[i].e - g->v[i].s, &g2)) rc = -1;
+        else rc = emit_split(out, p, &g2, SB_ISOLATED, false, first && g->v[i].s == 0);
+    }
+    free(g2.v);
+    return rc;
+}
+
+/* Metaspace: ' ' becomes the replacement (U+2581), prepended as the scheme
+ * says, optionally split before each replacement. */
+static int step_metaspace(const struct tok_pre *st, const char *s, size_t n, bool first, struct tok_pieces *out, struct segs *g)
+{
+    size_t cnt = 0;
+    for (size_t i = 0; i < n; i++) cnt += s[i] == ' ';
+    size_t cap = n + cnt * (size_t)st->repl_len + (size_t)st->repl_len;
+    char *tmp = malloc(cap + 1);
+    if (!tmp) return -1;
+    size_t o = 0;
+    bool starts = (n > 0 && s[0] == ' ') ||
+                  (n >= (size_t)st->repl_len && memcmp(s, st->repl, (size_t)st->repl_len) == 0);
+    if (n > 0 && !starts && (st->prepend_scheme == PS_ALWAYS || (st->prepend_scheme == PS_FIRST && first))) {
+        memcpy(tmp, st->repl, (size_t)st->repl_len);
+        o = (size_t)st->repl_len;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == ' ') { memcpy(tmp + o, st->repl, (size_t)st->repl_len); o += (size_t)st->repl_len; }
+        else tmp[o++] = s[i];
+    }
+    int rc;
+    if (st->split) {
+        if (find_literal(st->repl, (size_t)st->repl_len, tmp, o, g)) rc = -1;
+        else rc = emit_split(out, tmp, g, SB_MERGED_NEXT, false, first);
+    } else {
+        rc = o ? tok_pieces_add(out, tmp, o, first) : 0;
+    }
+    free(tmp);
+    return rc;
+}
+
+/* ByteLevel: optionally a prefix space and the GPT-2 regex split, then
+ * every byte mapped to its printable stand-in character. */
+static int step_bytelevel(const struct tok_pre *st, const char *s, size_t n, bool first, struct tok_pieces *out, struct segs *g)
+{
+    char *pref = NULL;
+    const char *src = s;
+    size_t sn = n;
+    if (st->add_prefix_space && n > 0 && s[0] != ' ') {
+        pref = malloc(n + 1);
+        if (!pref) return -1;
+        pref[0] = ' ';
+        memcpy(pref + 1, s, n);
+        src = pref;
+        sn = n + 1;
+    }
+    struct tok_pieces parts = {0};
+    int rc = 0;
+    const struct tok_pieces *use = NULL;
+    if (st->use_regex && st->re) {
+        if (find_regex(st->re, src, sn, g) || emit_split(&parts, src, g, SB_ISOLATED, false, first)) rc = -1;
+        use = &parts;
+    }
+    size_t np = use ? use->n : (sn ? 1 : 0);
+    for (size_t k = 0; k < np && !rc; k++) {
+        const char *ps = use ? use->buf + use->p[k].off : src;
+        size_t pn = use ? use->p[k].len : sn;
+        bool pf = use ? use->p[k].first : first;
+        if (pieces_new(out, pf) || pieces_reserve_bytes(out, pn * 2)) { rc = -1; break; }
+        char *d = out->buf + out->len;
+        size_t o = 0;
+        for (size_t i = 0; i < pn; i++) {
+            int bl;
+            const char *b = tu_byte_to_utf8((unsigned char)ps[i], &bl);
+            d[o++] = b[0];
+            if (bl == 2) d[o++] = b[1];
+        }
+        out->len += o;
+        out->p[out->n - 1].len = o;
+    }
+    tok_pieces_free(&parts);
+    free(pref);
+    return rc;
+}
+
 static int step_one(const struct tok_pre *st, const char *s, size_t n, bool first, struct tok_pieces *out,
                     struct segs *g)
 {
@@ -471,89 +564,9 @@ static int step_one(const struct tok_pre *st, const char *s, size_t n, bool firs
         if (!re || find_regex(re, s, n, g)) return -1;
         return emit_split(out, s, g, SB_REMOVED, true, first);
     }
-    case PT_BERT: {
-        if (find_pred(pred_ws, s, n, g)) return -1;
-        /* whitespace-split, then punctuation isolated within each part */
-        struct segs g2 = {0};
-        int rc = 0;
-        for (size_t i = 0; i < g->n && !rc; i++) {
-            if (g->v[i].m || g->v[i].e <= g->v[i].s) continue;
-            g2.n = 0;
-            const char *p = s + g->v[i].s;
-            if (find_pred(pred_bert_punct, p, g->v[i].e - g->v[i].s, &g2)) rc = -1;
-            else rc = emit_split(out, p, &g2, SB_ISOLATED, false, first && g->v[i].s == 0);
-        }
-        free(g2.v);
-        return rc;
-    }
-    case PT_METASPACE: {
-        /* replace ' ' by the replacement, maybe prepend, maybe split */
-        size_t cnt = 0;
-        for (size_t i = 0; i < n; i++) cnt += s[i] == ' ';
-        size_t cap = n + cnt * (size_t)st->repl_len + (size_t)st->repl_len;
-        char *tmp = malloc(cap + 1);
-        if (!tmp) return -1;
-        size_t o = 0;
-        bool starts = (n > 0 && s[0] == ' ') ||
-                      (n >= (size_t)st->repl_len && memcmp(s, st->repl, (size_t)st->repl_len) == 0);
-        if (n > 0 && !starts && (st->prepend_scheme == PS_ALWAYS || (st->prepend_scheme == PS_FIRST && first))) {
-            memcpy(tmp, st->repl, (size_t)st->repl_len);
-            o = (size_t)st->repl_len;
-        }
-        for (size_t i = 0; i < n; i++) {
-            if (s[i] == ' ') { memcpy(tmp + o, st->repl, (size_t)st->repl_len); o += (size_t)st->repl_len; }
-            else tmp[o++] = s[i];
-        }
-        int rc;
-        if (st->split) {
-            if (find_literal(st->repl, (size_t)st->repl_len, tmp, o, g)) rc = -1;
-            else rc = emit_split(out, tmp, g, SB_MERGED_NEXT, false, first);
-        } else {
-            rc = o ? tok_pieces_add(out, tmp, o, first) : 0;
-        }
-        free(tmp);
-        return rc;
-    }
-    case PT_BYTELEVEL: {
-        char *pref = NULL;
-        const char *src = s;
-        size_t sn = n;
-        if (st->add_prefix_space && n > 0 && s[0] != ' ') {
-            pref = malloc(n + 1);
-            if (!pref) return -1;
-            pref[0] = ' ';
-            memcpy(pref + 1, s, n);
-            src = pref;
-            sn = n + 1;
-        }
-        struct tok_pieces parts = {0};
-        int rc = 0;
-        const struct tok_pieces *use = NULL;
-        if (st->use_regex && st->re) {
-            if (find_regex(st->re, src, sn, g) || emit_split(&parts, src, g, SB_ISOLATED, false, first)) rc = -1;
-            use = &parts;
-        }
-        size_t np = use ? use->n : (sn ? 1 : 0);
-        for (size_t k = 0; k < np && !rc; k++) {
-            const char *ps = use ? use->buf + use->p[k].off : src;
-            size_t pn = use ? use->p[k].len : sn;
-            bool pf = use ? use->p[k].first : first;
-            if (pieces_new(out, pf) || pieces_reserve_bytes(out, pn * 2)) { rc = -1; break; }
-            char *d = out->buf + out->len;
-            size_t o = 0;
-            for (size_t i = 0; i < pn; i++) {
-                int bl;
-                const char *b = tu_byte_to_utf8((unsigned char)ps[i], &bl);
-                d[o++] = b[0];
-                if (bl == 2) d[o++] = b[1];
-            }
-            out->len += o;
-            out->p[out->n - 1].len = o;
-        }
-        tok_pieces_free(&parts);
-        free(pref);
-        return rc;
-    }
+    case PT_BERT: return step_bert(st, s, n, first, out, g);
+    case PT_METASPACE: return step_metaspace(st, s, n, first, out, g);
+    case PT_BYTELEVEL: return step_bytelevel(st, s, n, first, out, g);
     default:
         return -1;
     }

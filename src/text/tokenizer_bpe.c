@@ -173,24 +173,72 @@ int tok_bpe_word(const struct tokenizer *t, const char *w, size_t n, struct tok_
     return 0;
 }
 
-static int bpe_word_uncached(const struct tokenizer *t, const char *w, size_t n, struct tok_ids *out,
-                             struct tok_scratch *s)
+/* The id of the character w[i..i+cl) as a symbol, with the model's
+ * continuing-subword prefix and end-of-word suffix when it has them. */
+static int32_t char_id(const struct tokenizer *t, const char *w, size_t n, size_t i, size_t cl, struct tok_scratch *s,
+                       int *oom)
+{
+    if (!t->cont_prefix_len && !t->eow_suffix_len) return tok_strmap_get(&t->vocab, w + i, cl);
+    size_t need = t->cont_prefix_len + cl + t->eow_suffix_len;
+    if (grow((void **)&s->buf, &s->buf_cap, need, 1)) {
+        *oom = 1;
+        return -1;
+    }
+    size_t o = 0;
+    if (i > 0 && t->cont_prefix_len) { memcpy(s->buf, t->cont_prefix, t->cont_prefix_len); o = t->cont_prefix_len; }
+    memcpy(s->buf + o, w + i, cl); o += cl;
+    if (i + cl == n && t->eow_suffix_len) { memcpy(s->buf + o, t->eow_suffix, t->eow_suffix_len); o += t->eow_suffix_len; }
+    return tok_strmap_get(&t->vocab, s->buf, o);
+}
+
+/* Where the run of unknown characters stands (Hugging Face: one <unk>
+ * symbol per character, or one for the whole run with fuse_unk). */
+struct unk_run {
+    int32_t id;
+    uint32_t len;
+};
+
+static void flush_unk(struct sym *sy, int32_t *ns, struct unk_run *u)
+{
+    if (u->id >= 0) sy[(*ns)++] = (struct sym){u->id, 0, 0, u->len};
+    u->id = -1;
+}
+
+/* Hugging Face's handling of a character missing from the vocabulary:
+ * its bytes as <0xNN> tokens with byte_fallback, else <unk>. */
+static void hf_unknown_char(const struct tokenizer *t, const char *w, size_t i, size_t cl, struct sym *sy, int32_t *ns,
+                            struct unk_run *u)
+{
+    if (t->byte_fallback) {
+        bool all = true;
+        for (size_t k = 0; k < cl; k++)
+            if (t->byte_ids[(unsigned char)w[i + k]] < 0) { all = false; break; }
+        if (all) {
+            flush_unk(sy, ns, u);
+            for (size_t k = 0; k < cl; k++) sy[(*ns)++] = (struct sym){t->byte_ids[(unsigned char)w[i + k]], 0, 0, 1};
+            return;
+        }
+    }
+    if (t->unk_id < 0) return;
+    if (u->id >= 0 && t->fuse_unk) {
+        u->len += (uint32_t)cl;
+        return;
+    }
+    flush_unk(sy, ns, u);
+    u->id = t->unk_id;
+    u->len = (uint32_t)cl;
+}
+
+/* The word as a list of one symbol per character, linked both ways. */
+static int initial_symbols(const struct tokenizer *t, const char *w, size_t n, struct tok_scratch *s, int32_t *n_sym)
 {
     const bool hf = t->flavor == TOK_FLAVOR_HF;
-    if (t->ignore_merges) {
-        int32_t id = tok_strmap_get(&t->vocab, w, n);
-        if (id >= 0) return tok_ids_push(out, id);
-    }
     /* worst case one symbol per byte (byte fallback) */
     if (grow(&s->sym, &s->sym_cap, n + 1, sizeof(struct sym))) return -1;
     struct sym *sy = s->sym;
     int32_t ns = 0;
-    int32_t unk_id = -1;
-    uint32_t unk_len = 0;
-    const bool affix = t->cont_prefix_len || t->eow_suffix_len;
-    size_t i = 0;
-    while (i < n) {
-        size_t cl;
+    struct unk_run u = {-1, 0};
+    for (size_t i = 0, cl; i < n; i += cl) {
         if (hf) {
             uint32_t cp;
             cl = tu_decode_strict((const unsigned char *)w + i, n - i, &cp);
@@ -199,97 +247,90 @@ static int bpe_word_uncached(const struct tokenizer *t, const char *w, size_t n,
             cl = tu_len_lead((unsigned char)w[i]);
             if (cl > n - i) cl = n - i;
         }
-        int32_t id;
-        if (affix) {
-            size_t need = t->cont_prefix_len + cl + t->eow_suffix_len;
-            if (grow((void **)&s->buf, &s->buf_cap, need, 1)) return -1;
-            size_t o = 0;
-            if (i > 0 && t->cont_prefix_len) { memcpy(s->buf, t->cont_prefix, t->cont_prefix_len); o = t->cont_prefix_len; }
-            memcpy(s->buf + o, w + i, cl); o += cl;
-            if (i + cl == n && t->eow_suffix_len) { memcpy(s->buf + o, t->eow_suffix, t->eow_suffix_len); o += t->eow_suffix_len; }
-            id = tok_strmap_get(&t->vocab, s->buf, o);
-        } else {
-            id = tok_strmap_get(&t->vocab, w + i, cl);
-        }
+        int oom = 0;
+        int32_t id = char_id(t, w, n, i, cl, s, &oom);
+        if (oom) return -1;
         if (id >= 0) {
-            if (unk_id >= 0) { sy[ns++] = (struct sym){unk_id, 0, 0, unk_len}; unk_id = -1; }
+            flush_unk(sy, &ns, &u);
             sy[ns++] = (struct sym){id, 0, 0, (uint32_t)cl};
         } else if (hf) {
-            bool done = false;
-            if (t->byte_fallback) {
-                bool all = true;
-                for (size_t k = 0; k < cl; k++)
-                    if (t->byte_ids[(unsigned char)w[i + k]] < 0) { all = false; break; }
-                if (all) {
-                    if (unk_id >= 0) { sy[ns++] = (struct sym){unk_id, 0, 0, unk_len}; unk_id = -1; }
-                    for (size_t k = 0; k < cl; k++) sy[ns++] = (struct sym){t->byte_ids[(unsigned char)w[i + k]], 0, 0, 1};
-                    done = true;
-                }
-            }
-            if (!done && t->unk_id >= 0) {
-                if (unk_id >= 0 && t->fuse_unk) unk_len += (uint32_t)cl;
-                else {
-                    if (unk_id >= 0) sy[ns++] = (struct sym){unk_id, 0, 0, unk_len};
-                    unk_id = t->unk_id;
-                    unk_len = (uint32_t)cl;
-                }
-            }
+            hf_unknown_char(t, w, i, cl, sy, &ns, &u);
         } else {
             /* llama.cpp: an unknown character cannot merge; at the end each of
              * its bytes is looked up as a one-byte token (else dropped). */
             sy[ns++] = (struct sym){-2 - (int32_t)i, 0, 0, (uint32_t)cl};
         }
-        i += cl;
     }
-    if (unk_id >= 0) sy[ns++] = (struct sym){unk_id, 0, 0, unk_len};
+    flush_unk(sy, &ns, &u);
     for (int32_t k = 0; k < ns; k++) { sy[k].prev = k - 1; sy[k].next = k + 1 < ns ? k + 1 : -1; }
+    *n_sym = ns;
+    return 0;
+}
 
-    if (ns > 1 && t->merges.count) {
-        if (grow(&s->heap, &s->heap_cap, (size_t)ns * 2 + 8, sizeof(struct hent))) return -1;
-        struct hent *h = s->heap;
-        size_t hn = 0;
-        for (int32_t k = 0; k + 1 < ns; k++) {
-            const struct tok_merge_slot *m = merge_get(&t->merges, sy[k].id, sy[k + 1].id);
-            if (m) hpush(h, &hn, (struct hent){m->rank, k, m->id});
+/* Applies the merges lowest rank first: a heap of candidate pairs, stale
+ * entries skipped when popped. */
+static int merge_symbols(const struct tokenizer *t, struct tok_scratch *s, int32_t ns)
+{
+    struct sym *sy = s->sym;
+    if (grow(&s->heap, &s->heap_cap, (size_t)ns * 2 + 8, sizeof(struct hent))) return -1;
+    struct hent *h = s->heap;
+    size_t hn = 0;
+    for (int32_t k = 0; k + 1 < ns; k++) {
+        const struct tok_merge_slot *m = merge_get(&t->merges, sy[k].id, sy[k + 1].id);
+        if (m) hpush(h, &hn, (struct hent){m->rank, k, m->id});
+    }
+    while (hn) {
+        struct hent top = hpop(h, &hn);
+        struct sym *L = &sy[top.pos];
+        if (L->len == 0 || L->next < 0) continue;
+        struct sym *R = &sy[L->next];
+        const struct tok_merge_slot *m = merge_get(&t->merges, L->id, R->id);
+        if (!m || m->id != top.id || m->rank != top.rank) continue;
+        L->id = top.id;
+        L->len += R->len;
+        R->len = 0;
+        int32_t rn = R->next;
+        L->next = rn;
+        if (rn >= 0) sy[rn].prev = top.pos;
+        /* the heap never holds more than one entry per live pair plus
+         * stale ones; reserve room for two pushes */
+        if (hn + 2 > s->heap_cap) {
+            if (grow(&s->heap, &s->heap_cap, hn + 2, sizeof(struct hent))) return -1;
+            h = s->heap;
         }
-        while (hn) {
-            struct hent top = hpop(h, &hn);
-            struct sym *L = &sy[top.pos];
-            if (L->len == 0 || L->next < 0) continue;
-            struct sym *R = &sy[L->next];
-            const struct tok_merge_slot *m = merge_get(&t->merges, L->id, R->id);
-            if (!m || m->id != top.id || m->rank != top.rank) continue;
-            L->id = top.id;
-            L->len += R->len;
-            R->len = 0;
-            int32_t rn = R->next;
-            L->next = rn;
-            if (rn >= 0) sy[rn].prev = top.pos;
-            /* the heap never holds more than one entry per live pair plus
-             * stale ones; reserve room for two pushes */
-            if (hn + 2 > s->heap_cap) {
-                if (grow(&s->heap, &s->heap_cap, hn + 2, sizeof(struct hent))) return -1;
-                h = s->heap;
-            }
-            if (L->prev >= 0) {
-                const struct tok_merge_slot *pm = merge_get(&t->merges, sy[L->prev].id, L->id);
-                if (pm) hpush(h, &hn, (struct hent){pm->rank, L->prev, pm->id});
-            }
-            if (rn >= 0) {
-                const struct tok_merge_slot *nm = merge_get(&t->merges, L->id, sy[rn].id);
-                if (nm) hpush(h, &hn, (struct hent){nm->rank, top.pos, nm->id});
-            }
+        if (L->prev >= 0) {
+            const struct tok_merge_slot *pm = merge_get(&t->merges, sy[L->prev].id, L->id);
+            if (pm) hpush(h, &hn, (struct hent){pm->rank, L->prev, pm->id});
+        }
+        if (rn >= 0) {
+            const struct tok_merge_slot *nm = merge_get(&t->merges, L->id, sy[rn].id);
+            if (nm) hpush(h, &hn, (struct hent){nm->rank, top.pos, nm->id});
         }
     }
+    return 0;
+}
+
+static int bpe_word_uncached(const struct tokenizer *t, const char *w, size_t n, struct tok_ids *out,
+                             struct tok_scratch *s)
+{
+    if (t->ignore_merges) {
+        int32_t id = tok_strmap_get(&t->vocab, w, n);
+        if (id >= 0) return tok_ids_push(out, id);
+    }
+    int32_t ns = 0;
+    if (initial_symbols(t, w, n, s, &ns)) return -1;
+    if (ns > 1 && t->merges.count && merge_symbols(t, s, ns)) return -1;
+    const struct sym *sy = s->sym;
     for (int32_t k = 0; k >= 0 && k < ns; k = sy[k].next) {
         if (sy[k].id >= 0) {
             if (tok_ids_push(out, sy[k].id)) return -1;
-        } else {
-            size_t off = (size_t)(-(sy[k].id + 2));
-            for (uint32_t b = 0; b < sy[k].len; b++) {
-                int32_t id = tok_strmap_get(&t->vocab, w + off + b, 1);
-                if (id >= 0 && tok_ids_push(out, id)) return -1;
-            }
+            continue;
+        }
+        /* a llama.cpp unknown character: its bytes one by one */
+        size_t off = (size_t)(-(sy[k].id + 2));
+        for (uint32_t b = 0; b < sy[k].len; b++) {
+            int32_t id = tok_strmap_get(&t->vocab, w + off + b, 1);
+            if (id >= 0 && tok_ids_push(out, id)) return -1;
         }
     }
     return 0;

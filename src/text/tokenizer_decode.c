@@ -126,107 +126,145 @@ static int rcb_fn(void *c, size_t st, size_t en)
     return 0;
 }
 
+/* Decoders over the whole list of pieces. */
+
+static int decode_bytelevel(struct slist *in, struct slist *out, bool streaming)
+{
+    struct buf b = {0};
+    int rc = sb_put(&b, "", 0);
+    for (size_t i = 0; i < in->n && !rc; i++) rc = bytelevel_token(in->a.p + in->off[i], in->len[i], &b);
+    if (!rc) rc = streaming ? sl_add(out, b.p, b.n) : lossy_into(out, b.p, b.n);
+    free(b.p);
+    return rc;
+}
+
+static int decode_fuse(struct slist *in, struct slist *out)
+{
+    struct buf b = {0};
+    int rc = sb_put(&b, "", 0);
+    for (size_t i = 0; i < in->n && !rc; i++) rc = sb_put(&b, in->a.p + in->off[i], in->len[i]);
+    if (!rc) rc = sl_add(out, b.p, b.n);
+    free(b.p);
+    return rc;
+}
+
+/* Runs of <0xNN> pieces become their bytes; a run that is not valid UTF-8
+ * becomes one U+FFFD per byte (except mid-stream, where the rest may come). */
+static int decode_bytefallback(struct slist *in, struct slist *out, bool streaming)
+{
+    struct buf pend = {0};
+    int rc = sb_put(&pend, "", 0);
+    for (size_t i = 0; i <= in->n && !rc; i++) {
+        unsigned char byte;
+        if (i < in->n && is_byte_token(in->a.p + in->off[i], in->len[i], &byte)) {
+            rc = sb_put(&pend, (char *)&byte, 1);
+            continue;
+        }
+        if (pend.n) {
+            if (streaming || tu_is_valid(pend.p, pend.n)) rc = sl_add(out, pend.p, pend.n);
+            else
+                for (size_t k = 0; k < pend.n && !rc; k++) rc = sl_add(out, "\xEF\xBF\xBD", 3);
+            pend.n = 0;
+        }
+        if (!rc && i < in->n) rc = sl_add(out, in->a.p + in->off[i], in->len[i]);
+    }
+    free(pend.p);
+    return rc;
+}
+
+/* Decoders piece by piece: piece i is s[0..n). */
+
+static int piece_metaspace(const struct tok_dec *d, const char *s, size_t n, size_t i, bool streaming, struct slist *out)
+{
+    char rep[5];
+    int rl = tu_encode(d->cp, rep);
+    bool drop = i == 0 && d->prepend_scheme != PS_NEVER && !streaming;
+    size_t ol;
+    char *r = replace_all(s, n, rep, (size_t)rl, " ", drop ? 0 : 1, &ol);
+    if (!r) return -1;
+    int rc = sl_add(out, r, ol);
+    free(r);
+    return rc;
+}
+
+static int piece_replace(const struct tok_dec *d, const char *s, size_t n, struct slist *out)
+{
+    if (!d->re) {
+        size_t ol;
+        char *r = replace_all(s, n, d->a, d->alen, d->b, d->blen, &ol);
+        if (!r) return -1;
+        int rc = sl_add(out, r, ol);
+        free(r);
+        return rc;
+    }
+    struct buf b = {0};
+    struct rcb x = {&b, s, 0, d->b, d->blen};
+    int rc = sb_put(&b, "", 0);
+    if (!rc) rc = tok_regex_foreach(d->re, s, n, rcb_fn, &x);
+    if (!rc) rc = sb_put(&b, s + x.prev, n - x.prev);
+    if (!rc) rc = sl_add(out, b.p, b.n);
+    free(b.p);
+    return rc;
+}
+
+/* Strip: up to start copies of the content off the front, stop off the end. */
+static int piece_strip(const struct tok_dec *d, const char *s, size_t n, bool streaming, struct slist *out)
+{
+    if (streaming) return sl_add(out, s, n);
+    size_t a = 0, b = n;
+    for (size_t k = 0; k < d->start && a < b; k++) {
+        if ((size_t)(b - a) >= d->alen && memcmp(s + a, d->a, d->alen) == 0) a += d->alen;
+        else break;
+    }
+    for (size_t k = 0; k < d->stop && b > a; k++) {
+        if ((size_t)(b - a) >= d->alen && memcmp(s + b - d->alen, d->a, d->alen) == 0) b -= d->alen;
+        else break;
+    }
+    return sl_add(out, s + a, b - a);
+}
+
+/* WordPiece: strip the continuation prefix, else prepend a space (not on
+ * the first piece). */
+static int piece_wordpiece(const struct tok_dec *d, const char *s, size_t n, size_t i, bool streaming, struct slist *out)
+{
+    if (n >= d->alen && d->alen && memcmp(s, d->a, d->alen) == 0) return sl_add(out, s + d->alen, n - d->alen);
+    bool lead = i == 0 && !streaming;
+    struct buf b = {0};
+    int rc = sb_put(&b, lead ? "" : " ", lead ? 0 : 1);
+    if (!rc) rc = sb_put(&b, s, n);
+    if (!rc) rc = sl_add(out, b.p, b.n);
+    free(b.p);
+    return rc;
+}
+
+static int decode_pieces(const struct tok_dec *d, struct slist *in, struct slist *out, bool streaming)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        const char *s = in->a.p + in->off[i];
+        size_t n = in->len[i];
+        int rc;
+        switch (d->kind) {
+        case DEC_METASPACE: rc = piece_metaspace(d, s, n, i, streaming, out); break;
+        case DEC_REPLACE: rc = piece_replace(d, s, n, out); break;
+        case DEC_STRIP: rc = piece_strip(d, s, n, streaming, out); break;
+        default: rc = piece_wordpiece(d, s, n, i, streaming, out); break;
+        }
+        if (rc) return -1;
+    }
+    return 0;
+}
+
 static int apply_decoder(const struct tok_dec *d, struct slist *in, struct slist *out, bool streaming)
 {
     switch (d->kind) {
-    case DEC_BYTELEVEL: {
-        struct buf b = {0};
-        int rc = sb_put(&b, "", 0);
-        for (size_t i = 0; i < in->n && !rc; i++) rc = bytelevel_token(in->a.p + in->off[i], in->len[i], &b);
-        if (!rc) rc = streaming ? sl_add(out, b.p, b.n) : lossy_into(out, b.p, b.n);
-        free(b.p);
-        return rc;
-    }
-    case DEC_FUSE: {
-        struct buf b = {0};
-        int rc = sb_put(&b, "", 0);
-        for (size_t i = 0; i < in->n && !rc; i++) rc = sb_put(&b, in->a.p + in->off[i], in->len[i]);
-        if (!rc) rc = sl_add(out, b.p, b.n);
-        free(b.p);
-        return rc;
-    }
-    case DEC_BYTEFALLBACK: {
-        struct buf pend = {0};
-        int rc = sb_put(&pend, "", 0);
-        for (size_t i = 0; i <= in->n && !rc; i++) {
-            unsigned char byte;
-            if (i < in->n && is_byte_token(in->a.p + in->off[i], in->len[i], &byte)) {
-                rc = sb_put(&pend, (char *)&byte, 1);
-                continue;
-            }
-            if (pend.n) {
-                if (streaming || tu_is_valid(pend.p, pend.n)) rc = sl_add(out, pend.p, pend.n);
-                else
-                    for (size_t k = 0; k < pend.n && !rc; k++) rc = sl_add(out, "\xEF\xBF\xBD", 3);
-                pend.n = 0;
-            }
-            if (!rc && i < in->n) rc = sl_add(out, in->a.p + in->off[i], in->len[i]);
-        }
-        free(pend.p);
-        return rc;
-    }
+    case DEC_BYTELEVEL: return decode_bytelevel(in, out, streaming);
+    case DEC_FUSE: return decode_fuse(in, out);
+    case DEC_BYTEFALLBACK: return decode_bytefallback(in, out, streaming);
     case DEC_METASPACE:
     case DEC_REPLACE:
     case DEC_STRIP:
-    case DEC_WORDPIECE:
-        for (size_t i = 0; i < in->n; i++) {
-            const char *s = in->a.p + in->off[i];
-            size_t n = in->len[i];
-            int rc = 0;
-            if (d->kind == DEC_METASPACE) {
-                char rep[5];
-                int rl = tu_encode(d->cp, rep);
-                bool drop = i == 0 && d->prepend_scheme != PS_NEVER && !streaming;
-                size_t ol;
-                char *r = replace_all(s, n, rep, (size_t)rl, " ", drop ? 0 : 1, &ol);
-                if (!r) return -1;
-                rc = sl_add(out, r, ol);
-                free(r);
-            } else if (d->kind == DEC_REPLACE) {
-                if (d->re) {
-                    struct buf b = {0};
-                    struct rcb x = {&b, s, 0, d->b, d->blen};
-                    rc = sb_put(&b, "", 0);
-                    if (!rc) rc = tok_regex_foreach(d->re, s, n, rcb_fn, &x);
-                    if (!rc) rc = sb_put(&b, s + x.prev, n - x.prev);
-                    if (!rc) rc = sl_add(out, b.p, b.n);
-                    free(b.p);
-                } else {
-                    size_t ol;
-                    char *r = replace_all(s, n, d->a, d->alen, d->b, d->blen, &ol);
-                    if (!r) return -1;
-                    rc = sl_add(out, r, ol);
-                    free(r);
-                }
-            } else if (d->kind == DEC_STRIP) {
-                if (streaming) { rc = sl_add(out, s, n); }
-                else {
-                    size_t a = 0, b = n;
-                    for (size_t k = 0; k < d->start && a < b; k++) {
-                        if ((size_t)(b - a) >= d->alen && memcmp(s + a, d->a, d->alen) == 0) a += d->alen;
-                        else break;
-                    }
-                    for (size_t k = 0; k < d->stop && b > a; k++) {
-                        if ((size_t)(b - a) >= d->alen && memcmp(s + b - d->alen, d->a, d->alen) == 0) b -= d->alen;
-                        else break;
-                    }
-                    rc = sl_add(out, s + a, b - a);
-                }
-            } else { /* WordPiece: strip the prefix, else prepend a space (not on the first token) */
-                if (n >= d->alen && d->alen && memcmp(s, d->a, d->alen) == 0) rc = sl_add(out, s + d->alen, n - d->alen);
-                else {
-                    struct buf b = {0};
-                    rc = sb_put(&b, (i == 0 && !streaming) ? "" : " ", (i == 0 && !streaming) ? 0 : 1);
-                    if (!rc) rc = sb_put(&b, s, n);
-                    if (!rc) rc = sl_add(out, b.p, b.n);
-                    free(b.p);
-                }
-            }
-            if (rc) return -1;
-        }
-        return 0;
-    default:
-        return -1;
+    case DEC_WORDPIECE: return decode_pieces(d, in, out, streaming);
+    default: return -1;
     }
 }
 

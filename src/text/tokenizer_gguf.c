@@ -85,49 +85,70 @@ static void get_bool(const struct gguf_file *f, const char *key, bool *b)
     if (gguf_get_bool(f, key, &v) == GGUF_OK) *b = v;
 }
 
-int tok_load_gguf(const struct gguf_file *f, struct tokenizer **out, inf_error *err)
+static int oom(const struct gguf_file *f, inf_error *err)
 {
-    *out = NULL;
-    const char *model = NULL, *pre = NULL;
-    if (gguf_get_string(f, "tokenizer.ggml.model", &model, NULL) != GGUF_OK) {
-        err_fail(err, INF_ERR_FORMAT, "%s: no tokenizer.ggml.model", gguf_path(f));
-        return -1;
+    return err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory reading the tokenizer", gguf_path(f));
+}
+
+/* tokenizer.ggml.model: llama (SentencePiece), gpt2 (byte-level BPE) or
+ * bert (WordPiece). */
+static int model_type_of(const struct gguf_file *f, int *mt, inf_error *err)
+{
+    const char *model = NULL;
+    if (gguf_get_string(f, "tokenizer.ggml.model", &model, NULL) != GGUF_OK)
+        return err_fail(err, INF_ERR_FORMAT, "%s: no tokenizer.ggml.model", gguf_path(f));
+    if (!strcmp(model, "llama")) *mt = TOK_MODEL_SPM;
+    else if (!strcmp(model, "gpt2")) *mt = TOK_MODEL_BPE;
+    else if (!strcmp(model, "bert")) *mt = TOK_MODEL_WPM;
+    else
+        return err_fail(err, INF_ERR_UNSUPPORTED, "%s: unsupported tokenizer model '%s' (supported: llama, gpt2, bert)",
+                        gguf_path(f), model);
+    return 0;
+}
+
+/* The GGUF token type (llama.cpp's enum: 1 normal .. 6 byte) as attributes. */
+static uint32_t attr_of_token_type(int64_t ty)
+{
+    switch (ty) {
+    case 1: return TOK_ATTR_NORMAL;
+    case 2: return TOK_ATTR_UNKNOWN;
+    case 3: return TOK_ATTR_CONTROL;
+    case 4: return TOK_ATTR_USER_DEFINED;
+    case 5: return TOK_ATTR_UNUSED;
+    case 6: return TOK_ATTR_BYTE;
+    default: return TOK_ATTR_UNDEFINED;
     }
-    if (gguf_get_string(f, "tokenizer.ggml.pre", &pre, NULL) != GGUF_OK) pre = NULL;
-    int mt;
-    if (!strcmp(model, "llama")) mt = TOK_MODEL_SPM;
-    else if (!strcmp(model, "gpt2")) mt = TOK_MODEL_BPE;
-    else if (!strcmp(model, "bert")) mt = TOK_MODEL_WPM;
-    else {
-        err_fail(err, INF_ERR_UNSUPPORTED, "%s: unsupported tokenizer model '%s' (supported: llama, gpt2, bert)", gguf_path(f), model);
-        return -1;
-    }
+}
+
+/* The vocabulary arrays (tokens, and optionally scores and token types)
+ * checked for type and length. */
+static int vocab_arrays(const struct gguf_file *f, struct gguf_array *toks, struct gguf_array *scores, bool *has_scores,
+                        struct gguf_array *types, bool *has_types, inf_error *err)
+{
+    if (gguf_get_array(f, "tokenizer.ggml.tokens", toks) != GGUF_OK || toks->type != GGUF_TYPE_STRING)
+        return err_fail(err, INF_ERR_FORMAT, "%s: cannot find tokenizer vocab (tokenizer.ggml.tokens)", gguf_path(f));
+    if (toks->n == 0 || toks->n > INT32_MAX / 2)
+        return err_fail(err, INF_ERR_FORMAT, "%s: bad vocabulary size %llu", gguf_path(f), (unsigned long long)toks->n);
+    *has_scores = gguf_get_array(f, "tokenizer.ggml.scores", scores) == GGUF_OK;
+    if (*has_scores && (scores->n < toks->n || (scores->type != GGUF_TYPE_FLOAT32 && scores->type != GGUF_TYPE_INT32)))
+        return err_fail(err, INF_ERR_FORMAT, "%s: invalid tokenizer.ggml.scores", gguf_path(f));
+    *has_types = gguf_get_array(f, "tokenizer.ggml.token_type", types) == GGUF_OK;
+    if (*has_types && (types->n < toks->n || types->type != GGUF_TYPE_INT32))
+        return err_fail(err, INF_ERR_FORMAT, "%s: invalid tokenizer.ggml.token_type", gguf_path(f));
+    return 0;
+}
+
+static int read_vocab(const struct gguf_file *f, struct tokenizer *t, inf_error *err)
+{
     struct gguf_array toks, scores, types;
-    if (gguf_get_array(f, "tokenizer.ggml.tokens", &toks) != GGUF_OK || toks.type != GGUF_TYPE_STRING) {
-        err_fail(err, INF_ERR_FORMAT, "%s: cannot find tokenizer vocab (tokenizer.ggml.tokens)", gguf_path(f));
-        return -1;
-    }
-    if (toks.n == 0 || toks.n > INT32_MAX / 2) {
-        err_fail(err, INF_ERR_FORMAT, "%s: bad vocabulary size %llu", gguf_path(f), (unsigned long long)toks.n);
-        return -1;
-    }
+    bool has_scores = false, has_types = false;
+    if (vocab_arrays(f, &toks, &scores, &has_scores, &types, &has_types, err)) return -1;
     int32_t n = (int32_t)toks.n;
-    bool has_scores = gguf_get_array(f, "tokenizer.ggml.scores", &scores) == GGUF_OK;
-    if (has_scores && (scores.n < toks.n || (scores.type != GGUF_TYPE_FLOAT32 && scores.type != GGUF_TYPE_INT32))) {
-        err_fail(err, INF_ERR_FORMAT, "%s: invalid tokenizer.ggml.scores", gguf_path(f));
-        return -1;
-    }
-    bool has_types = gguf_get_array(f, "tokenizer.ggml.token_type", &types) == GGUF_OK;
-    if (has_types && (types.n < toks.n || types.type != GGUF_TYPE_INT32)) {
-        err_fail(err, INF_ERR_FORMAT, "%s: invalid tokenizer.ggml.token_type", gguf_path(f));
-        return -1;
-    }
-    struct tokenizer *t = tokd_new(mt, TOK_FLAVOR_LLAMA);
-    if (!t || tokd_set_vocab_size(t, n)) goto oom;
+    if (tokd_set_vocab_size(t, n)) return oom(f, err);
     for (int32_t i = 0; i < n; i++) {
         const char *s;
         size_t l;
-        if (gguf_array_string(&toks, (uint64_t)i, &s, &l) != GGUF_OK) goto oom;
+        if (gguf_array_string(&toks, (uint64_t)i, &s, &l) != GGUF_OK) return oom(f, err);
         char tmp[32];
         if (l == 0) { /* llama.cpp renames empty tokens */
             l = (size_t)snprintf(tmp, sizeof tmp, "[EMPTY_%d]", i);
@@ -138,25 +159,68 @@ int tok_load_gguf(const struct gguf_file *f, struct tokenizer **out, inf_error *
             if (scores.type == GGUF_TYPE_FLOAT32) gguf_array_f32(&scores, (uint64_t)i, &sc);
             else { int64_t v; gguf_array_i64(&scores, (uint64_t)i, &v); sc = (float)v; }
         }
-        uint32_t attr = TOK_ATTR_NORMAL;
-        if (has_types) {
-            int64_t ty = 1;
-            gguf_array_i64(&types, (uint64_t)i, &ty);
-            switch (ty) {
-            case 1: attr = TOK_ATTR_NORMAL; break;
-            case 2: attr = TOK_ATTR_UNKNOWN; break;
-            case 3: attr = TOK_ATTR_CONTROL; break;
-            case 4: attr = TOK_ATTR_USER_DEFINED; break;
-            case 5: attr = TOK_ATTR_UNUSED; break;
-            case 6: attr = TOK_ATTR_BYTE; break;
-            default: attr = TOK_ATTR_UNDEFINED; break;
-            }
-        }
-        if (tokd_set_token(t, i, s, l, sc, attr)) goto oom;
+        int64_t ty = 1;
+        if (has_types) gguf_array_i64(&types, (uint64_t)i, &ty);
+        if (tokd_set_token(t, i, s, l, sc, attr_of_token_type(ty))) return oom(f, err);
     }
-    if (tokd_index_vocab(t, err)) goto fail;
+    return tokd_index_vocab(t, err);
+}
 
-    /* defaults per model type (llama-vocab.cpp) */
+/* tokenizer.ggml.merges: "left right" strings in rank order. */
+static int read_merges(const struct gguf_file *f, struct tokenizer *t, inf_error *err)
+{
+    struct gguf_array mg;
+    if (gguf_get_array(f, "tokenizer.ggml.merges", &mg) != GGUF_OK || mg.type != GGUF_TYPE_STRING)
+        return err_fail(err, INF_ERR_FORMAT, "%s: cannot find tokenizer merges (tokenizer.ggml.merges)", gguf_path(f));
+    struct tok_merge_src *ms = malloc((mg.n ? mg.n : 1) * sizeof *ms);
+    if (!ms) return oom(f, err);
+    size_t nm = 0;
+    for (uint64_t i = 0; i < mg.n; i++) {
+        const char *s;
+        size_t l;
+        if (gguf_array_string(&mg, i, &s, &l) != GGUF_OK) { free(ms); return oom(f, err); }
+        const char *sp = l > 1 ? memchr(s + 1, ' ', l - 1) : NULL;
+        /* llama.cpp keeps a merge without a space as ("", ""): it never matches */
+        if (!sp) { ms[nm++] = (struct tok_merge_src){"", "", 0, 0}; continue; }
+        size_t al = (size_t)(sp - s);
+        ms[nm++] = (struct tok_merge_src){s, sp + 1, (uint32_t)al, (uint32_t)(l - al - 1)};
+    }
+    size_t missing;
+    int mrc = tokd_add_merges(t, ms, nm, 0, &missing);
+    free(ms);
+    return mrc ? oom(f, err) : 0;
+}
+
+/* Byte-level BPE: the pre-tokenizer named by tokenizer.ggml.pre (its
+ * regexes and flags as llama.cpp defines them), then the merges. */
+static int setup_bpe(const struct gguf_file *f, struct tokenizer *t, inf_error *err)
+{
+    const char *pn = "default";
+    gguf_get_string(f, "tokenizer.ggml.pre", &pn, NULL);
+    const struct pre_def *pd = NULL;
+    for (int k = 0; k_pres[k].names; k++)
+        if (name_in(k_pres[k].names, pn)) { pd = &k_pres[k]; break; }
+    if (!pd) return err_fail(err, INF_ERR_FORMAT, "%s: unknown pre-tokenizer type: '%s'", gguf_path(f), pn);
+    t->bos = 11; t->eos = 11;
+    t->clean_spaces = pd->clean != 0;
+    t->ignore_merges = pd->ignore_merges;
+    if (pd->add_bos) t->add_bos = true;
+    if (pd->no_bos) t->bos = -1;
+    for (int k = 0; k < 7 && pd->rx[k]; k++) {
+        struct tok_pre *p = tokd_push_pre(t, PT_SPLIT);
+        if (!p) return oom(f, err);
+        p->behavior = SB_ISOLATED;
+        p->re = tokd_compile_regex(t, pd->rx[k], strlen(pd->rx[k]), err);
+        if (!p->re) return -1;
+    }
+    if (!tokd_push_pre(t, PT_BYTELEVEL)) return oom(f, err);
+    t->llama_sanitize = true;
+    return read_merges(f, t, err);
+}
+
+/* Defaults per model type (llama-vocab.cpp); the file's keys override them. */
+static int set_model_defaults(const struct gguf_file *f, struct tokenizer *t, int mt, inf_error *err)
+{
     t->clean_spaces = false;
     if (mt == TOK_MODEL_SPM) {
         t->bos = 1; t->eos = 2; t->unk = 0;
@@ -166,57 +230,17 @@ int tok_load_gguf(const struct gguf_file *f, struct tokenizer **out, inf_error *
         t->bos = 101; t->unk = 100; t->sep = 102; t->pad = 0; t->mask = 103;
         t->add_bos = true; t->add_sep = true; t->clean_spaces = true;
         t->wpm_lowercase = true;
-    } else {
-        t->bos = 11; t->eos = 11;
-        t->clean_spaces = true;
-        const char *pn = pre ? pre : "default";
-        const struct pre_def *pd = NULL;
-        for (int k = 0; k_pres[k].names; k++)
-            if (name_in(k_pres[k].names, pn)) { pd = &k_pres[k]; break; }
-        if (!pd) {
-            err_fail(err, INF_ERR_FORMAT, "%s: unknown pre-tokenizer type: '%s'", gguf_path(f), pn);
-            goto fail;
-        }
-        if (!pd->clean) t->clean_spaces = false;
-        t->ignore_merges = pd->ignore_merges;
-        if (pd->add_bos) t->add_bos = true;
-        if (pd->no_bos) t->bos = -1;
-        for (int k = 0; k < 7 && pd->rx[k]; k++) {
-            struct tok_pre *p = tokd_push_pre(t, PT_SPLIT);
-            if (!p) goto oom;
-            p->behavior = SB_ISOLATED;
-            p->re = tokd_compile_regex(t, pd->rx[k], strlen(pd->rx[k]), err);
-            if (!p->re) goto fail;
-        }
-        struct tok_pre *bl = tokd_push_pre(t, PT_BYTELEVEL);
-        if (!bl) goto oom;
-        t->llama_sanitize = true;
-        /* merges */
-        struct gguf_array mg;
-        if (gguf_get_array(f, "tokenizer.ggml.merges", &mg) != GGUF_OK || mg.type != GGUF_TYPE_STRING) {
-            err_fail(err, INF_ERR_FORMAT, "%s: cannot find tokenizer merges (tokenizer.ggml.merges)", gguf_path(f));
-            goto fail;
-        }
-        struct tok_merge_src *ms = malloc((mg.n ? mg.n : 1) * sizeof *ms);
-        if (!ms) goto oom;
-        size_t nm = 0;
-        for (uint64_t i = 0; i < mg.n; i++) {
-            const char *s;
-            size_t l;
-            if (gguf_array_string(&mg, i, &s, &l) != GGUF_OK) { free(ms); goto oom; }
-            const char *sp = l > 1 ? memchr(s + 1, ' ', l - 1) : NULL;
-            /* llama.cpp keeps a merge without a space as ("", ""): it never matches */
-            if (!sp) { ms[nm++] = (struct tok_merge_src){"", "", 0, 0}; continue; }
-            size_t al = (size_t)(sp - s);
-            ms[nm++] = (struct tok_merge_src){s, sp + 1, (uint32_t)al, (uint32_t)(l - al - 1)};
-        }
-        size_t missing;
-        int mrc = tokd_add_merges(t, ms, nm, 0, &missing);
-        free(ms);
-        if (mrc) goto oom;
+    } else if (setup_bpe(f, t, err)) {
+        return -1;
     }
-    get_bool(f, "tokenizer.ggml.add_space_prefix", &t->add_space_prefix);
+    return 0;
+}
 
+/* Special ids, add_* flags, normaliser flags. */
+static void read_special(const struct gguf_file *f, struct tokenizer *t, int mt)
+{
+    int32_t n = tok_n_vocab(t);
+    get_bool(f, "tokenizer.ggml.add_space_prefix", &t->add_space_prefix);
     get_id(f, "tokenizer.ggml.bos_token_id", &t->bos, n);
     get_id(f, "tokenizer.ggml.eos_token_id", &t->eos, n);
     get_id(f, "tokenizer.ggml.eot_token_id", &t->eot, n);
@@ -235,41 +259,50 @@ int tok_load_gguf(const struct gguf_file *f, struct tokenizer **out, inf_error *
     t->wpm_strip_accents = lc;
     get_bool(f, "tokenizer.ggml.normalizer.strip_accents", &t->wpm_strip_accents);
     if (mt == TOK_MODEL_WPM && t->cls < 0) t->cls = t->bos;
+}
 
-    const char *ct;
-    size_t ctl;
-    if (gguf_get_string(f, "tokenizer.chat_template", &ct, &ctl) == GGUF_OK) {
-        t->chat_template = tokd_strdup(ct, ctl);
-        if (!t->chat_template) goto oom;
-    }
-    const char *name;
-    size_t nl;
-    if (gguf_get_string(f, "general.name", &name, &nl) == GGUF_OK) {
-        t->name = tokd_strdup(name, nl);
-        if (!t->name) goto oom;
-    }
-    if (tokd_finalize(t, err)) goto fail;
+static int read_strings(const struct gguf_file *f, struct tokenizer *t, inf_error *err)
+{
+    const char *s;
+    size_t l;
+    if (gguf_get_string(f, "tokenizer.chat_template", &s, &l) == GGUF_OK && !(t->chat_template = tokd_strdup(s, l)))
+        return oom(f, err);
+    if (gguf_get_string(f, "general.name", &s, &l) == GGUF_OK && !(t->name = tokd_strdup(s, l)))
+        return oom(f, err);
+    return 0;
+}
 
-    /* per-model attributes (llama.cpp): phi-3 special tokens rstrip */
-    if (t->name) {
-        char low[256];
-        size_t k = 0;
-        for (; t->name[k] && k + 1 < sizeof low; k++) low[k] = (char)((t->name[k] >= 'A' && t->name[k] <= 'Z') ? t->name[k] + 32 : t->name[k]);
-        low[k] = 0;
-        if (strstr(low, "phi-3") || strstr(low, "phi3")) {
-            for (uint32_t i = 0; i < t->m_raw.n_pats; i++) {
-                int32_t id = t->m_raw.pats[i].id;
-                const char *s = tok_text_of(t, id);
-                bool off = !strcmp(s, "<unk>") || !strcmp(s, "<s>") || !strcmp(s, "<|endoftext|>");
-                if (off) t->m_raw.pats[i].flags &= ~(uint32_t)TOK_ATTR_RSTRIP;
-                else t->m_raw.pats[i].flags |= TOK_ATTR_RSTRIP;
-            }
-        }
+/* Per-model attributes llama.cpp sets by name: Phi-3's special tokens
+ * strip the spaces on their right, except <unk>, <s>, <|endoftext|>. */
+static void apply_name_quirks(struct tokenizer *t)
+{
+    if (!t->name) return;
+    char low[256];
+    size_t k = 0;
+    for (; t->name[k] && k + 1 < sizeof low; k++) low[k] = (char)((t->name[k] >= 'A' && t->name[k] <= 'Z') ? t->name[k] + 32 : t->name[k]);
+    low[k] = 0;
+    if (!strstr(low, "phi-3") && !strstr(low, "phi3")) return;
+    for (uint32_t i = 0; i < t->m_raw.n_pats; i++) {
+        const char *s = tok_text_of(t, t->m_raw.pats[i].id);
+        bool off = !strcmp(s, "<unk>") || !strcmp(s, "<s>") || !strcmp(s, "<|endoftext|>");
+        if (off) t->m_raw.pats[i].flags &= ~(uint32_t)TOK_ATTR_RSTRIP;
+        else t->m_raw.pats[i].flags |= TOK_ATTR_RSTRIP;
     }
+}
+
+int tok_load_gguf(const struct gguf_file *f, struct tokenizer **out, inf_error *err)
+{
+    *out = NULL;
+    int mt = TOK_MODEL_BPE;
+    if (model_type_of(f, &mt, err)) return -1;
+    struct tokenizer *t = tokd_new(mt, TOK_FLAVOR_LLAMA);
+    if (!t) return oom(f, err);
+    if (read_vocab(f, t, err) || set_model_defaults(f, t, mt, err)) goto fail;
+    read_special(f, t, mt);
+    if (read_strings(f, t, err) || tokd_finalize(t, err)) goto fail;
+    apply_name_quirks(t);
     *out = t;
     return 0;
-oom:
-    err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory reading the tokenizer", gguf_path(f));
 fail:
     tok_free(t);
     return -1;

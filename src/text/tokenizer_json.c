@@ -3,6 +3,7 @@
  * Components this library does not implement fail the load with an error
  * that names them. */
 #include "text/tokenizer_impl.h"
+#include "text/tokenizer_json_scan.h"
 #include "base/file.h"
 #include "text/unicode.h"
 
@@ -337,438 +338,167 @@ static int32_t first_present(const struct tokenizer *t, const char *const *names
 }
 
 
-/* ---- fast path for the two big members: model.vocab and model.merges ----
- * cJSON spends most of a 150k-vocabulary load in malloc/free for ~600k
- * nodes. The loader instead finds those two members with a small structural
- * scanner, decodes them directly, and hands cJSON a copy of the text with
- * them blanked out ({} / []). */
-
-static const char *js_ws(const char *p, const char *e)
+static void free_spans(struct big_spans *sp)
 {
-    while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
-    return p;
-}
-
-/* p at '"': returns the position after the closing quote, or NULL */
-static const char *js_skip_string(const char *p, const char *e)
-{
-    p++;
-    while (p < e) {
-        const char *q = memchr(p, '"', (size_t)(e - p));
-        if (!q) return NULL;
-        /* count the backslashes before the quote */
-        const char *b = q;
-        while (b > p && b[-1] == '\\') b--;
-        if (((q - b) & 1) == 0) return q + 1;
-        p = q + 1;
-    }
-    return NULL;
-}
-
-static const char *js_skip_value(const char *p, const char *e, int depth)
-{
-    p = js_ws(p, e);
-    if (p >= e || depth > 256) return NULL;
-    if (*p == '"') return js_skip_string(p, e);
-    if (*p == '{' || *p == '[') {
-        char close = *p == '{' ? '}' : ']';
-        p = js_ws(p + 1, e);
-        if (p < e && *p == close) return p + 1;
-        for (;;) {
-            if (close == '}') {
-                p = js_ws(p, e);
-                if (p >= e || *p != '"' || !(p = js_skip_string(p, e))) return NULL;
-                p = js_ws(p, e);
-                if (p >= e || *p != ':') return NULL;
-                p++;
-            }
-            if (!(p = js_skip_value(p, e, depth + 1))) return NULL;
-            p = js_ws(p, e);
-            if (p >= e) return NULL;
-            if (*p == ',') { p++; continue; }
-            if (*p == close) return p + 1;
-            return NULL;
-        }
-    }
-    while (p < e && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') p++;
-    return p;
-}
-
-static int hexval(char c)
-{
-    return (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
-}
-
-/* Decodes the JSON string at p ('"') into out (room for the raw length);
- * returns the position after it, or NULL. */
-static const char *js_decode_string(const char *p, const char *e, char *out, size_t *out_len)
-{
-    size_t o = 0;
-    p++;
-    while (p < e) {
-        const char *q = p;
-        while (q < e && *q != '"' && *q != '\\') q++;
-        memcpy(out + o, p, (size_t)(q - p));
-        o += (size_t)(q - p);
-        p = q;
-        if (p >= e) return NULL;
-        if (*p == '"') { *out_len = o; return p + 1; }
-        if (p + 1 >= e) return NULL;
-        char c = p[1];
-        p += 2;
-        switch (c) {
-        case '"': out[o++] = '"'; break;
-        case '\\': out[o++] = '\\'; break;
-        case '/': out[o++] = '/'; break;
-        case 'b': out[o++] = '\b'; break;
-        case 'f': out[o++] = '\f'; break;
-        case 'n': out[o++] = '\n'; break;
-        case 'r': out[o++] = '\r'; break;
-        case 't': out[o++] = '\t'; break;
-        case 'u': {
-            if (e - p < 4) return NULL;
-            int v = 0;
-            for (int i = 0; i < 4; i++) {
-                int h = hexval(p[i]);
-                if (h < 0) return NULL;
-                v = v * 16 + h;
-            }
-            p += 4;
-            uint32_t cp = (uint32_t)v;
-            if (cp >= 0xD800 && cp <= 0xDBFF && e - p >= 6 && p[0] == '\\' && p[1] == 'u') {
-                int w = 0, ok = 1;
-                for (int i = 0; i < 4; i++) {
-                    int h = hexval(p[2 + i]);
-                    if (h < 0) { ok = 0; break; }
-                    w = w * 16 + h;
-                }
-                if (ok && w >= 0xDC00 && w <= 0xDFFF) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (uint32_t)(w - 0xDC00);
-                    p += 6;
-                }
-            }
-            if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD; /* lone surrogate */
-            o += (size_t)tu_encode(cp, out + o);
-            break;
-        }
-        default:
-            return NULL;
-        }
-    }
-    return NULL;
-}
-
-struct big_spans { const char *vocab, *vocab_end, *merges, *merges_end;
-                   /* decoded on the fly */
-                   struct vent *ve; size_t nv; char *vbuf; int32_t max_id;
-                   struct tok_merge_src *ms; size_t nm; char *mbuf; int bad; };
-struct vent { int32_t id; uint32_t off, len; };
-static int parse_vocab_span(const char *p, const char *e, struct vent **out, size_t *n, char **buf, int32_t *max_id,
-                            const char **endp);
-static int parse_merges_span(const char *p, const char *e, struct tok_merge_src **out, size_t *n, char **buf,
-                             const char **endp);
-
-/* Finds root.model.vocab and root.model.merges. 0 ok (spans may be NULL). */
-static int find_big(const char *json, size_t len, struct big_spans *sp)
-{
-    const char *p = json, *e = json + len;
+    free(sp->ve);
+    free(sp->vbuf);
+    free(sp->ms);
+    free(sp->mbuf);
     memset(sp, 0, sizeof *sp);
-    sp->max_id = -1;
-    p = js_ws(p, e);
-    if (p >= e || *p != '{') return -1;
-    p = js_ws(p + 1, e);
-    if (p < e && *p == '}') return 0;
-    for (;;) {
-        p = js_ws(p, e);
-        if (p >= e || *p != '"') return -1;
-        const char *k = p + 1, *ke = js_skip_string(p, e);
-        if (!ke) return -1;
-        bool is_model = ke - k - 1 == 5 && memcmp(k, "model", 5) == 0;
-        p = js_ws(ke, e);
-        if (p >= e || *p != ':') return -1;
-        p = js_ws(p + 1, e);
-        if (is_model && p < e && *p == '{') {
-            p = js_ws(p + 1, e);
-            if (p < e && *p == '}') p++;
-            else
-                for (;;) {
-                    p = js_ws(p, e);
-                    if (p >= e || *p != '"') return -1;
-                    const char *k2 = p + 1, *ke2 = js_skip_string(p, e);
-                    if (!ke2) return -1;
-                    size_t kl = (size_t)(ke2 - k2 - 1);
-                    p = js_ws(ke2, e);
-                    if (p >= e || *p != ':') return -1;
-                    p = js_ws(p + 1, e);
-                    const char *vs = p, *ve;
-                    if (kl == 5 && vs < e && memcmp(k2, "vocab", 5) == 0 && *vs == '{' && !sp->vocab) {
-                        if (parse_vocab_span(vs, e, &sp->ve, &sp->nv, &sp->vbuf, &sp->max_id, &ve)) { sp->bad = 1; return -1; }
-                        sp->vocab = vs;
-                        sp->vocab_end = ve;
-                    } else if (kl == 6 && vs < e && memcmp(k2, "merges", 6) == 0 && *vs == '[' && !sp->merges) {
-                        if (parse_merges_span(vs, e, &sp->ms, &sp->nm, &sp->mbuf, &ve)) { sp->bad = 2; return -1; }
-                        sp->merges = vs;
-                        sp->merges_end = ve;
-                    } else if (!(ve = js_skip_value(p, e, 1))) {
-                        return -1;
-                    }
-                    p = js_ws(ve, e);
-                    if (p < e && *p == ',') { p++; continue; }
-                    if (p < e && *p == '}') { p++; break; }
-                    return -1;
-                }
-        } else {
-            if (!(p = js_skip_value(p, e, 1))) return -1;
-        }
-        p = js_ws(p, e);
-        if (p < e && *p == ',') { p++; continue; }
-        if (p < e && *p == '}') return 0;
-        return -1;
-    }
 }
 
-/* "key": id pairs, strings decoded into *buf */
-static int parse_vocab_span(const char *p, const char *e, struct vent **out, size_t *n, char **buf, int32_t *max_id,
-                            const char **endp)
-{
-    size_t cap = 1024, k = 0, bo = 0;
-    struct vent *v = malloc(cap * sizeof *v);
-    char *b = malloc((size_t)(e - p) + 1);
-    if (!v || !b) { free(v); free(b); return -1; }
-    p = js_ws(p + 1, e); /* after '{' */
-    while (p < e && *p != '}') {
-        if (*p != '"') goto bad;
-        size_t sl;
-        const char *q = js_decode_string(p, e, b + bo, &sl);
-        if (!q) goto bad;
-        p = js_ws(q, e);
-        if (p >= e || *p != ':') goto bad;
-        p = js_ws(p + 1, e);
-        /* bounded integer parse (the text need not be NUL-terminated) */
-        const char *ne = p;
-        long id = 0;
-        while (ne < e && *ne >= '0' && *ne <= '9' && id <= 16777216) id = id * 10 + (*ne++ - '0');
-        if (ne == p || id > 16777216) goto bad;
-        p = js_ws(ne, e);
-        if (p < e && *p == '.') { /* 12.0 */
-            while (p < e && *p != ',' && *p != '}') p++;
-        }
-        if (k == cap) {
-            cap *= 2;
-            struct vent *nv = realloc(v, cap * sizeof *nv);
-            if (!nv) goto bad;
-            v = nv;
-        }
-        v[k++] = (struct vent){(int32_t)id, (uint32_t)bo, (uint32_t)sl};
-        if ((int32_t)id > *max_id) *max_id = (int32_t)id;
-        bo += sl;
-        p = js_ws(p, e);
-        if (p < e && *p == ',') p = js_ws(p + 1, e);
-    }
-    if (p >= e) goto bad;
-    *endp = p + 1;
-    *out = v;
-    *n = k;
-    *buf = b;
-    return 0;
-bad:
-    free(v);
-    free(b);
-    return -1;
-}
+static int oom(inf_error *err) { return err_fail(err, INF_ERR_NO_MEMORY, "out of memory"); }
 
-/* "a b" strings or ["a", "b"] pairs */
-static int parse_merges_span(const char *p, const char *e, struct tok_merge_src **out, size_t *n, char **buf,
-                             const char **endp)
+/* cJSON parses everything but the two big members, which find_big decoded
+ * already: they are blanked out of a copy (their braces kept). */
+static cJSON *parse_rest(const char *json, size_t len, const struct big_spans *sp, inf_error *err)
 {
-    size_t cap = 1024, k = 0, bo = 0;
-    struct tok_merge_src *v = malloc(cap * sizeof *v);
-    char *b = malloc((size_t)(e - p) + 1);
-    size_t *aoff = NULL;
-    if (!v || !b) goto bad;
-    /* offsets first (the buffer does not move, but keep it simple) */
-    p = js_ws(p + 1, e);
-    while (p < e && *p != ']') {
-        if (k == cap) {
-            cap *= 2;
-            struct tok_merge_src *nv = realloc(v, cap * sizeof *nv);
-            if (!nv) goto bad;
-            v = nv;
-        }
-        if (*p == '"') {
-            size_t sl;
-            const char *q = js_decode_string(p, e, b + bo, &sl);
-            if (!q) goto bad;
-            char *s = b + bo;
-            char *sp = sl > 1 ? memchr(s + 1, ' ', sl - 1) : NULL;
-            if (!sp) goto bad;
-            v[k++] = (struct tok_merge_src){s, sp + 1, (uint32_t)(sp - s), (uint32_t)(sl - (size_t)(sp - s) - 1)};
-            bo += sl;
-            p = q;
-        } else if (*p == '[') {
-            p = js_ws(p + 1, e);
-            size_t al, bl;
-            if (p >= e || *p != '"') goto bad;
-            const char *q = js_decode_string(p, e, b + bo, &al);
-            if (!q) goto bad;
-            char *a = b + bo;
-            bo += al;
-            p = js_ws(q, e);
-            if (p >= e || *p != ',') goto bad;
-            p = js_ws(p + 1, e);
-            if (p >= e || *p != '"') goto bad;
-            q = js_decode_string(p, e, b + bo, &bl);
-            if (!q) goto bad;
-            v[k++] = (struct tok_merge_src){a, b + bo, (uint32_t)al, (uint32_t)bl};
-            bo += bl;
-            p = js_ws(q, e);
-            if (p >= e || *p != ']') goto bad;
-            p++;
-        } else {
-            goto bad;
-        }
-        p = js_ws(p, e);
-        if (p < e && *p == ',') p = js_ws(p + 1, e);
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        oom(err);
+        return NULL;
     }
-    if (p >= e) goto bad;
-    *endp = p + 1;
-    free(aoff);
-    *out = v;
-    *n = k;
-    *buf = b;
-    return 0;
-bad:
-    free(aoff);
-    free(v);
-    free(b);
-    return -1;
-}
-
-int tok_load_hf_json(const char *json, size_t len, const char *config_json, size_t config_len,
-                     struct tokenizer **out, inf_error *err)
-{
-    *out = NULL;
-    cJSON *root = NULL, *cfg = NULL;
-    struct tokenizer *t = NULL;
-    struct big_spans sp;
-    struct vent *ve = NULL;
-    struct tok_merge_src *ms = NULL;
-    char *vbuf = NULL, *mbuf = NULL, *copy = NULL;
-    size_t nv = 0, nm = 0;
-    int32_t max_id = -1;
-    if (find_big(json, len, &sp)) {
-        err_fail(err, INF_ERR_FORMAT, sp.bad == 1 ? "tokenizer.json: model.vocab is not an object of string: id"
-                               : sp.bad == 2 ? "tokenizer.json: model.merges must hold \"a b\" strings or [a, b] pairs"
-                                             : "tokenizer.json: invalid JSON");
-        free(sp.ve);
-        free(sp.vbuf);
-        free(sp.ms);
-        free(sp.mbuf);
-        return -1;
-    }
-    ve = sp.ve; nv = sp.nv; vbuf = sp.vbuf; max_id = sp.max_id;
-    ms = sp.ms; nm = sp.nm; mbuf = sp.mbuf;
-    /* cJSON gets the rest: the two members blanked out */
-    copy = malloc(len + 1);
-    if (!copy) goto oom;
     memcpy(copy, json, len);
     copy[len] = 0;
-    if (sp.vocab) {
-        size_t a = (size_t)(sp.vocab - json), b = (size_t)(sp.vocab_end - json);
+    if (sp->vocab) {
+        size_t a = (size_t)(sp->vocab - json), b = (size_t)(sp->vocab_end - json);
         memset(copy + a + 1, ' ', b - a - 2);
     }
-    if (sp.merges) {
-        size_t a = (size_t)(sp.merges - json), b = (size_t)(sp.merges_end - json);
+    if (sp->merges) {
+        size_t a = (size_t)(sp->merges - json), b = (size_t)(sp->merges_end - json);
         memset(copy + a + 1, ' ', b - a - 2);
     }
-    root = cJSON_ParseWithLength(copy, len);
+    cJSON *root = cJSON_ParseWithLength(copy, len);
     free(copy);
-    copy = NULL;
-    if (!root) { err_fail(err, INF_ERR_FORMAT, "tokenizer.json: invalid JSON"); goto fail; }
-    if (config_json) {
-        cfg = cJSON_ParseWithLength(config_json, config_len);
-        if (!cfg) { err_fail(err, INF_ERR_FORMAT, "tokenizer_config.json: invalid JSON"); goto fail; }
-    }
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    if (!root) err_fail(err, INF_ERR_FORMAT, "tokenizer.json: invalid JSON");
+    return root;
+}
+
+/* model.type must be BPE (implied by vocab + merges), without dropout. */
+static int check_model(const cJSON *model, const struct big_spans *sp, inf_error *err)
+{
     const char *mtype = jstr(model, "type");
-    if (!mtype && sp.vocab && sp.merges) mtype = "BPE";
-    if (!mtype || strcmp(mtype, "BPE") != 0) {
-        err_fail(err, INF_ERR_UNSUPPORTED, "tokenizer.json: unsupported model type '%s' (supported: BPE)", mtype ? mtype : "(none)");
-        goto fail;
-    }
+    if (!mtype && sp->vocab && sp->merges) mtype = "BPE";
+    if (!mtype || strcmp(mtype, "BPE") != 0)
+        return err_fail(err, INF_ERR_UNSUPPORTED, "tokenizer.json: unsupported model type '%s' (supported: BPE)",
+                        mtype ? mtype : "(none)");
     const cJSON *dropout = cJSON_GetObjectItemCaseSensitive(model, "dropout");
-    if (cJSON_IsNumber(dropout) && dropout->valuedouble > 0) {
-        err_fail(err, INF_ERR_UNSUPPORTED, "tokenizer.json: BPE dropout is not supported");
-        goto fail;
-    }
-    if (!sp.vocab) { err_fail(err, INF_ERR_FORMAT, "tokenizer.json: model.vocab missing"); goto fail; }
-    const cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
+    if (cJSON_IsNumber(dropout) && dropout->valuedouble > 0)
+        return err_fail(err, INF_ERR_UNSUPPORTED, "tokenizer.json: BPE dropout is not supported");
+    if (!sp->vocab) return err_fail(err, INF_ERR_FORMAT, "tokenizer.json: model.vocab missing");
+    return 0;
+}
+
+/* The vocabulary size: one past the largest id of the vocab and of the
+ * added tokens (whose ids are checked here). */
+static int vocab_size_of(const cJSON *added, const struct big_spans *sp, int32_t *n, inf_error *err)
+{
+    int32_t max_id = sp->max_id;
     const cJSON *it;
     cJSON_ArrayForEach(it, added) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
-        if (!cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble > 16777216) {
-            err_fail(err, INF_ERR_FORMAT, "tokenizer.json: bad added token id");
-            goto fail;
-        }
+        if (!cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble > 16777216)
+            return err_fail(err, INF_ERR_FORMAT, "tokenizer.json: bad added token id");
         if ((int32_t)id->valuedouble > max_id) max_id = (int32_t)id->valuedouble;
     }
-    t = tokd_new(TOK_MODEL_BPE, TOK_FLAVOR_HF);
-    if (!t || tokd_set_vocab_size(t, max_id + 1)) goto oom;
-    for (size_t i = 0; i < nv; i++) {
-        const char *s = vbuf + ve[i].off;
-        uint32_t l = ve[i].len;
-        uint32_t attr = TOK_ATTR_NORMAL;
-        if (l == 6 && s[0] == '<' && s[1] == '0' && s[2] == 'x' && s[5] == '>') attr = TOK_ATTR_BYTE;
-        if (tokd_set_token(t, ve[i].id, s, l, 0.0f, attr)) goto oom;
-    }
-    free(ve);
-    free(vbuf);
-    ve = NULL;
-    vbuf = NULL;
-    if (tokd_index_vocab(t, err)) goto fail;
+    *n = max_id + 1;
+    return 0;
+}
 
-    /* BPE options */
+static int fill_vocab(struct tokenizer *t, const struct big_spans *sp, inf_error *err)
+{
+    for (size_t i = 0; i < sp->nv; i++) {
+        const char *s = sp->vbuf + sp->ve[i].off;
+        uint32_t l = sp->ve[i].len;
+        /* <0xNN> pieces are the byte-fallback tokens */
+        uint32_t attr = l == 6 && s[0] == '<' && s[1] == '0' && s[2] == 'x' && s[5] == '>' ? TOK_ATTR_BYTE : TOK_ATTR_NORMAL;
+        if (tokd_set_token(t, sp->ve[i].id, s, l, 0.0f, attr)) return oom(err);
+    }
+    return tokd_index_vocab(t, err);
+}
+
+static int copy_option(struct tokenizer *t, const cJSON *model, const char *key, char **dst, size_t *dst_len,
+                       inf_error *err)
+{
+    const char *v = jstr(model, key);
+    if (!v || !*v) return 0;
+    *dst_len = jlen(v);
+    *dst = tokd_strdup(v, *dst_len);
+    (void)t;
+    return *dst ? 0 : oom(err);
+}
+
+/* The BPE model's options and its merges. */
+static int read_bpe(struct tokenizer *t, const cJSON *model, const struct big_spans *sp, inf_error *err)
+{
     t->byte_fallback = jbool(model, "byte_fallback", false);
     t->ignore_merges = jbool(model, "ignore_merges", false);
     t->fuse_unk = jbool(model, "fuse_unk", false);
-    const char *cp = jstr(model, "continuing_subword_prefix");
-    if (cp && *cp) { t->cont_prefix_len = jlen(cp); t->cont_prefix = tokd_strdup(cp, t->cont_prefix_len); if (!t->cont_prefix) goto oom; }
-    const char *ew = jstr(model, "end_of_word_suffix");
-    if (ew && *ew) { t->eow_suffix_len = jlen(ew); t->eow_suffix = tokd_strdup(ew, t->eow_suffix_len); if (!t->eow_suffix) goto oom; }
+    if (copy_option(t, model, "continuing_subword_prefix", &t->cont_prefix, &t->cont_prefix_len, err) ||
+        copy_option(t, model, "end_of_word_suffix", &t->eow_suffix, &t->eow_suffix_len, err))
+        return -1;
     const char *unk = jstr(model, "unk_token");
     if (unk) {
         t->unk_id = tok_strmap_get(&t->vocab, unk, jlen(unk));
-        if (t->unk_id < 0) { err_fail(err, INF_ERR_FORMAT, "tokenizer.json: unk_token '%s' not in vocab", unk); goto fail; }
+        if (t->unk_id < 0) return err_fail(err, INF_ERR_FORMAT, "tokenizer.json: unk_token '%s' not in vocab", unk);
     }
-    if (nm) {
-        size_t missing;
-        if (tokd_add_merges(t, ms, nm, 0, &missing)) goto oom;
-        if (missing != (size_t)-1) {
-            err_fail(err, INF_ERR_FORMAT, "tokenizer.json: merge #%zu '%.*s %.*s' uses a token missing from the vocab", missing,
-                    (int)ms[missing].alen, ms[missing].a, (int)ms[missing].blen, ms[missing].b);
-            goto fail;
-        }
-    }
-    free(ms);
-    free(mbuf);
-    ms = NULL;
-    mbuf = NULL;
+    if (!sp->nm) return 0;
+    size_t missing;
+    if (tokd_add_merges(t, sp->ms, sp->nm, 0, &missing)) return oom(err);
+    if (missing != (size_t)-1)
+        return err_fail(err, INF_ERR_FORMAT, "tokenizer.json: merge #%zu '%.*s %.*s' uses a token missing from the vocab",
+                        missing, (int)sp->ms[missing].alen, sp->ms[missing].a, (int)sp->ms[missing].blen,
+                        sp->ms[missing].b);
+    return 0;
+}
+
+static int add_added_tokens(struct tokenizer *t, const cJSON *added, inf_error *err)
+{
+    const cJSON *it;
     cJSON_ArrayForEach(it, added) {
         const char *c = jstr(it, "content");
-        if (!c) { err_fail(err, INF_ERR_FORMAT, "tokenizer.json: added token without content"); goto fail; }
+        if (!c) return err_fail(err, INF_ERR_FORMAT, "tokenizer.json: added token without content");
         int32_t id = (int32_t)cJSON_GetObjectItemCaseSensitive(it, "id")->valuedouble;
         if (tokd_add_added(t, id, c, jlen(c), jbool(it, "special", false), jbool(it, "normalized", true),
                            jbool(it, "lstrip", false), jbool(it, "rstrip", false), jbool(it, "single_word", false)))
-            goto oom;
+            return oom(err);
     }
-    if (parse_normalizer(t, cJSON_GetObjectItemCaseSensitive(root, "normalizer"), err)) goto fail;
-    if (parse_pre(t, cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer"), err)) goto fail;
-    if (parse_decoder(t, cJSON_GetObjectItemCaseSensitive(root, "decoder"), err)) goto fail;
-    struct idlist pre = {{0}, 0}, post = {{0}, 0};
-    if (post_collect(t, cJSON_GetObjectItemCaseSensitive(root, "post_processor"), &pre, &post, err)) goto fail;
-    if (tokd_set_post(t, pre.v, pre.n, post.v, post.n)) goto oom;
+    return 0;
+}
 
-    /* special ids: tokenizer_config.json, else well-known names */
+/* normalizer -> pre_tokenizer -> (model) -> post_processor, decoder. */
+static int read_pipeline(struct tokenizer *t, const cJSON *root, inf_error *err)
+{
+    if (parse_normalizer(t, cJSON_GetObjectItemCaseSensitive(root, "normalizer"), err) ||
+        parse_pre(t, cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer"), err) ||
+        parse_decoder(t, cJSON_GetObjectItemCaseSensitive(root, "decoder"), err))
+        return -1;
+    struct idlist pre = {{0}, 0}, post = {{0}, 0};
+    if (post_collect(t, cJSON_GetObjectItemCaseSensitive(root, "post_processor"), &pre, &post, err)) return -1;
+    return tokd_set_post(t, pre.v, pre.n, post.v, post.n) ? oom(err) : 0;
+}
+
+/* tokenizer_config.json's chat_template: a string, or a list of named
+ * templates of which "default" (else the first) is taken. */
+static const char *config_chat_template(const cJSON *cfg)
+{
+    const cJSON *ct = cJSON_GetObjectItemCaseSensitive(cfg, "chat_template");
+    if (cJSON_IsString(ct)) return ct->valuestring;
+    const char *tmpl = NULL;
+    const cJSON *list = cJSON_IsArray(ct) ? ct : NULL, *e;
+    cJSON_ArrayForEach(e, list) {
+        const char *nm = jstr(e, "name"), *tp = jstr(e, "template");
+        if (!tp) continue;
+        if (!tmpl) tmpl = tp;
+        if (nm && !strcmp(nm, "default")) return tp;
+    }
+    return tmpl;
+}
+
+/* Special ids and the chat template: tokenizer_config.json, else the
+ * well-known names of BOS and EOS. */
+static int read_specials(struct tokenizer *t, const cJSON *cfg, inf_error *err)
+{
     static const char *const bos_names[] = {"<|begin_of_text|>", "<bos>", "<s>",
                                             "<\xef\xbd\x9c" "begin\xe2\x96\x81" "of\xe2\x96\x81" "sentence\xef\xbd\x9c>", NULL};
     static const char *const eos_names[] = {"<|end_of_text|>", "<eos>", "</s>", "<|endoftext|>",
@@ -781,41 +511,53 @@ int tok_load_hf_json(const char *json, size_t len, const char *config_json, size
         t->sep = id_of_str(t, token_field(cfg, "sep_token"));
         t->cls = id_of_str(t, token_field(cfg, "cls_token"));
         t->mask = id_of_str(t, token_field(cfg, "mask_token"));
-        const cJSON *ct = cJSON_GetObjectItemCaseSensitive(cfg, "chat_template");
-        const char *tmpl = NULL;
-        if (cJSON_IsString(ct)) tmpl = ct->valuestring;
-        else if (cJSON_IsArray(ct)) {
-            const cJSON *e;
-            cJSON_ArrayForEach(e, ct) {
-                const char *nm = jstr(e, "name"), *tp = jstr(e, "template");
-                if (!tp) continue;
-                if (!tmpl) tmpl = tp;
-                if (nm && !strcmp(nm, "default")) { tmpl = tp; break; }
-            }
-        }
-        if (tmpl && !(t->chat_template = tokd_strdup(tmpl, jlen(tmpl)))) goto oom;
+        const char *tmpl = config_chat_template(cfg);
+        if (tmpl && !(t->chat_template = tokd_strdup(tmpl, jlen(tmpl)))) return oom(err);
     } else {
         t->bos = first_present(t, bos_names);
         t->eos = first_present(t, eos_names);
     }
     if (t->unk < 0) t->unk = t->unk_id;
-    if (tokd_finalize(t, err)) goto fail;
-    cJSON_Delete(root);
-    cJSON_Delete(cfg);
-    *out = t;
     return 0;
-oom:
-    err_fail(err, INF_ERR_NO_MEMORY, "out of memory");
-fail:
+}
+
+static struct tokenizer *build(const cJSON *root, const cJSON *cfg, const struct big_spans *sp, inf_error *err)
+{
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    const cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
+    int32_t n_vocab = 0;
+    if (check_model(model, sp, err) || vocab_size_of(added, sp, &n_vocab, err)) return NULL;
+    struct tokenizer *t = tokd_new(TOK_MODEL_BPE, TOK_FLAVOR_HF);
+    if (!t || tokd_set_vocab_size(t, n_vocab)) {
+        oom(err);
+    } else if (!fill_vocab(t, sp, err) && !read_bpe(t, model, sp, err) && !add_added_tokens(t, added, err) &&
+               !read_pipeline(t, root, err) && !read_specials(t, cfg, err) && !tokd_finalize(t, err)) {
+        return t;
+    }
     tok_free(t);
+    return NULL;
+}
+
+int tok_load_hf_json(const char *json, size_t len, const char *config_json, size_t config_len,
+                     struct tokenizer **out, inf_error *err)
+{
+    *out = NULL;
+    struct big_spans sp;
+    if (find_big(json, len, &sp)) {
+        err_fail(err, INF_ERR_FORMAT, sp.bad == 1 ? "tokenizer.json: model.vocab is not an object of string: id"
+                               : sp.bad == 2 ? "tokenizer.json: model.merges must hold \"a b\" strings or [a, b] pairs"
+                                             : "tokenizer.json: invalid JSON");
+        free_spans(&sp);
+        return -1;
+    }
+    cJSON *root = parse_rest(json, len, &sp, err), *cfg = NULL;
+    if (root && config_json && !(cfg = cJSON_ParseWithLength(config_json, config_len)))
+        err_fail(err, INF_ERR_FORMAT, "tokenizer_config.json: invalid JSON");
+    if (root && (cfg || !config_json)) *out = build(root, cfg, &sp, err);
     cJSON_Delete(root);
     cJSON_Delete(cfg);
-    free(ve);
-    free(vbuf);
-    free(ms);
-    free(mbuf);
-    free(copy);
-    return -1;
+    free_spans(&sp);
+    return *out ? 0 : -1;
 }
 
 /* tokenizer.json files reach ~35 MB (Gemma 3); beyond this is not a tokenizer. */

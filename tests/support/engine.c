@@ -37,7 +37,7 @@ static int run(struct model *m, struct kv_cache *c, const int32_t *ids, int n, i
         want[i] = all || i == n - 1;
     }
     struct model_batch b = {n, ids, pos, caches, want};
-    int rc = model_forward(m, &b, out, NULL, &err);
+    int rc = model_forward(m, NULL, &b, out, NULL, &err);
     CHECK_MSG(rc == 0, "forward: %s", err.message);
     free(pos), free(caches), free(want);
     return rc;

@@ -98,7 +98,7 @@ static float *logits_of(struct model *m, const int32_t *ids, int n)
         caches[i] = c;
     }
     struct model_batch b = {n, ids, pos, caches, NULL};
-    int rc = c ? model_forward(m, &b, out, NULL, &err) : -1;
+    int rc = c ? model_forward(m, NULL, &b, out, NULL, &err) : -1;
     CHECK_MSG(rc == 0, "forward: %s", err.message);
     kv_cache_free(c);
     if (rc) {
@@ -206,8 +206,10 @@ static void test_config_and_shards(void)
         free(b);
         unload(ms);
     }
-    unload(m);
+    model_hf_release(m);
     CHECK(model_hf_config(m) == NULL); /* released */
+    model_hf_release(m);               /* twice is safe */
+    unload(m);
 }
 
 /* Gemma 3: same blocks as a GGUF of the same seed; vocabularies differ, so

@@ -10,7 +10,11 @@
  *    buffer, a cache of another model; caches untouched after an error;
  *  - load errors: missing tensor, wrong shape, unsupported tensor type,
  *    vocabulary-only GGUF, missing file;
- *  - tensor-type statistics. */
+ *  - tensor-type statistics;
+ *  - the model is read-only: forward passes on one model from several
+ *    threads at once, each with its own forward context and caches, give
+ *    the logits of serial runs bit for bit; a context reused across calls
+ *    changes nothing; a context of another model is refused. */
 #include "test_util.h"
 
 #include "model/forward.h"
@@ -19,6 +23,7 @@
 #include "tensor/threadpool.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -78,7 +83,7 @@ static float *alone(struct model *m, int seq, int n, struct threadpool *tp)
     }
     float *out = malloc((size_t)n * V * sizeof(float));
     struct model_batch b = { n, t, p, cs, w };
-    CHECK_MSG(model_forward(m, &b, out, tp, &err) == 0, "%s", err.message);
+    CHECK_MSG(model_forward(m, NULL, &b, out, tp, &err) == 0, "%s", err.message);
     kv_cache_free(c);
     return out;
 }
@@ -117,7 +122,7 @@ static void test_multi_sequence(const char *path, struct threadpool *tp)
             }
     float *out = malloc((size_t)n * V * sizeof(float));
     struct model_batch b = { n, t, p, cs, w };
-    CHECK_MSG(model_forward(m, &b, out, tp, &err) == 0, "%s", err.message);
+    CHECK_MSG(model_forward(m, NULL, &b, out, tp, &err) == 0, "%s", err.message);
     double worst = 0;
     for (int i = 0; i < n; i++) {
         double d = rel_diff(out + (size_t)i * V, ref[idx_seq[i]] + (size_t)idx_pos[i] * V, V);
@@ -133,7 +138,7 @@ static void test_multi_sequence(const char *path, struct threadpool *tp)
         struct kv_cache *cc = c[1];
         struct model_batch bd = { 1, &tt, &pp, &cc, NULL };
         float *o1 = malloc((size_t)V * sizeof(float));
-        CHECK_MSG(model_forward(m, &bd, o1, tp, &err) == 0, "%s", err.message);
+        CHECK_MSG(model_forward(m, NULL, &bd, o1, tp, &err) == 0, "%s", err.message);
         double d = rel_diff(o1, ref[1] + (size_t)step * V, V);
         if (d > worst_dec) worst_dec = d;
         free(o1);
@@ -147,7 +152,7 @@ static void test_multi_sequence(const char *path, struct threadpool *tp)
     uint8_t ww[2] = { 1, 1 };
     float *o2 = malloc(2 * (size_t)V * sizeof(float));
     struct model_batch bm = { 2, tt, pp, cc, ww };
-    CHECK_MSG(model_forward(m, &bm, o2, tp, &err) == 0, "%s", err.message);
+    CHECK_MSG(model_forward(m, NULL, &bm, o2, tp, &err) == 0, "%s", err.message);
     double d0 = rel_diff(o2, ref0 + 5 * (size_t)V, V), d2 = rel_diff(o2 + V, ref2 + 3 * (size_t)V, V);
     CHECK_MSG(d0 < 1e-5 && d2 < 1e-5, "mixed decode differs: %.3g %.3g", d0, d2);
     printf("%s: interleaved 3-sequence prefill %.2g, decode %.2g, mixed decode %.2g of the range\n",
@@ -184,7 +189,7 @@ static void test_big_batch(struct threadpool *tp)
     for (int k = 0; k < nw; k++) w[wanted[k]] = 1;
     float *big = malloc((size_t)nw * V * sizeof(float));
     struct model_batch b = { N, t, p, cs, w };
-    CHECK_MSG(model_forward(m, &b, big, tp, &err) == 0, "%s", err.message);
+    CHECK_MSG(model_forward(m, NULL, &b, big, tp, &err) == 0, "%s", err.message);
     CHECK(kv_cache_n_pos(c1) == N);
     /* pieces of 97 tokens */
     float *piece = malloc((size_t)nw * V * sizeof(float));
@@ -195,7 +200,7 @@ static void test_big_batch(struct threadpool *tp)
         struct model_batch bp = { n, t + s, p + s, cs + s, w + s };
         int nwp = 0;
         for (int i = 0; i < n; i++) nwp += w[s + i];
-        CHECK_MSG(model_forward(m, &bp, piece + (size_t)k * V, tp, &err) == 0, "%s", err.message);
+        CHECK_MSG(model_forward(m, NULL, &bp, piece + (size_t)k * V, tp, &err) == 0, "%s", err.message);
         k += nwp;
     }
     double worst = 0;
@@ -211,11 +216,11 @@ static void test_big_batch(struct threadpool *tp)
     for (int i = 0; i < N; i++) cs[i] = c3;
     float *single = malloc((size_t)nw * V * sizeof(float));
     struct threadpool *tp3 = threadpool_create(3);
-    CHECK_MSG(model_forward(m, &b, single, tp3, &err) == 0, "%s", err.message);
+    CHECK_MSG(model_forward(m, NULL, &b, single, tp3, &err) == 0, "%s", err.message);
     threadpool_free(tp3);
     kv_cache_clear(c3);
     float *st = malloc((size_t)nw * V * sizeof(float));
-    CHECK_MSG(model_forward(m, &b, st, NULL, &err) == 0, "%s", err.message);
+    CHECK_MSG(model_forward(m, NULL, &b, st, NULL, &err) == 0, "%s", err.message);
     CHECK_MSG(memcmp(single, st, (size_t)nw * V * sizeof(float)) == 0, "3 threads and 1 thread differ");
 
     /* truncate: rewind to 300 and re-feed; same last logits */
@@ -224,7 +229,7 @@ static void test_big_batch(struct threadpool *tp)
     for (int i = 0; i < N; i++) w[i] = i == N - 1;
     struct model_batch br = { N - 300, t + 300, p + 300, cs + 300, w + 300 };
     float *last = malloc((size_t)V * sizeof(float));
-    CHECK_MSG(model_forward(m, &br, last, tp, &err) == 0, "%s", err.message);
+    CHECK_MSG(model_forward(m, NULL, &br, last, tp, &err) == 0, "%s", err.message);
     CHECK_MSG(rel_diff(last, big + (size_t)(nw - 1) * V, V) < 1e-5, "after truncate: %.3g",
               rel_diff(last, big + (size_t)(nw - 1) * V, V));
     /* keys: post-RoPE, readable for filled positions only */
@@ -272,32 +277,32 @@ static void test_errors(void)
         cs[i] = c;
     }
     struct model_batch b = { 9, t, p, cs, NULL };
-    CHECK(model_forward(m, &b, out, NULL, &err) == -1);
+    CHECK(model_forward(m, NULL, &b, out, NULL, &err) == -1);
     CHECK_MSG(strstr(err.message, "position 8") && strstr(err.message, "size 8"), "%s", err.message);
     printf("  past the cache      -> %s\n", err.message);
     CHECK(kv_cache_n_pos(c) == 0);
     struct model_batch b2 = { 2, t, p + 2, cs, NULL };
-    CHECK(model_forward(m, &b2, out, NULL, &err) == -1 && strstr(err.message, "next position is 0"));
+    CHECK(model_forward(m, NULL, &b2, out, NULL, &err) == -1 && strstr(err.message, "next position is 0"));
     printf("  gap in positions    -> %s\n", err.message);
     t[1] = 100000;
     struct model_batch b3 = { 3, t, p, cs, NULL };
-    CHECK(model_forward(m, &b3, out, NULL, &err) == -1 && strstr(err.message, "id 100000"));
+    CHECK(model_forward(m, NULL, &b3, out, NULL, &err) == -1 && strstr(err.message, "id 100000"));
     printf("  bad token           -> %s\n", err.message);
     t[1] = 6;
-    CHECK(model_forward(m, &b3, NULL, NULL, &err) == -1 && strstr(err.message, "output buffer"));
+    CHECK(model_forward(m, NULL, &b3, NULL, NULL, &err) == -1 && strstr(err.message, "output buffer"));
     struct kv_cache *cq = kv_cache_create(q, 8, &err);
     struct kv_cache *csq[1] = { cq };
     struct model_batch b4 = { 1, t, p, csq, NULL };
-    CHECK(model_forward(m, &b4, out, NULL, &err) == -1 && strstr(err.message, "another shape"));
+    CHECK(model_forward(m, NULL, &b4, out, NULL, &err) == -1 && strstr(err.message, "another shape"));
     printf("  foreign cache       -> %s\n", err.message);
     CHECK(kv_cache_n_pos(c) == 0);
     /* a valid call after the errors still works; the same cache twice in
      * one batch continues itself */
     struct model_batch b5 = { 8, t, p, cs, NULL };
-    CHECK_MSG(model_forward(m, &b5, out, NULL, &err) == 0, "%s", err.message);
+    CHECK_MSG(model_forward(m, NULL, &b5, out, NULL, &err) == 0, "%s", err.message);
     CHECK(kv_cache_n_pos(c) == 8);
     struct model_batch b6 = { 0, t, p, cs, NULL };
-    CHECK(model_forward(m, &b6, out, NULL, &err) == 0);
+    CHECK(model_forward(m, NULL, &b6, out, NULL, &err) == 0);
     kv_cache_free(c);
     kv_cache_free(cq);
     free(out);
@@ -370,6 +375,84 @@ static void load_broken(const char *what, const char *tensor, int field, uint64_
     free(buf);
 }
 
+/* One thread's share of test_concurrent: a whole sequence, its own
+ * context and cache, run twice (the second time reusing the context). */
+struct conc_job {
+    const struct model *m;
+    int seq, n;
+    float *out;
+    int rc;
+};
+
+static void *conc_main(void *arg)
+{
+    struct conc_job *j = arg;
+    const int V = model_hparams(j->m)->n_vocab;
+    inf_error err = {0};
+    struct forward_ctx *fc = forward_ctx_new(j->m);
+    j->rc = -1;
+    for (int round = 0; round < 2 && fc; round++) {
+        struct kv_cache *c = kv_cache_create(j->m, 64, &err);
+        int32_t t[64], p[64];
+        uint8_t w[64];
+        struct kv_cache *cs[64];
+        for (int i = 0; i < j->n; i++) {
+            t[i] = tok_of(j->seq, i, V);
+            p[i] = i;
+            w[i] = 1;
+            cs[i] = c;
+        }
+        struct model_batch b = { j->n, t, p, cs, w };
+        j->rc = c ? model_forward(j->m, fc, &b, j->out + (size_t)round * j->n * V, NULL, &err) : -1;
+        kv_cache_free(c);
+        if (j->rc) break;
+    }
+    forward_ctx_free(fc);
+    return NULL;
+}
+
+static void test_concurrent(const char *path)
+{
+    struct model *m = load(path, TENSOR_TYPE_F16);
+    if (!m) return;
+    const int V = model_hparams(m)->n_vocab, n = 24, T = 4;
+    struct conc_job jobs[4];
+    pthread_t th[4];
+    for (int i = 0; i < T; i++) {
+        jobs[i] = (struct conc_job){ m, i, n, malloc((size_t)2 * n * V * sizeof(float)), -1 };
+        CHECK(pthread_create(&th[i], NULL, conc_main, &jobs[i]) == 0);
+    }
+    for (int i = 0; i < T; i++) pthread_join(th[i], NULL);
+    int same = 1;
+    for (int i = 0; i < T; i++) {
+        float *serial = alone(m, i, n, NULL);
+        CHECK_MSG(jobs[i].rc == 0, "thread %d failed", i);
+        same &= serial && memcmp(serial, jobs[i].out, (size_t)n * V * sizeof(float)) == 0 &&
+                memcmp(jobs[i].out, jobs[i].out + (size_t)n * V, (size_t)n * V * sizeof(float)) == 0;
+        free(serial);
+        free(jobs[i].out);
+    }
+    CHECK_MSG(same, "%d concurrent forward passes differ from serial ones", T);
+    printf("  %d threads at once on one model: %s\n", T, same ? "same logits as serial" : "DIFFERENT");
+
+    /* a context belongs to the model it was made for */
+    struct model *other = load(path, TENSOR_TYPE_F16);
+    struct forward_ctx *fc = other ? forward_ctx_new(other) : NULL;
+    inf_error err = {0};
+    struct kv_cache *c = kv_cache_create(m, 8, &err);
+    int32_t t0 = 1, p0 = 0;
+    struct kv_cache *cs[1] = { c };
+    struct model_batch b = { 1, &t0, &p0, cs, NULL };
+    float *out = malloc((size_t)V * sizeof(float));
+    CHECK(fc && c && model_forward(m, fc, &b, out, NULL, &err) == -1 && strstr(err.message, "another model"));
+    CHECK(kv_cache_n_pos(c) == 0);
+    free(out);
+    kv_cache_free(c);
+    forward_ctx_free(fc);
+    model_free(other);
+    model_free(m);
+}
+
 int main(void)
 {
     snprintf(testdata, sizeof testdata, "%s", test_data_root());
@@ -379,6 +462,8 @@ int main(void)
     test_multi_sequence(td("models/random/gemma3-tiny-q8_0.gguf"), tp);
     test_multi_sequence(td("models/stories260K.gguf"), tp);
     test_big_batch(tp);
+    printf("concurrency:\n");
+    test_concurrent(td("models/random/qwen3-tiny-f32.gguf"));
     printf("errors:\n");
     test_errors();
     load_broken("missing tensor", "blk.2.attn_q.weight", 0, 0, "missing tensor 'blk.2.attn_q.weight'");
@@ -386,9 +471,10 @@ int main(void)
     load_broken("unsupported type", "blk.1.attn_k.weight", 2, TENSOR_TYPE_I8, "type i8");
     inf_error err = {0};
     struct model *m = NULL;
-    CHECK(model_load(td("vocab/ggml-vocab-llama-spm.gguf"), NULL, &m, &err) == -1);
+    CHECK(model_load(td("vocab/ggml-vocab-llama2.gguf"), NULL, &m, &err) == -1);
     printf("  vocabulary only     -> %s\n", err.message);
-    CHECK(strstr(err.message, "ggml-vocab-llama-spm.gguf: ") != NULL);
+    CHECK(strstr(err.message, "ggml-vocab-llama2.gguf: ") != NULL && strstr(err.message, "vocabulary-only") != NULL &&
+          !strstr(err.message, "cannot open"));
     CHECK(model_load("/nonexistent.gguf", NULL, &m, &err) == -1 && strstr(err.message, "/nonexistent.gguf"));
     threadpool_free(tp);
     return TEST_DONE();

@@ -159,7 +159,7 @@ static int eval(struct model *m, struct kv_cache *c, const int32_t *toks, int n,
     }
     struct model_batch b = { n, toks, pos, caches, NULL };
     inf_error err = {0};
-    int rc = model_forward(m, &b, out, tp, &err);
+    int rc = model_forward(m, NULL, &b, out, tp, &err);
     if (rc) fprintf(stderr, "forward failed: %s\n", err.message);
     return rc;
 }

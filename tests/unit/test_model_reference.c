@@ -124,7 +124,7 @@ static void run(const char *label, const char *path, int n_tok, struct threadpoo
         }
         float *ours = malloc((size_t)n_tok * V * sizeof(float));
         struct model_batch b = { n_tok, toks, pos, caches, want };
-        int rc = model_forward(m, &b, ours, tp, &err);
+        int rc = model_forward(m, NULL, &b, ours, tp, &err);
         CHECK_MSG(rc == 0, "%s: %s", label, err.message);
         float *ref = rc == 0 ? reference(path, toks, n_tok, V) : NULL;
         CHECK_MSG(ref != NULL, "%s: the llama.cpp reference failed", label);

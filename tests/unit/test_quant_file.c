@@ -314,7 +314,7 @@ static void test_engine_on_ours(const char *f32, const char *type, bool pure, do
     for (int i = 0; i < g.n_prompt_ids; i++) pos[i] = i, cs[i] = c;
     logits = malloc((size_t)V * sizeof *logits);
     struct model_batch b = {g.n_prompt_ids, g.prompt_ids, pos, cs, NULL};
-    if (c && logits && V == g.n_vocab && model_forward(m, &b, logits, NULL, &err) == 0) {
+    if (c && logits && V == g.n_vocab && model_forward(m, NULL, &b, logits, NULL, &err) == 0) {
         int am = 0, gm = 0;
         for (int i = 0; i < V; i++) {
             if (logits[i] > logits[am]) am = i;

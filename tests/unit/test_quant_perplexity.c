@@ -46,7 +46,7 @@ static int reference_ppl(struct model *m, const int32_t *toks, int n_tokens, int
             int32_t pos = j;
             struct kv_cache *cs[1] = {c};
             struct model_batch b = {1, &t, &pos, cs, NULL};
-            rc = model_forward(m, &b, logits, NULL, &err);
+            rc = model_forward(m, NULL, &b, logits, NULL, &err);
             if (rc || j < first) continue;
             long double mx = logits[0], s = 0;
             for (int i = 1; i < V; i++) mx = logits[i] > mx ? logits[i] : mx;

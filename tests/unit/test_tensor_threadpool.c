@@ -5,6 +5,7 @@
  * barriers), the policy on made-up timings (drop, probe, back-off, graded
  * threshold), and two real cases: workers made late by their work, and all
  * of the pool's threads pinned to one CPU. */
+#include "base/os.h"
 #include "test_util.h"
 
 #include <pthread.h>
@@ -135,7 +136,7 @@ static void test_barrier(int n_threads, int adaptive)
     memset(&b, 0, sizeof b);
     b.tp = threadpool_create(n_threads);
     threadpool_set_adaptive(b.tp, adaptive);
-    b.phases = n_threads > cpu_physical_cores() ? 40 : 200;
+    b.phases = n_threads > os_physical_cores() ? 40 : 200;
     for (int r = 0; r < 20; r++) threadpool_run(b.tp, barrier_fn, &b);
     CHECK_MSG(atomic_load(&b.errors) == 0, "%d threads: barrier let a thread through early", n_threads);
     threadpool_free(b.tp);
@@ -492,7 +493,7 @@ static void test_oversubscribed(void)
     /* pool of cores+1 threads plus one busy thread per core: a pure spin
      * barrier needs a scheduler time slice per run (milliseconds); ours
      * sleeps after a few microseconds of spinning */
-    const int cores = cpu_physical_cores();
+    const int cores = os_physical_cores();
     pthread_t th[64];
     int nb = cores < 64 ? cores : 64;
     atomic_store(&g_stop_busy, 0);
@@ -535,8 +536,8 @@ static void test_latency(void)
 
 int main(void)
 {
-    CHECK(cpu_physical_cores() >= 1);
-    printf("cpu_physical_cores: %d\n", cpu_physical_cores());
+    CHECK(os_physical_cores() >= 1);
+    printf("os_physical_cores: %d\n", os_physical_cores());
     /* NULL pool = single-threaded */
     int got[2] = {-1, -1};
     threadpool_run(NULL, single_fn, got);
@@ -546,13 +547,13 @@ int main(void)
     threadpool_free(NULL);
     /* default size */
     struct threadpool *d = threadpool_create(0);
-    CHECK(d && threadpool_n_threads(d) == cpu_physical_cores());
-    CHECK(threadpool_active_threads(d) == cpu_physical_cores());
+    CHECK(d && threadpool_n_threads(d) == os_physical_cores());
+    CHECK(threadpool_active_threads(d) == os_physical_cores());
     threadpool_free(d);
     /* many runs, odd counts, with and without adaptation */
     static const int counts[] = {1, 2, 3, 5, 7};
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
-        int over = counts[i] > cpu_physical_cores();
+        int over = counts[i] > os_physical_cores();
         test_runs(counts[i], over ? 300 : 3000, 0);
         test_runs(counts[i], over ? 300 : 3000, 1);
         test_barrier(counts[i], 0);

@@ -113,11 +113,6 @@ int cli_resolve_model(cli_load_opts *l, char *buf, size_t size);
  * "infer: <path>: <message>" and returns NULL. */
 inf_model *cli_load_model(const char *path, const inf_load_config *cfg);
 
-/* The weight type of a .gguf file: the tensor type holding most bytes
- * ("q8_0", "f32"...), read from its header (cmd_info.c). 0, or -1 when the
- * path is not a readable GGUF file. */
-int cli_gguf_weight_type(const char *path, char *buf, size_t size);
-
 /* ---- Ctrl-C (common.c) ---- */
 
 /* Install the SIGINT handler. While a cancel target is set, Ctrl-C triggers

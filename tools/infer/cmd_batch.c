@@ -66,88 +66,74 @@ static void write_result(size_t index, const char *prompt, const inf_batch_resul
     cJSON_Delete(j);
 }
 
-int cmd_batch(int argc, char **argv)
-{
-    cli_args a;
+typedef struct batch_args {
     cli_gen_opts gen;
     cli_load_opts load;
-    const char *input = NULL, *v;
-    int chunk = 16, r;
-    bool echo = false, verbose = false;
+    const char *input;
+    int chunk;
+    bool echo, verbose;
+} batch_args;
+
+/* The options; -1 to go on, else the exit status (help printed: 0). */
+static int parse_args(int argc, char **argv, batch_args *b)
+{
+    cli_args a;
+    const char *v;
+    int r;
     args_init(&a, "batch", argc, argv);
-    gen_opts_init(&gen);
-    load_opts_init(&load);
     for (; a.i < argc; a.i++) {
         if (args_is_help(&a)) {
             print_help();
             return CLI_EXIT_OK;
         }
-        if ((r = gen_opts_take(&a, &gen)) != 0 || (r = load_opts_take(&a, &load)) != 0) {
+        if ((r = gen_opts_take(&a, &b->gen)) != 0 || (r = load_opts_take(&a, &b->load)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
-            continue;
-        }
-        if ((r = args_value(&a, "--input", "-i", &v)) != 0) {
+        } else if ((r = args_value(&a, "--input", "-i", &v)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
-            input = v;
-            continue;
-        }
-        if ((r = args_value(&a, "--chunk", NULL, &v)) != 0) {
-            if (r < 0 || args_int(&a, "--chunk", v, 1, 1000000, &chunk))
+            b->input = v;
+        } else if ((r = args_value(&a, "--chunk", NULL, &v)) != 0) {
+            if (r < 0 || args_int(&a, "--chunk", v, 1, 1000000, &b->chunk))
                 return CLI_EXIT_USAGE;
-            continue;
-        }
-        if (args_flag(&a, "--echo", NULL)) {
-            echo = true;
-            continue;
-        }
-        if (args_flag(&a, "--verbose", "-v")) {
-            verbose = true;
-            continue;
-        }
-        if (args_is_option(&a)) {
-            if (a.no_more_options)
-                continue;
-            return args_unknown(&a);
-        }
-        if (load.model)
+        } else if (args_flag(&a, "--echo", NULL)) {
+            b->echo = true;
+        } else if (args_flag(&a, "--verbose", "-v")) {
+            b->verbose = true;
+        } else if (args_is_option(&a)) {
+            if (!a.no_more_options)
+                return args_unknown(&a);
+        } else if (b->load.model) {
             return cli_usage_error("batch", "unexpected argument '%s'", args_cur(&a));
-        load.model = args_cur(&a);
+        } else {
+            b->load.model = args_cur(&a);
+        }
     }
     inf_error err;
-    if (inf_generate_config_check(&gen.cfg, &err) != INF_OK)
+    if (inf_generate_config_check(&b->gen.cfg, &err) != INF_OK)
         return cli_usage_error("batch", "%s", err.message);
-    char path[4096];
-    if ((r = cli_resolve_model(&load, path, sizeof path)) != 0)
-        return r;
-    cli_prompts prompts;
-    if ((r = cli_read_prompts(input, &prompts)) != 0)
-        return r;
-    cli_interrupt_install(false);
-    inf_model *m = cli_load_model(path, &load.cfg);
-    if (!m) {
-        cli_prompts_free(&prompts);
-        return CLI_EXIT_RUNTIME;
-    }
-    inf_cancel *cancel = inf_cancel_new(NULL);
-    cli_interrupt_target(cancel);
+    return -1;
+}
+
+/* The prompts in chunks of b->chunk, each result written as it comes; a
+ * prompt that fails is written with its error and the others go on. */
+static int generate_all(inf_model *m, const cli_prompts *prompts, const batch_args *b, inf_cancel *cancel)
+{
     cli_progress bar;
-    progress_start(&bar, "batch", prompts.n);
-    int rc = CLI_EXIT_OK;
+    progress_start(&bar, "batch", prompts->n);
     bool any_failed = false;
-    for (size_t start = 0; start < prompts.n && rc == CLI_EXIT_OK; start += (size_t)chunk) {
-        size_t n = prompts.n - start < (size_t)chunk ? prompts.n - start : (size_t)chunk;
+    for (size_t start = 0; start < prompts->n; start += (size_t)b->chunk) {
+        size_t n = prompts->n - start < (size_t)b->chunk ? prompts->n - start : (size_t)b->chunk;
         inf_batch_result *res = NULL;
-        inf_status st = inf_batch_generate(m, (const char *const *)prompts.items + start, n, &gen.cfg, cancel,
+        inf_error err;
+        inf_status st = inf_batch_generate(m, (const char *const *)prompts->items + start, n, &b->gen.cfg, cancel,
                                            &res, &err);
         if (st != INF_OK) {
             progress_finish(&bar);
-            rc = cli_error("%s", err.message);
-            break;
+            return cli_error("%s", err.message);
         }
         for (size_t i = 0; i < n; i++) {
-            write_result(start + i, prompts.items[start + i], &res[i], echo);
+            write_result(start + i, prompts->items[start + i], &res[i], b->echo);
             if (res[i].status != INF_OK)
                 any_failed = true;
         }
@@ -157,14 +143,39 @@ int cmd_batch(int argc, char **argv)
         if (inf_cancel_status(cancel) != INF_OK)
             break;
     }
+    progress_finish(&bar);
+    if (cli_interrupt_count() > 0) {
+        cli_error("interrupted");
+        return CLI_EXIT_INTERRUPTED;
+    }
+    return any_failed ? cli_error("some prompts failed (see their \"error\")") : CLI_EXIT_OK;
+}
+
+int cmd_batch(int argc, char **argv)
+{
+    batch_args b = {.chunk = 16};
+    gen_opts_init(&b.gen);
+    load_opts_init(&b.load);
+    int r = parse_args(argc, argv, &b);
+    if (r >= 0)
+        return r;
+    char path[4096];
+    if ((r = cli_resolve_model(&b.load, path, sizeof path)) != 0)
+        return r;
+    cli_prompts prompts;
+    if ((r = cli_read_prompts(b.input, &prompts)) != 0)
+        return r;
+    cli_interrupt_install(false);
+    inf_model *m = cli_load_model(path, &b.load.cfg);
+    if (!m) {
+        cli_prompts_free(&prompts);
+        return CLI_EXIT_RUNTIME;
+    }
+    inf_cancel *cancel = inf_cancel_new(NULL);
+    cli_interrupt_target(cancel);
+    int rc = generate_all(m, &prompts, &b, cancel);
     cli_interrupt_target(NULL);
-    if (rc == CLI_EXIT_OK)
-        progress_finish(&bar);
-    if (rc == CLI_EXIT_OK && cli_interrupt_count() > 0)
-        rc = CLI_EXIT_INTERRUPTED, cli_error("interrupted");
-    else if (rc == CLI_EXIT_OK && any_failed)
-        rc = cli_error("some prompts failed (see their \"error\")");
-    if (verbose)
+    if (b.verbose)
         cli_print_metrics(m);
     inf_cancel_free(cancel);
     inf_model_close(m);

@@ -14,7 +14,8 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
-#include "tensor/threadpool.h"
+#include "base/os.h"
+#include "offline/inspect.h"
 
 static const char BENCH_HELP[] =
     "usage: infer bench [MODEL] [OPTIONS]\n\n"
@@ -271,103 +272,87 @@ static int bench_test(bench_ctx *b, const char *test, const char *prompt, int n_
     return 0;
 }
 
-int cmd_bench(int argc, char **argv)
+typedef struct bench_opts {
+    cli_load_opts load;
+    int n_prompt, n_gen, reps;
+    bench_format format;
+} bench_opts;
+
+static int parse_format(const char *v, bench_format *format)
+{
+    if (!strcmp(v, "md") || !strcmp(v, "markdown"))
+        *format = FORMAT_MD;
+    else if (!strcmp(v, "json"))
+        *format = FORMAT_JSON;
+    else if (!strcmp(v, "csv"))
+        *format = FORMAT_CSV;
+    else
+        return cli_usage_error("bench", "-o wants md, json or csv, not '%s'", v);
+    return 0;
+}
+
+/* The options; -1 to go on, else the exit status (help printed: 0). */
+static int parse_args(int argc, char **argv, bench_opts *o)
 {
     cli_args a;
-    cli_load_opts load;
-    int n_prompt = 512, n_gen = 128, reps = 5, r;
-    bench_format format = FORMAT_MD;
     const char *v;
+    int r;
     args_init(&a, "bench", argc, argv);
-    load_opts_init(&load);
     for (; a.i < argc; a.i++) {
         if (args_is_help(&a)) {
             print_help();
             return CLI_EXIT_OK;
         }
-        if ((r = load_opts_take(&a, &load)) != 0) {
+        if ((r = load_opts_take(&a, &o->load)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
-            continue;
-        }
-        if ((r = args_value(&a, "--n-prompt", "-p", &v)) != 0) {
-            if (r < 0 || args_int(&a, "-p", v, 0, 1000000, &n_prompt))
+        } else if ((r = args_value(&a, "--n-prompt", "-p", &v)) != 0) {
+            if (r < 0 || args_int(&a, "-p", v, 0, 1000000, &o->n_prompt))
                 return CLI_EXIT_USAGE;
-            continue;
-        }
-        if ((r = args_value(&a, "--n-gen", "-n", &v)) != 0) {
-            if (r < 0 || args_int(&a, "-n", v, 0, 1000000, &n_gen))
+        } else if ((r = args_value(&a, "--n-gen", "-n", &v)) != 0) {
+            if (r < 0 || args_int(&a, "-n", v, 0, 1000000, &o->n_gen))
                 return CLI_EXIT_USAGE;
-            continue;
-        }
-        if ((r = args_value(&a, "--repetitions", "-r", &v)) != 0) {
-            if (r < 0 || args_int(&a, "-r", v, 1, 100000, &reps))
+        } else if ((r = args_value(&a, "--repetitions", "-r", &v)) != 0) {
+            if (r < 0 || args_int(&a, "-r", v, 1, 100000, &o->reps))
                 return CLI_EXIT_USAGE;
-            continue;
-        }
-        if (args_flag(&a, "--json", NULL)) {
-            format = FORMAT_JSON;
-            continue;
-        }
-        if (args_flag(&a, "--csv", NULL)) {
-            format = FORMAT_CSV;
-            continue;
-        }
-        if ((r = args_value(&a, "--output", "-o", &v)) != 0) {
-            if (r < 0)
+        } else if (args_flag(&a, "--json", NULL)) {
+            o->format = FORMAT_JSON;
+        } else if (args_flag(&a, "--csv", NULL)) {
+            o->format = FORMAT_CSV;
+        } else if ((r = args_value(&a, "--output", "-o", &v)) != 0) {
+            if (r < 0 || parse_format(v, &o->format))
                 return CLI_EXIT_USAGE;
-            if (!strcmp(v, "md") || !strcmp(v, "markdown"))
-                format = FORMAT_MD;
-            else if (!strcmp(v, "json"))
-                format = FORMAT_JSON;
-            else if (!strcmp(v, "csv"))
-                format = FORMAT_CSV;
-            else
-                return cli_usage_error("bench", "-o wants md, json or csv, not '%s'", v);
-            continue;
-        }
-        if (args_is_option(&a)) {
-            if (a.no_more_options)
-                continue;
-            return args_unknown(&a);
-        }
-        if (load.model)
+        } else if (args_is_option(&a)) {
+            if (!a.no_more_options)
+                return args_unknown(&a);
+        } else if (o->load.model) {
             return cli_usage_error("bench", "unexpected argument '%s'", args_cur(&a));
-        load.model = args_cur(&a);
+        } else {
+            o->load.model = args_cur(&a);
+        }
     }
-    if (n_prompt == 0 && n_gen == 0)
+    if (o->n_prompt == 0 && o->n_gen == 0)
         return cli_usage_error("bench", "nothing to measure (-p 0 and -n 0)");
-    char path[4096];
-    if ((r = cli_resolve_model(&load, path, sizeof path)) != 0)
-        return r;
-    cli_interrupt_install(false);
-    bench_ctx b;
-    memset(&b, 0, sizeof b);
-    const double t_load = cli_now();
-    b.model = cli_load_model(path, &load.cfg);
-    if (!b.model)
-        return CLI_EXIT_RUNTIME;
-    b.load_seconds = cli_now() - t_load;
-    b.resident_mib = resident_mib();
-    b.cancel = inf_cancel_new(NULL);
-    cli_interrupt_target(b.cancel);
-    const char *slash = strrchr(path, '/');
-    b.model_name = slash && slash[1] ? slash + 1 : path;
+    return -1;
+}
+
+/* The table's "type" column: architecture and weight type. */
+static void describe_type(bench_ctx *b, const char *path)
+{
     inf_model_info info;
     memset(&info, 0, sizeof info);
-    inf_model_info_get(b.model, &info);
+    inf_model_info_get(b->model, &info);
     char wtype[32];
-    if (cli_gguf_weight_type(path, wtype, sizeof wtype) == 0)
-        snprintf(b.type, sizeof b.type, "%s %s", inf_model_type(b.model), wtype);
+    if (inspect_weight_type(path, wtype, sizeof wtype) == 0)
+        snprintf(b->type, sizeof b->type, "%s %s", inf_model_type(b->model), wtype);
     else if (info.quant_bits > 0)
-        snprintf(b.type, sizeof b.type, "%s %d-bit", inf_model_type(b.model), info.quant_bits);
+        snprintf(b->type, sizeof b->type, "%s %d-bit", inf_model_type(b->model), info.quant_bits);
     else
-        snprintf(b.type, sizeof b.type, "%s", inf_model_type(b.model));
-    b.backend = load.cfg.backend && *load.cfg.backend ? load.cfg.backend : "auto";
-    /* 0 asks the backend for its default, the physical cores: report that. */
-    b.threads = load.cfg.threads > 0 ? load.cfg.threads : cpu_physical_cores();
-    b.reps = reps;
-    b.format = format;
+        snprintf(b->type, sizeof b->type, "%s", inf_model_type(b->model));
+}
+
+static void print_table_head(bench_format format)
+{
     if (format == FORMAT_CSV) {
         printf("model,type,backend,threads,test,n_prompt,n_gen,repetitions,tokens_per_second,sd,load_seconds,"
                "resident_mib\n");
@@ -377,26 +362,64 @@ int cmd_bench(int argc, char **argv)
         printf("|%s|%s|%s|%s|%s|%s|\n", "--------------------------------", "------------------", "----------",
                "---------", "----------", "-----------------------");
     }
+}
+
+/* ppN (prefill of N tokens), then tgN (N tokens generated). */
+static int run_tests(bench_ctx *b, int n_prompt, int n_gen)
+{
     int rc = 0;
+    char test[32];
     if (n_prompt > 0) {
         int bos = 0;
-        char *prompt = make_prompt(b.model, n_prompt, &bos, &b.prompt_tokens);
-        char test[32];
+        char *prompt = make_prompt(b->model, n_prompt, &bos, &b->prompt_tokens);
         snprintf(test, sizeof test, "pp%d", n_prompt);
-        rc = prompt ? bench_test(&b, test, prompt, n_prompt, 0, true) : cli_error("out of memory");
+        rc = prompt ? bench_test(b, test, prompt, n_prompt, 0, true) : cli_error("out of memory");
         free(prompt);
     }
     if (rc == 0 && n_gen > 0) {
-        char test[32];
         snprintf(test, sizeof test, "tg%d", n_gen);
         /* From BOS alone; a model that adds no BOS needs one real token. */
         int32_t *ids = NULL;
         size_t n_ids = 0;
-        bool has_bos = inf_model_tokenize(b.model, "", 0, INF_TOKENIZE_ADD_SPECIAL, &ids, &n_ids, NULL) == INF_OK &&
+        bool has_bos = inf_model_tokenize(b->model, "", 0, INF_TOKENIZE_ADD_SPECIAL, &ids, &n_ids, NULL) == INF_OK &&
                        n_ids > 0;
         inf_free(ids);
-        rc = bench_test(&b, test, has_bos ? "" : "Once", 0, n_gen, false);
+        rc = bench_test(b, test, has_bos ? "" : "Once", 0, n_gen, false);
     }
+    return rc;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    bench_opts o = {.n_prompt = 512, .n_gen = 128, .reps = 5, .format = FORMAT_MD};
+    load_opts_init(&o.load);
+    int r = parse_args(argc, argv, &o);
+    if (r >= 0)
+        return r;
+    char path[4096];
+    if ((r = cli_resolve_model(&o.load, path, sizeof path)) != 0)
+        return r;
+    cli_interrupt_install(false);
+    bench_ctx b;
+    memset(&b, 0, sizeof b);
+    const double t_load = cli_now();
+    b.model = cli_load_model(path, &o.load.cfg);
+    if (!b.model)
+        return CLI_EXIT_RUNTIME;
+    b.load_seconds = cli_now() - t_load;
+    b.resident_mib = resident_mib();
+    b.cancel = inf_cancel_new(NULL);
+    cli_interrupt_target(b.cancel);
+    const char *slash = strrchr(path, '/');
+    b.model_name = slash && slash[1] ? slash + 1 : path;
+    describe_type(&b, path);
+    b.backend = o.load.cfg.backend && *o.load.cfg.backend ? o.load.cfg.backend : "auto";
+    /* 0 asks the backend for its default, the physical cores: report that. */
+    b.threads = o.load.cfg.threads > 0 ? o.load.cfg.threads : os_physical_cores();
+    b.reps = o.reps;
+    b.format = o.format;
+    print_table_head(o.format);
+    int rc = run_tests(&b, o.n_prompt, o.n_gen);
     cli_interrupt_target(NULL);
     inf_cancel_free(b.cancel);
     inf_model_close(b.model);

@@ -124,109 +124,117 @@ static void write_result(inf_model *m, size_t index, const char *prompt, const i
     cJSON_Delete(j);
 }
 
-int cmd_classify(int argc, char **argv)
-{
-    cli_args a;
+typedef struct classify_args {
     cli_gen_opts gen;
     cli_load_opts load;
-    classify_opts o = {0};
-    const char *input = NULL, *v;
-    int chunk = 64, r;
-    bool verbose = false;
+    classify_opts out;
+    const char *input;
+    int chunk;
+    bool verbose;
+} classify_args;
+
+/* The options; -1 to go on, else the exit status (help printed: 0). */
+static int parse_args(int argc, char **argv, classify_args *c)
+{
+    cli_args a;
+    const char *v;
+    int r;
     args_init(&a, "classify", argc, argv);
-    gen_opts_init(&gen);
-    load_opts_init(&load);
     for (; a.i < argc; a.i++) {
         if (args_is_help(&a)) {
             print_help();
             return CLI_EXIT_OK;
         }
-        if ((r = gen_opts_take(&a, &gen)) != 0 || (r = load_opts_take(&a, &load)) != 0) {
+        if ((r = gen_opts_take(&a, &c->gen)) != 0 || (r = load_opts_take(&a, &c->load)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
-            continue;
-        }
-        if ((r = args_value(&a, "--input", "-i", &v)) != 0) {
+        } else if ((r = args_value(&a, "--input", "-i", &v)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
-            input = v;
-            continue;
-        }
-        if ((r = args_value(&a, "--top", NULL, &v)) != 0) {
-            if (r < 0 || args_int(&a, "--top", v, 0, 1000, &o.top_n))
+            c->input = v;
+        } else if ((r = args_value(&a, "--top", NULL, &v)) != 0) {
+            if (r < 0 || args_int(&a, "--top", v, 0, 1000, &c->out.top_n))
                 return CLI_EXIT_USAGE;
-            continue;
-        }
-        if ((r = args_value(&a, "--chunk", NULL, &v)) != 0) {
-            if (r < 0 || args_int(&a, "--chunk", v, 1, 1000000, &chunk))
+        } else if ((r = args_value(&a, "--chunk", NULL, &v)) != 0) {
+            if (r < 0 || args_int(&a, "--chunk", v, 1, 1000000, &c->chunk))
                 return CLI_EXIT_USAGE;
-            continue;
-        }
-        if (args_flag(&a, "--logits", NULL)) {
-            o.logits = true;
-            continue;
-        }
-        if (args_flag(&a, "--echo", NULL)) {
-            o.echo = true;
-            continue;
-        }
-        if (args_flag(&a, "--verbose", "-v")) {
-            verbose = true;
-            continue;
-        }
-        if (args_is_option(&a)) {
-            if (a.no_more_options)
-                continue;
-            return args_unknown(&a);
-        }
-        if (load.model)
+        } else if (args_flag(&a, "--logits", NULL)) {
+            c->out.logits = true;
+        } else if (args_flag(&a, "--echo", NULL)) {
+            c->out.echo = true;
+        } else if (args_flag(&a, "--verbose", "-v")) {
+            c->verbose = true;
+        } else if (args_is_option(&a)) {
+            if (!a.no_more_options)
+                return args_unknown(&a);
+        } else if (c->load.model) {
             return cli_usage_error("classify", "unexpected argument '%s'", args_cur(&a));
-        load.model = args_cur(&a);
+        } else {
+            c->load.model = args_cur(&a);
+        }
     }
     inf_error err;
     /* Logits are always asked for: the probability is computed from them. */
-    gen.cfg.logits = true;
-    if (inf_generate_config_check(&gen.cfg, &err) != INF_OK)
+    c->gen.cfg.logits = true;
+    if (inf_generate_config_check(&c->gen.cfg, &err) != INF_OK)
         return cli_usage_error("classify", "%s", err.message);
+    return -1;
+}
+
+/* The prompts in chunks of c->chunk, each result written as it comes. */
+static int classify_all(inf_model *m, const cli_prompts *prompts, const classify_args *c, inf_cancel *cancel)
+{
+    cli_progress bar;
+    progress_start(&bar, "classify", prompts->n);
+    for (size_t start = 0; start < prompts->n; start += (size_t)c->chunk) {
+        size_t n = prompts->n - start < (size_t)c->chunk ? prompts->n - start : (size_t)c->chunk;
+        inf_classify_result *res = NULL;
+        inf_error err;
+        inf_status st =
+            inf_classify(m, (const char *const *)prompts->items + start, n, &c->gen.cfg, cancel, &res, &err);
+        if (st != INF_OK) {
+            progress_finish(&bar);
+            if (st == INF_ERR_CANCELLED && cli_interrupt_count() > 0) {
+                cli_error("interrupted");
+                return CLI_EXIT_INTERRUPTED;
+            }
+            return cli_error("%s", err.message);
+        }
+        for (size_t i = 0; i < n; i++)
+            write_result(m, start + i, prompts->items[start + i], &res[i], &c->out);
+        fflush(stdout);
+        inf_classify_results_free(res, n);
+        progress_update(&bar, start + n);
+    }
+    progress_finish(&bar);
+    return CLI_EXIT_OK;
+}
+
+int cmd_classify(int argc, char **argv)
+{
+    classify_args c = {.chunk = 64};
+    gen_opts_init(&c.gen);
+    load_opts_init(&c.load);
+    int r = parse_args(argc, argv, &c);
+    if (r >= 0)
+        return r;
     char path[4096];
-    if ((r = cli_resolve_model(&load, path, sizeof path)) != 0)
+    if ((r = cli_resolve_model(&c.load, path, sizeof path)) != 0)
         return r;
     cli_prompts prompts;
-    if ((r = cli_read_prompts(input, &prompts)) != 0)
+    if ((r = cli_read_prompts(c.input, &prompts)) != 0)
         return r;
     cli_interrupt_install(false);
-    inf_model *m = cli_load_model(path, &load.cfg);
+    inf_model *m = cli_load_model(path, &c.load.cfg);
     if (!m) {
         cli_prompts_free(&prompts);
         return CLI_EXIT_RUNTIME;
     }
     inf_cancel *cancel = inf_cancel_new(NULL);
     cli_interrupt_target(cancel);
-    cli_progress bar;
-    progress_start(&bar, "classify", prompts.n);
-    int rc = CLI_EXIT_OK;
-    for (size_t start = 0; start < prompts.n && rc == CLI_EXIT_OK; start += (size_t)chunk) {
-        size_t n = prompts.n - start < (size_t)chunk ? prompts.n - start : (size_t)chunk;
-        inf_classify_result *res = NULL;
-        inf_status st = inf_classify(m, (const char *const *)prompts.items + start, n, &gen.cfg, cancel, &res, &err);
-        if (st != INF_OK) {
-            progress_finish(&bar);
-            if (st == INF_ERR_CANCELLED && cli_interrupt_count() > 0)
-                rc = CLI_EXIT_INTERRUPTED, cli_error("interrupted");
-            else
-                rc = cli_error("%s", err.message);
-            break;
-        }
-        for (size_t i = 0; i < n; i++)
-            write_result(m, start + i, prompts.items[start + i], &res[i], &o);
-        fflush(stdout);
-        inf_classify_results_free(res, n);
-        progress_update(&bar, start + n);
-    }
+    int rc = classify_all(m, &prompts, &c, cancel);
     cli_interrupt_target(NULL);
-    if (rc == CLI_EXIT_OK)
-        progress_finish(&bar);
-    if (verbose)
+    if (c.verbose)
         cli_print_metrics(m);
     inf_cancel_free(cancel);
     inf_model_close(m);

@@ -1,5 +1,5 @@
 /* cmd_perplexity.c - `infer perplexity MODEL FILE`: option parsing and
- * printing around src/model/perplexity.c (llama-perplexity's procedure:
+ * printing around src/offline/perplexity.c (llama-perplexity's procedure:
  * windows of the context length, second half of each scored). Prints the
  * running estimate per window on stderr, like llama.cpp's "[1]x,[2]y,...",
  * and the final "PPL = X +/- Y" on stdout. */
@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "model/model.h"
 #include "offline/perplexity.h"
 
 static const char PERPLEXITY_HELP[] =
@@ -89,18 +88,12 @@ int cmd_perplexity(int argc, char **argv)
     if (!text) return cli_error("%s: cannot read: %s", o.file, strerror(errno));
 
     inf_error err = {0};
-    struct model *m = NULL;
-    if (model_load(o.model, NULL, &m, &err) != 0) {
-        free(text);
-        return cli_error("%s", err.message);
-    }
     struct model_ppl_params p = {.n_ctx = o.n_ctx, .n_batch = o.n_batch, .n_threads = o.n_threads,
                                  .max_chunks = o.chunks, .progress = on_chunk};
     struct model_ppl_result r;
     double t0 = cli_now();
-    rc = model_perplexity_text(m, o.model, text, len, &p, &r, &err);
+    rc = model_perplexity_file(o.model, text, len, &p, &r, &err);
     free(text);
-    model_free(m);
     if (rc != 0) return cli_error("%s", err.message);
     fprintf(stderr, "perplexity: %lld tokens, %d windows of %d, %lld scored, %.2f s\n", (long long)r.n_tokens,
             r.n_chunks, r.n_ctx, (long long)r.n_scored, cli_now() - t0);

@@ -6,7 +6,6 @@
 
 #include "cli.h"
 #include "offline/quantize.h"
-#include "tensor/tensor_types.h"
 
 static const char QUANTIZE_HELP[] =
     "usage: infer quantize MODEL OUTPUT.gguf TYPE [--pure] [-t N]\n\n"

@@ -1,7 +1,7 @@
 /* cmd_tokenize.c - `infer tokenize [MODEL] TEXT`: the token ids (and pieces)
  * of a text. A .gguf file or a folder holding tokenizer.json is read with the
- * tokenizer alone (text/tokenizer.h: only the tokenizer metadata, never the
- * weights); any other model (e.g. a URL) is loaded through the public API. */
+ * tokenizer alone (inf_tokenizer_load: only the tokenizer metadata, never
+ * the weights); any other model (e.g. a URL) is loaded as a whole. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +11,6 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
-#include "text/tokenizer.h"
 
 static const char TOKENIZE_HELP[] =
     "usage: infer tokenize [MODEL] TEXT [OPTIONS]\n\n"
@@ -37,10 +36,11 @@ static const char TOKENIZE_HELP[] =
     "  -h, --help             show this help\n\n"
     "Exit status: 0 success, 1 runtime error, 2 usage error.\n";
 
-/* A tokenizer of either kind: the internal one, or a loaded model's. */
+/* A tokenizer of either kind: one on its own, or a loaded model's. */
 typedef struct any_tokenizer {
-    struct tokenizer *tok;
+    inf_tokenizer *tok;
     inf_model *model;
+    bool hf_folder; /* a tokenizer.json folder: added tokens match by default */
 } any_tokenizer;
 
 static bool has_file(const char *dir, const char *name)
@@ -60,8 +60,9 @@ static int open_tokenizer(const char *path, const inf_load_config *cfg, bool for
     memset(t, 0, sizeof *t);
     if (!force_backend && stat(path, &st) == 0) {
         if (S_ISDIR(st.st_mode) && has_file(path, "tokenizer.json")) {
-            if (tok_load_hf_dir(path, &t->tok, &err) != 0)
+            if (!(t->tok = inf_tokenizer_load(path, &err)))
                 return cli_error("%s: %s", path, err.message);
+            t->hf_folder = true;
             return 0;
         }
         if (S_ISREG(st.st_mode)) {
@@ -71,7 +72,7 @@ static int open_tokenizer(const char *path, const inf_load_config *cfg, bool for
             if (f)
                 fclose(f);
             if (got == 4 && memcmp(magic, "GGUF", 4) == 0) {
-                if (tok_load_gguf_path(path, &t->tok, &err) != 0)
+                if (!(t->tok = inf_tokenizer_load(path, &err)))
                     return strstr(err.message, path) ? cli_error("%s", err.message) : cli_error("%s: %s", path, err.message);
                 return 0;
             }
@@ -85,25 +86,19 @@ static int open_tokenizer(const char *path, const inf_load_config *cfg, bool for
 
 static void close_tokenizer(any_tokenizer *t)
 {
-    if (t->tok)
-        tok_free(t->tok);
+    inf_tokenizer_free(t->tok);
     inf_model_close(t->model);
 }
 
 static int encode(const any_tokenizer *t, const char *text, size_t len, bool add_special, bool parse_special,
                   int32_t **ids, size_t *n)
 {
-    inf_error err = {0};
-    if (t->tok) {
-        int flags = (add_special ? TOK_ADD_SPECIAL : 0) | (parse_special ? TOK_PARSE_SPECIAL : 0);
-        if (tok_encode(t->tok, text, len, flags, ids, n, &err) != 0)
-            return cli_error("%s", err.message);
-        return 0;
-    }
     inf_error e;
     unsigned flags = (add_special ? INF_TOKENIZE_ADD_SPECIAL : 0) | (parse_special ? INF_TOKENIZE_PARSE_SPECIAL : 0);
     int32_t *lib_ids = NULL;
-    if (inf_model_tokenize(t->model, text, len, flags, &lib_ids, n, &e) != INF_OK)
+    inf_status st = t->tok ? inf_tokenizer_encode(t->tok, text, len, flags, &lib_ids, n, &e)
+                           : inf_model_tokenize(t->model, text, len, flags, &lib_ids, n, &e);
+    if (st != INF_OK)
         return cli_error("%s", e.message);
     /* Copy into malloc'd memory so both kinds are released with free(). */
     *ids = malloc((*n ? *n : 1) * sizeof **ids);
@@ -126,10 +121,10 @@ static void print_piece(const any_tokenizer *t, int32_t id)
     const char *s = buf;
     int len = 0;
     if (t->tok) {
-        len = tok_token_to_piece(t->tok, id, 0, buf, sizeof buf);
-        if (len > (int)sizeof buf) {
-            dyn = malloc((size_t)len);
-            if (dyn && tok_token_to_piece(t->tok, id, 0, dyn, (size_t)len) == len)
+        len = inf_tokenizer_piece(t->tok, id, buf, sizeof buf);
+        if (len >= (int)sizeof buf) {
+            dyn = malloc((size_t)len + 1);
+            if (dyn && inf_tokenizer_piece(t->tok, id, dyn, (size_t)len + 1) == len)
                 s = dyn;
             else
                 len = 0;
@@ -173,76 +168,101 @@ static void print_piece(const any_tokenizer *t, int32_t id)
     free(dyn);
 }
 
-int cmd_tokenize(int argc, char **argv)
+typedef struct tokenize_args {
+    cli_load_opts load;
+    bool json, no_bos;
+    int special; /* -1: the source's default (see the help) */
+    const char *text_arg;
+} tokenize_args;
+
+/* MODEL and TEXT from up to two positional arguments and -m. */
+static int place_positionals(tokenize_args *t, const char *const *pos, int npos)
+{
+    if (t->load.model) {
+        if (npos == 2)
+            return cli_usage_error("tokenize", "unexpected argument '%s' (the model is given by -m)", pos[1]);
+        t->text_arg = npos ? pos[0] : NULL;
+    } else if (npos == 2) {
+        t->load.model = pos[0];
+        t->text_arg = pos[1];
+    } else if (npos == 1) {
+        /* One argument: a model with its TEXT missing, or a TEXT for the
+         * default model. */
+        if (strcmp(pos[0], "-") != 0 && cli_looks_like_model(pos[0]))
+            t->load.model = pos[0];
+        else
+            t->text_arg = pos[0];
+    }
+    if (!t->text_arg)
+        return cli_usage_error("tokenize", "no TEXT given ('-' reads stdin)");
+    return -1;
+}
+
+/* The options; -1 to go on, else the exit status (help printed: 0). */
+static int parse_args(int argc, char **argv, tokenize_args *t)
 {
     cli_args a;
-    cli_load_opts load;
-    bool json = false, no_bos = false;
-    int special = -1; /* -1: the source's default (see the help) */
     const char *pos[2];
     int npos = 0, r;
     args_init(&a, "tokenize", argc, argv);
-    load_opts_init(&load);
     for (; a.i < argc; a.i++) {
         if (args_is_help(&a)) {
             fputs(TOKENIZE_HELP, stdout);
             return CLI_EXIT_OK;
         }
-        if ((r = load_opts_take(&a, &load)) != 0) {
+        if ((r = load_opts_take(&a, &t->load)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
-            continue;
-        }
-        if (args_flag(&a, "--json", NULL)) {
-            json = true;
-            continue;
-        }
-        if (args_flag(&a, "--no-bos", NULL)) {
-            no_bos = true;
-            continue;
-        }
-        if (args_flag(&a, "--special", NULL)) {
-            special = 1;
-            continue;
-        }
-        if (args_flag(&a, "--no-special", NULL)) {
-            special = 0;
-            continue;
-        }
-        if (args_is_option(&a)) {
-            if (a.no_more_options)
-                continue;
-            return args_unknown(&a);
-        }
-        if (npos == 2)
+        } else if (args_flag(&a, "--json", NULL)) {
+            t->json = true;
+        } else if (args_flag(&a, "--no-bos", NULL)) {
+            t->no_bos = true;
+        } else if (args_flag(&a, "--special", NULL)) {
+            t->special = 1;
+        } else if (args_flag(&a, "--no-special", NULL)) {
+            t->special = 0;
+        } else if (args_is_option(&a)) {
+            if (!a.no_more_options)
+                return args_unknown(&a);
+        } else if (npos == 2) {
             return cli_usage_error("tokenize", "unexpected argument '%s'", args_cur(&a));
-        pos[npos++] = args_cur(&a);
+        } else {
+            pos[npos++] = args_cur(&a);
+        }
     }
-    const char *text_arg = NULL;
-    if (load.model) {
-        if (npos == 2)
-            return cli_usage_error("tokenize", "unexpected argument '%s' (the model is given by -m)", pos[1]);
-        text_arg = npos ? pos[0] : NULL;
-    } else if (npos == 2) {
-        load.model = pos[0];
-        text_arg = pos[1];
-    } else if (npos == 1) {
-        /* One argument: a model with its TEXT missing, or a TEXT for the
-         * default model. */
-        if (strcmp(pos[0], "-") != 0 && cli_looks_like_model(pos[0]))
-            load.model = pos[0];
-        else
-            text_arg = pos[0];
+    return place_positionals(t, pos, npos);
+}
+
+static void print_ids(const any_tokenizer *t, const int32_t *ids, size_t n, bool json)
+{
+    if (json) {
+        putchar('[');
+        for (size_t i = 0; i < n; i++)
+            printf(i ? ", %d" : "%d", (int)ids[i]);
+        puts("]");
+        return;
     }
-    if (!text_arg)
-        return cli_usage_error("tokenize", "no TEXT given ('-' reads stdin)");
+    for (size_t i = 0; i < n; i++) {
+        printf("%6d  ", (int)ids[i]);
+        print_piece(t, ids[i]);
+        putchar('\n');
+    }
+}
+
+int cmd_tokenize(int argc, char **argv)
+{
+    tokenize_args ta = {.special = -1};
+    load_opts_init(&ta.load);
+    int r = parse_args(argc, argv, &ta);
+    if (r >= 0)
+        return r;
     char path[4096];
-    if ((r = cli_resolve_model(&load, path, sizeof path)) != 0)
+    if ((r = cli_resolve_model(&ta.load, path, sizeof path)) != 0)
         return r;
     size_t len;
     char *stdin_text = NULL;
-    const char *text = text_arg;
-    if (strcmp(text_arg, "-") == 0) {
+    const char *text = ta.text_arg;
+    if (strcmp(ta.text_arg, "-") == 0) {
         stdin_text = cli_read_stream(stdin, &len);
         if (!stdin_text)
             return cli_error("reading stdin failed");
@@ -251,30 +271,17 @@ int cmd_tokenize(int argc, char **argv)
         len = strlen(text);
     }
     any_tokenizer t;
-    bool force_backend = load.cfg.backend && *load.cfg.backend;
-    if ((r = open_tokenizer(path, &load.cfg, force_backend, &t)) != 0) {
+    bool force_backend = ta.load.cfg.backend && *ta.load.cfg.backend;
+    if ((r = open_tokenizer(path, &ta.load.cfg, force_backend, &t)) != 0) {
         free(stdin_text);
         return r;
     }
     int32_t *ids = NULL;
     size_t n = 0;
-    bool hf_folder = t.tok && strcmp(tok_source_name(t.tok), "gguf") != 0;
-    bool parse_special = special >= 0 ? special == 1 : hf_folder;
-    r = encode(&t, text, len, !no_bos, parse_special, &ids, &n);
-    if (r == 0) {
-        if (json) {
-            putchar('[');
-            for (size_t i = 0; i < n; i++)
-                printf(i ? ", %d" : "%d", (int)ids[i]);
-            puts("]");
-        } else {
-            for (size_t i = 0; i < n; i++) {
-                printf("%6d  ", (int)ids[i]);
-                print_piece(&t, ids[i]);
-                putchar('\n');
-            }
-        }
-    }
+    bool parse_special = ta.special >= 0 ? ta.special == 1 : t.hf_folder;
+    r = encode(&t, text, len, !ta.no_bos, parse_special, &ids, &n);
+    if (r == 0)
+        print_ids(&t, ids, n, ta.json);
     free(ids);
     close_tokenizer(&t);
     free(stdin_text);

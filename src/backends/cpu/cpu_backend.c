@@ -2,6 +2,7 @@
  * Registration (built in), the path probe, loading a GGUF file or a Hugging
  * Face model directory with its tokenizer and chat template, and the
  * model-level operations (ModelType, Info, Metrics, tokenizer calls, Close). */
+#include "base/os.h"
 #include "backends/cpu/cpu_internal.h"
 
 #include "base/error.h"
@@ -233,7 +234,7 @@ static inf_model *cpu_load_model(void *user, const char *path, const inf_load_co
     }
     report_progress(cfg, 0.9f);
 
-    int threads = cfg->threads > 0 ? cfg->threads : cpu_physical_cores();
+    int threads = cfg->threads > 0 ? cfg->threads : os_physical_cores();
     cm->tp = threadpool_create(threads);
     /* Repack the matrices for this CPU's GEMM kernels (tensor/packed.h):
      * a one-off copy at load, with the pool's threads. */

@@ -208,106 +208,105 @@ static int hexval(int c)
 }
 
 /* consumeWhile: the value goes to L->buf. Returns -1 on error. */
+/* Whether the character at L->i continues a run of pred (its length in
+ * *adv). */
+static int accepts(struct lx *L, int pred, char quote, size_t *adv)
+{
+    *adv = 1;
+    /* JavaScript reads undefined past the end: only the string predicate accepts it */
+    if (L->i >= L->n) return pred == P_QUOTE;
+    unsigned char c = (unsigned char)L->s[L->i];
+    switch (pred) {
+    case P_SPACE: return jj_js_is_space(cp_at(L->s, L->n, L->i, adv));
+    case P_DIGIT: return is_digit(c);
+    case P_WORD: return is_word(c);
+    default: return c != (unsigned char)quote;
+    }
+}
+
+static int put_cp(struct lx *L, uint32_t cp)
+{
+    char enc[8];
+    size_t k = jj_utf8_encode(cp, enc);
+    return buf_put(L, enc, k);
+}
+
+/* A lone high surrogate is written as itself (as JavaScript keeps it). */
+static int flush_high(struct lx *L, uint32_t *pending_hi)
+{
+    if (!*pending_hi) return 0;
+    uint32_t v = *pending_hi;
+    *pending_hi = 0;
+    return put_cp(L, v);
+}
+
+/* \xHH or \uHHHH (e is 'x' or 'u', L->i after it); a \uD800-\uDBFF waits in
+ * *pending_hi for its low half. */
+static int hex_escape(struct lx *L, char e, uint32_t *pending_hi)
+{
+    size_t len = e == 'x' ? 2 : 4;
+    uint32_t v = 0;
+    int bad = L->i + len > L->n;
+    for (size_t k = 0; !bad && k < len; k++) {
+        int h = hexval((unsigned char)L->s[L->i + k]);
+        if (h < 0) bad = 1;
+        else v = v * 16 + (uint32_t)h;
+    }
+    if (bad) {
+        size_t avail = L->n - L->i < len ? L->n - L->i : len;
+        return lx_fail(L, L->i, "Invalid hexadecimal escape sequence: \\%c%.*s", e, (int)avail, L->s + L->i);
+    }
+    L->i += len;
+    if (v >= 0xD800 && v <= 0xDBFF) {
+        if (flush_high(L, pending_hi)) return -1;
+        *pending_hi = v;
+        return 0;
+    }
+    if (*pending_hi && v >= 0xDC00 && v <= 0xDFFF) {
+        v = 0x10000 + ((*pending_hi - 0xD800) << 10) + (v - 0xDC00);
+        *pending_hi = 0;
+    } else if (flush_high(L, pending_hi)) {
+        return -1;
+    }
+    return put_cp(L, v);
+}
+
+/* A backslash escape, L->i at the backslash. */
+static int escape(struct lx *L, uint32_t *pending_hi)
+{
+    L->i++;
+    if (L->i >= L->n) return lx_fail(L, L->i, "Unexpected end of input");
+    char e = L->s[L->i++];
+    if (e == 'x' || e == 'u') return hex_escape(L, e, pending_hi);
+    static const char from[] = "ntrbfv'\"\\", to[] = "\n\t\r\b\f\v'\"\\";
+    const char *hit = memchr(from, e, sizeof from - 1);
+    if (!hit) {
+        size_t a2;
+        cp_at(L->s, L->n, L->i - 1, &a2);
+        return lx_fail(L, L->i - 1, "Unexpected escaped character: %.*s", (int)a2, L->s + L->i - 1);
+    }
+    if (flush_high(L, pending_hi)) return -1;
+    return buf_put(L, &to[hit - from], 1);
+}
+
 static int consume_while(struct lx *L, int pred, char quote)
 {
     L->bn = 0;
     if (L->buf) L->buf[0] = 0;
     uint32_t pending_hi = 0; /* a \uD800-\uDBFF escape waiting for its pair */
-    for (;;) {
-        size_t adv = 1;
-        int ok;
-        if (L->i >= L->n) {
-            /* JavaScript reads undefined here: only the string predicate accepts it */
-            ok = pred == P_QUOTE;
-        } else {
-            unsigned char c = (unsigned char)L->s[L->i];
-            switch (pred) {
-            case P_SPACE: ok = jj_js_is_space(cp_at(L->s, L->n, L->i, &adv)); break;
-            case P_DIGIT: ok = is_digit(c); break;
-            case P_WORD: ok = is_word(c); break;
-            default: ok = c != (unsigned char)quote; break;
-            }
-        }
-        if (!ok) break;
+    size_t adv;
+    while (accepts(L, pred, quote, &adv)) {
         if (L->i < L->n && L->s[L->i] == '\\') {
-            L->i++;
-            if (L->i >= L->n) return lx_fail(L, L->i, "Unexpected end of input");
-            char e = L->s[L->i++];
-            if (e == 'x' || e == 'u') {
-                size_t len = e == 'x' ? 2 : 4;
-                uint32_t v = 0;
-                int bad = L->i + len > L->n;
-                for (size_t k = 0; !bad && k < len; k++) {
-                    int h = hexval((unsigned char)L->s[L->i + k]);
-                    if (h < 0) bad = 1;
-                    else v = v * 16 + (uint32_t)h;
-                }
-                if (bad) {
-                    size_t avail = L->n - L->i < len ? L->n - L->i : len;
-                    return lx_fail(L, L->i, "Invalid hexadecimal escape sequence: \\%c%.*s", e, (int)avail, L->s + L->i);
-                }
-                L->i += len;
-                char enc[8];
-                if (v >= 0xD800 && v <= 0xDBFF) {
-                    if (pending_hi) { size_t k = jj_utf8_encode(pending_hi, enc); if (buf_put(L, enc, k)) return -1; }
-                    pending_hi = v;
-                    continue;
-                }
-                if (pending_hi && v >= 0xDC00 && v <= 0xDFFF) {
-                    v = 0x10000 + ((pending_hi - 0xD800) << 10) + (v - 0xDC00);
-                    pending_hi = 0;
-                } else if (pending_hi) {
-                    size_t k = jj_utf8_encode(pending_hi, enc);
-                    if (buf_put(L, enc, k)) return -1;
-                    pending_hi = 0;
-                }
-                size_t k = jj_utf8_encode(v, enc);
-                if (buf_put(L, enc, k)) return -1;
-                continue;
-            }
-            char out;
-            switch (e) {
-            case 'n': out = '\n'; break;
-            case 't': out = '\t'; break;
-            case 'r': out = '\r'; break;
-            case 'b': out = '\b'; break;
-            case 'f': out = '\f'; break;
-            case 'v': out = '\v'; break;
-            case '\'': out = '\''; break;
-            case '"': out = '"'; break;
-            case '\\': out = '\\'; break;
-            default: {
-                size_t a2;
-                cp_at(L->s, L->n, L->i - 1, &a2);
-                return lx_fail(L, L->i - 1, "Unexpected escaped character: %.*s", (int)a2, L->s + L->i - 1);
-            }
-            }
-            if (pending_hi) {
-                char enc[8];
-                size_t k = jj_utf8_encode(pending_hi, enc);
-                if (buf_put(L, enc, k)) return -1;
-                pending_hi = 0;
-            }
-            if (buf_put(L, &out, 1)) return -1;
+            if (escape(L, &pending_hi)) return -1;
             continue;
         }
-        if (pending_hi) {
-            char enc[8];
-            size_t k = jj_utf8_encode(pending_hi, enc);
-            if (buf_put(L, enc, k)) return -1;
-            pending_hi = 0;
-        }
+        if (flush_high(L, &pending_hi)) return -1;
         if (L->i >= L->n) return lx_fail(L, L->i, "Unexpected end of input");
         if (buf_put(L, L->s + L->i, adv)) return -1;
         L->i += adv;
         if (L->i >= L->n) return lx_fail(L, L->i, "Unexpected end of input");
     }
-    if (pending_hi) {
-        char enc[8];
-        size_t k = jj_utf8_encode(pending_hi, enc);
-        if (buf_put(L, enc, k)) return -1;
-    }
-    return 0;
+    return flush_high(L, &pending_hi);
 }
 
 static void strip_trailing(struct lx *L)
@@ -346,150 +345,178 @@ static const struct { const char *seq; int type; } TABLE[] = {
     {"=", T_EQUALS},
 };
 
+/* The pieces of tokenize() return -1 on error, 0 when the input at L->i
+ * is not theirs, 1 when they consumed a token. */
+
+/* Text outside tags, up to the next "{%", "{{" or "{#". */
+static int lex_text(struct lx *L)
+{
+    size_t a = L->i;
+    while (L->i < L->n && !(L->s[L->i] == '{' && L->i + 1 < L->n &&
+                            (L->s[L->i + 1] == '%' || L->s[L->i + 1] == '{' || L->s[L->i + 1] == '#')))
+        L->i++;
+    if (L->i == a) return 0;
+    return push(L, T_TEXT, L->s + a, L->i - a, a) ? -1 : 1;
+}
+
+/* {# ... #}, with the whitespace control of {#- and -#}. */
+static int lex_comment(struct lx *L)
+{
+    size_t a = L->i;
+    L->i += 2;
+    int strip_before = L->i < L->n && L->s[L->i] == '-';
+    if (strip_before) L->i++;
+    size_t c0 = L->i;
+    while (!(L->i + 1 < L->n && L->s[L->i] == '#' && L->s[L->i + 1] == '}')) {
+        if (L->i + 2 >= L->n) return lx_fail(L, a, "Missing end of comment tag");
+        L->i++;
+    }
+    size_t clen = L->i - c0;
+    int strip_after = clen && L->s[c0 + clen - 1] == '-';
+    if (strip_after) clen--;
+    if (strip_before) strip_trailing(L);
+    if (push(L, T_COMMENT, L->s + c0, clen, a)) return -1;
+    L->i += 2;
+    if (strip_after) skip_leading(L);
+    return 1;
+}
+
+/* The tag delimiters with whitespace control: {%- {{- (strip the text
+ * before) and -%} -}} (skip the whitespace after). */
+static int lex_trimming_delimiter(struct lx *L, int spaces_done)
+{
+    if (!spaces_done && (starts(L, "{%-") || starts(L, "{{-"))) {
+        int stmt = L->s[L->i + 1] == '%';
+        strip_trailing(L);
+        if (push(L, stmt ? T_OPEN_STMT : T_OPEN_EXPR, stmt ? "{%" : "{{", 2, L->i)) return -1;
+        if (!stmt) L->curly = 0;
+        L->i += 3;
+        return 1;
+    }
+    if (spaces_done && (starts(L, "-%}") || starts(L, "-}}"))) {
+        int stmt = L->s[L->i + 1] == '%';
+        if (push(L, stmt ? T_CLOSE_STMT : T_CLOSE_EXPR, stmt ? "%}" : "}}", 2, L->i)) return -1;
+        L->i += 3;
+        skip_leading(L);
+        return 1;
+    }
+    return 0;
+}
+
+/* Appends ".digits" to the number text in *num when a fraction follows. */
+static int lex_fraction(struct lx *L, char **num, size_t *nn)
+{
+    if (!(L->i + 1 < L->n && L->s[L->i] == '.' && is_digit((unsigned char)L->s[L->i + 1]))) return 0;
+    L->i++;
+    if (consume_while(L, P_DIGIT, 0)) return -1;
+    char *n2 = realloc(*num, *nn + L->bn + 2);
+    if (!n2) return -1;
+    *num = n2;
+    (*num)[(*nn)++] = '.';
+    memcpy(*num + *nn, L->buf, L->bn);
+    *nn += L->bn;
+    return 0;
+}
+
+/* Digits (and a fraction) after L->i, prefixed by sign when not 0; a
+ * sign without digits is the unary operator. */
+static int lex_number(struct lx *L, char sign, int fraction_allowed)
+{
+    size_t a = L->i;
+    if (sign) L->i++;
+    if (consume_while(L, P_DIGIT, 0)) return -1;
+    char *num = malloc(L->bn + 2);
+    if (!num) return -1;
+    size_t nn = 0;
+    if (sign) num[nn++] = sign;
+    memcpy(num + nn, L->buf, L->bn);
+    nn += L->bn;
+    size_t digits = L->bn;
+    if (digits > 0 && fraction_allowed && lex_fraction(L, &num, &nn)) {
+        free(num);
+        return -1;
+    }
+    int rc = push(L, digits ? T_NUMBER : T_UNARY, num, nn, a);
+    free(num);
+    return rc ? -1 : 1;
+}
+
+/* '-' or '+': a signed number where no operand precedes it, else 0 (the
+ * binary operator comes from the table). */
+static int lex_sign(struct lx *L, char ch)
+{
+    int lt = last_type(L);
+    if (lt == T_TEXT || lt == -1) return lx_fail(L, L->i, "Unexpected character: %c", ch);
+    if (lt == T_IDENT || lt == T_NUMBER || lt == T_STRING || lt == T_RPAREN || lt == T_RBRACKET) return 0;
+    return lex_number(L, ch, 1);
+}
+
+/* Operators and punctuation, longest first (TABLE's order). */
+static int lex_operator(struct lx *L)
+{
+    for (size_t k = 0; k < sizeof TABLE / sizeof TABLE[0]; k++) {
+        if (TABLE[k].type == T_CLOSE_EXPR && L->curly > 0) continue;
+        if (!starts(L, TABLE[k].seq)) continue;
+        size_t sl = strlen(TABLE[k].seq);
+        if (push(L, TABLE[k].type, TABLE[k].seq, sl, L->i)) return -1;
+        if (TABLE[k].type == T_OPEN_EXPR) L->curly = 0;
+        else if (TABLE[k].type == T_LBRACE) L->curly++;
+        else if (TABLE[k].type == T_RBRACE) L->curly--;
+        L->i += sl;
+        return 1;
+    }
+    return 0;
+}
+
+static int lex_string(struct lx *L, char quote)
+{
+    size_t a = L->i;
+    L->i++;
+    if (consume_while(L, P_QUOTE, quote)) return -1;
+    if (push(L, T_STRING, L->buf ? L->buf : "", L->bn, a)) return -1;
+    L->i++;
+    return 1;
+}
+
+static int lex_word(struct lx *L)
+{
+    size_t a = L->i;
+    if (consume_while(L, P_WORD, 0)) return -1;
+    return push(L, T_IDENT, L->buf, L->bn, a) ? -1 : 1;
+}
+
+/* One token inside a tag, after its leading whitespace. */
+static int lex_in_tag(struct lx *L)
+{
+    char ch = L->i < L->n ? L->s[L->i] : 0;
+    int r = 0;
+    if ((ch == '-' || ch == '+') && (r = lex_sign(L, ch)) != 0) return r;
+    if ((r = lex_operator(L)) != 0) return r;
+    if (ch == '\'' || ch == '"') return lex_string(L, ch);
+    /* right after a dot the digits name a member: no fraction */
+    if (is_digit((unsigned char)ch)) return lex_number(L, 0, last_type(L) != T_DOT);
+    if (is_word((unsigned char)ch)) return lex_word(L);
+    size_t adv;
+    cp_at(L->s, L->n, L->i, &adv);
+    return lx_fail(L, L->i, "Unexpected character: %.*s", (int)(adv ? adv : 1), L->s + L->i);
+}
+
 static int tokenize(struct lx *L)
 {
     while (L->i < L->n) {
-        int lt = last_type(L);
-        if (lt == -1 || lt == T_CLOSE_STMT || lt == T_CLOSE_EXPR || lt == T_COMMENT) {
-            size_t a = L->i;
-            while (L->i < L->n && !(L->s[L->i] == '{' && L->i + 1 < L->n &&
-                                    (L->s[L->i + 1] == '%' || L->s[L->i + 1] == '{' || L->s[L->i + 1] == '#')))
-                L->i++;
-            if (L->i > a) {
-                if (push(L, T_TEXT, L->s + a, L->i - a, a)) return -1;
-                continue;
-            }
-        }
-        if (starts(L, "{#")) {
-            size_t a = L->i;
-            L->i += 2;
-            int strip_before = L->i < L->n && L->s[L->i] == '-';
-            if (strip_before) L->i++;
-            size_t c0 = L->i;
-            while (!(L->i + 1 < L->n && L->s[L->i] == '#' && L->s[L->i + 1] == '}')) {
-                if (L->i + 2 >= L->n) return lx_fail(L, a, "Missing end of comment tag");
-                L->i++;
-            }
-            size_t clen = L->i - c0;
-            int strip_after = clen && L->s[c0 + clen - 1] == '-';
-            if (strip_after) clen--;
-            if (strip_before) strip_trailing(L);
-            if (push(L, T_COMMENT, L->s + c0, clen, a)) return -1;
-            L->i += 2;
-            if (strip_after) skip_leading(L);
+        int lt = last_type(L), r = 0;
+        if ((lt == -1 || lt == T_CLOSE_STMT || lt == T_CLOSE_EXPR || lt == T_COMMENT) && (r = lex_text(L)) != 0) {
+            if (r < 0) return -1;
             continue;
         }
-        if (starts(L, "{%-")) {
-            strip_trailing(L);
-            if (push(L, T_OPEN_STMT, "{%", 2, L->i)) return -1;
-            L->i += 3;
-            continue;
+        if (starts(L, "{#")) r = lex_comment(L);
+        else r = lex_trimming_delimiter(L, 0);
+        if (r == 0) {
+            if (consume_while(L, P_SPACE, 0)) return -1;
+            r = lex_trimming_delimiter(L, 1);
         }
-        if (starts(L, "{{-")) {
-            strip_trailing(L);
-            if (push(L, T_OPEN_EXPR, "{{", 2, L->i)) return -1;
-            L->curly = 0;
-            L->i += 3;
-            continue;
-        }
-        if (consume_while(L, P_SPACE, 0)) return -1;
-        if (starts(L, "-%}")) {
-            if (push(L, T_CLOSE_STMT, "%}", 2, L->i)) return -1;
-            L->i += 3;
-            skip_leading(L);
-            continue;
-        }
-        if (starts(L, "-}}")) {
-            if (push(L, T_CLOSE_EXPR, "}}", 2, L->i)) return -1;
-            L->i += 3;
-            skip_leading(L);
-            continue;
-        }
-        char ch = L->i < L->n ? L->s[L->i] : 0;
-        if (ch == '-' || ch == '+') {
-            lt = last_type(L);
-            if (lt == T_TEXT || lt == -1) return lx_fail(L, L->i, "Unexpected character: %c", ch);
-            if (!(lt == T_IDENT || lt == T_NUMBER || lt == T_STRING || lt == T_RPAREN || lt == T_RBRACKET)) {
-                size_t a = L->i;
-                L->i++;
-                if (consume_while(L, P_DIGIT, 0)) return -1;
-                char *num = malloc(L->bn + 2);
-                if (!num) return -1;
-                size_t nn = 0;
-                num[nn++] = ch;
-                memcpy(num + nn, L->buf, L->bn);
-                nn += L->bn;
-                size_t digits = L->bn;
-                if (digits > 0 && L->i + 1 < L->n && L->s[L->i] == '.' && is_digit((unsigned char)L->s[L->i + 1])) {
-                    L->i++;
-                    if (consume_while(L, P_DIGIT, 0)) { free(num); return -1; }
-                    char *n2 = realloc(num, nn + L->bn + 2);
-                    if (!n2) { free(num); return -1; }
-                    num = n2;
-                    num[nn++] = '.';
-                    memcpy(num + nn, L->buf, L->bn);
-                    nn += L->bn;
-                }
-                int rc = push(L, digits ? T_NUMBER : T_UNARY, num, nn, a);
-                free(num);
-                if (rc) return -1;
-                continue;
-            }
-        }
-        int matched = 0;
-        for (size_t k = 0; k < sizeof TABLE / sizeof TABLE[0]; k++) {
-            if (TABLE[k].type == T_CLOSE_EXPR && L->curly > 0) continue;
-            if (starts(L, TABLE[k].seq)) {
-                size_t sl = strlen(TABLE[k].seq);
-                if (push(L, TABLE[k].type, TABLE[k].seq, sl, L->i)) return -1;
-                if (TABLE[k].type == T_OPEN_EXPR) L->curly = 0;
-                else if (TABLE[k].type == T_LBRACE) L->curly++;
-                else if (TABLE[k].type == T_RBRACE) L->curly--;
-                L->i += sl;
-                matched = 1;
-                break;
-            }
-        }
-        if (matched) continue;
-        if (ch == '\'' || ch == '"') {
-            size_t a = L->i;
-            L->i++;
-            if (consume_while(L, P_QUOTE, ch)) return -1;
-            if (push(L, T_STRING, L->buf ? L->buf : "", L->bn, a)) return -1;
-            L->i++;
-            continue;
-        }
-        if (is_digit((unsigned char)ch)) {
-            size_t a = L->i;
-            if (consume_while(L, P_DIGIT, 0)) return -1;
-            char *num = malloc(L->bn * 2 + 4);
-            if (!num) return -1;
-            size_t nn = L->bn;
-            memcpy(num, L->buf, nn);
-            if (last_type(L) != T_DOT && L->i + 1 < L->n && L->s[L->i] == '.' && is_digit((unsigned char)L->s[L->i + 1])) {
-                L->i++;
-                if (consume_while(L, P_DIGIT, 0)) { free(num); return -1; }
-                char *n2 = realloc(num, nn + 1 + L->bn + 1);
-                if (!n2) { free(num); return -1; }
-                num = n2;
-                num[nn++] = '.';
-                memcpy(num + nn, L->buf, L->bn);
-                nn += L->bn;
-            }
-            int rc = push(L, T_NUMBER, num, nn, a);
-            free(num);
-            if (rc) return -1;
-            continue;
-        }
-        if (is_word((unsigned char)ch)) {
-            size_t a = L->i;
-            if (consume_while(L, P_WORD, 0)) return -1;
-            if (push(L, T_IDENT, L->buf, L->bn, a)) return -1;
-            continue;
-        }
-        size_t adv;
-        cp_at(L->s, L->n, L->i, &adv);
-        return lx_fail(L, L->i, "Unexpected character: %.*s", (int)(adv ? adv : 1), L->s + L->i);
+        if (r == 0) r = lex_in_tag(L);
+        if (r < 0) return -1;
     }
     return 0;
 }

@@ -1,7 +1,7 @@
-/* builtins.c - the backends built into the library, in one list: the top
- * of the library, above the registry (core names no backend; it asks this
- * file for them once, on its first use). A new built-in backend is one
- * line here and its folder beside cpu/ and llama_cpp/. */
+/* builtins.c - the backends built into the library, in one list. The
+ * registry names no backend; it asks this file for them once, on its first
+ * use. A new built-in backend is one line here and its folder beside
+ * src/backends/cpu/ and src/backends/llama_cpp/. */
 #include "core/registry_internal.h"
 
 #include "backends/cpu/cpu_backend.h"
