@@ -20,7 +20,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure
 FUZZ_SECONDS ?= 60
-TSAN_TESTS ?= test_threads_|test_tensor_threadpool|test_core_plugins|test_model_batch
+TSAN_TESTS ?= test_core_threads|test_tensor_threadpool|test_core_plugins|test_model_batch
 PROMPT ?= Once upon a time
 TESTDATA ?= ../shared/testdata
 

@@ -30,10 +30,12 @@ CFLAGS="-std=c11 -g -O1 -D_GNU_SOURCE -DINF_FUZZING=1 -Wall -Wextra -Wno-unknown
 # The parsers and what they need (the model, backends, server glue and SIMD
 # kernels stay out: the harnesses call the parsers directly).
 LIB_SOURCES=$(ls src/base/*.c src/formats/*.c src/text/*.c src/chat/jinja/*.c 2>/dev/null || true)
-# tensor_types.c gives the GGUF reader its type sizes; its row conversions
-# refer to the SIMD kernel table, which fuzz/stub_kernels.c stands in for.
-# tensor_types.c also sizes MLX-quantized types through kernels_mlx.c.
-LIB_SOURCES="$LIB_SOURCES src/core/options.c src/core/error.c src/tensor/tensor_types.c fuzz/stub_kernels.c"
+# The type table (type_traits.c) gives the GGUF reader its type sizes; its
+# rows name the row codecs, the packed layouts and the MLX kernels, which
+# refer to the SIMD kernel table: fuzz/stub_kernels.c stands in for it.
+LIB_SOURCES="$LIB_SOURCES src/core/options.c src/core/error.c fuzz/stub_kernels.c"
+LIB_SOURCES="$LIB_SOURCES src/tensor/type_traits.c src/tensor/half_float.c src/tensor/dequant_rows.c"
+LIB_SOURCES="$LIB_SOURCES src/tensor/quant_rows.c src/tensor/packed.c"
 LIB_SOURCES="$LIB_SOURCES $(ls src/tensor/kernels_mlx*.c src/tensor/threadpool.c src/tensor/cpu_features.c 2>/dev/null)"
 LIB_SOURCES="$LIB_SOURCES tools/serve/request.c"
 

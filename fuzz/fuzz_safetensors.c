@@ -45,8 +45,7 @@ static void parse_index(const uint8_t *data, size_t size)
     char **files = NULL;
     int n_files = 0;
     inf_error err = {0};
-    if (safetensors_index_parse((const char *)data, size, "fuzz.index.json", &files, &n_files,
-                                err, sizeof err) == 0) {
+    if (safetensors_index_parse((const char *)data, size, "fuzz.index.json", &files, &n_files, &err) == 0) {
         for (int i = 0; i < n_files; i++) fuzz_sink += strlen(files[i]);
         safetensors_index_free(files, n_files);
     }

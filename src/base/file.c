@@ -6,30 +6,24 @@
 #include <string.h>
 #include <sys/stat.h>
 
-char *file_read_all(const char *path, size_t max, size_t *len, inf_error *err)
+/* The stream to its end; the name in messages is what (a path, "stdin"). */
+static char *read_stream(FILE *fp, const char *what, size_t max, size_t *len, inf_error *err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        err_fail(err, errno == ENOENT ? INF_ERR_NOT_FOUND : INF_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
     char *buf = NULL;
     size_t cap = 0, n = 0;
     for (;;) {
         if (n + 1 >= cap) {
             if (cap >= max) {
-                err_fail(err, INF_ERR_INVALID_ARGUMENT, "%s: larger than %zu bytes", path, max);
+                err_fail(err, INF_ERR_INVALID_ARGUMENT, "%s: larger than %zu bytes", what, max);
                 free(buf);
-                fclose(fp);
                 return NULL;
             }
             cap = cap ? cap * 2 : 16384;
             if (cap > max) cap = max;
             char *nb = realloc(buf, cap);
             if (!nb) {
-                err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", path);
+                err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", what);
                 free(buf);
-                fclose(fp);
                 return NULL;
             }
             buf = nb;
@@ -38,15 +32,32 @@ char *file_read_all(const char *path, size_t max, size_t *len, inf_error *err)
         n += got;
         if (got == 0) break;
     }
-    int bad = ferror(fp);
-    fclose(fp);
-    if (bad) {
-        err_fail(err, INF_ERR_IO, "%s: read error", path);
+    if (ferror(fp)) {
+        err_fail(err, INF_ERR_IO, "%s: read error", what);
         free(buf);
         return NULL;
     }
     buf[n] = '\0';
     if (len) *len = n;
+    return buf;
+}
+
+char *file_read_stream(FILE *fp, size_t max, size_t *len, inf_error *err)
+{
+    return read_stream(fp, "input", max, len, err);
+}
+
+char *file_read_all(const char *path, size_t max, size_t *len, inf_error *err)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        err_fail(err, errno == ENOENT ? INF_ERR_NOT_FOUND : INF_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = read_stream(fp, path, max, len, err);
+    int saved = errno;
+    fclose(fp);
+    errno = saved;
     return buf;
 }
 

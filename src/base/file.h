@@ -13,6 +13,8 @@
  * failure (INF_ERR_NOT_FOUND when it does not exist, INF_ERR_IO,
  * INF_ERR_NO_MEMORY, INF_ERR_INVALID_ARGUMENT when too large). */
 char *file_read_all(const char *path, size_t max, size_t *len, inf_error *err);
+/* As file_read_all, from an open stream (stdin) to its end. */
+char *file_read_stream(FILE *fp, size_t max, size_t *len, inf_error *err);
 /* fwrite all of data; 0 or -1. */
 int file_write_all(FILE *fp, const void *data, size_t n);
 /* n zero bytes (alignment padding); 0 or -1. */

@@ -1,6 +1,7 @@
 /* safetensors.c - the validating safetensors reader and the shard set
  * (see safetensors.h for the format and the checks made). JSON via cJSON. */
 #include "formats/safetensors.h"
+#include "base/file.h"
 #include "base/str.h"
 
 #include <cjson/cJSON.h>
@@ -436,48 +437,6 @@ void safetensors_set_close(struct safetensors_set *s)
     free(s);
 }
 
-static char *read_small_file(const char *path, size_t max, size_t *len, inf_error *err)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        err_fail(err, INF_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            if (cap >= max) {
-                err_fail(err, INF_ERR_FORMAT, "%s: larger than %zu bytes", path, max);
-                free(buf);
-                fclose(fp);
-                return NULL;
-            }
-            cap = cap ? cap * 2 : 8192;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                err_fail(err, INF_ERR_NO_MEMORY, "%s: out of memory", path);
-                free(buf);
-                fclose(fp);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, fp);
-        n += got;
-        if (got == 0) break;
-    }
-    bool bad = ferror(fp);
-    fclose(fp);
-    if (bad) {
-        err_fail(err, INF_ERR_IO, "%s: read error", path);
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
 
 /* A shard name must be a plain file name inside the directory. */
 static bool plain_file_name(const char *s)
@@ -599,7 +558,7 @@ static int set_open_index(struct safetensors_set *s, const char *dir, const char
                           inf_error *err)
 {
     size_t len = 0;
-    char *text = read_small_file(idx_path, 256u << 20, &len, err);
+    char *text = file_read_all(idx_path, 256u << 20, &len, err);
     if (!text) return -1;
     char **files = NULL;
     int n_files = 0;

@@ -1,6 +1,7 @@
 /* hf_tokenizer_convert.c - tokenizer.json to GGUF tokenizer metadata (see
  * hf_tokenizer_convert.h). */
 #include "offline/hf_tokenizer_convert.h"
+#include "formats/json_file.h"
 #include "base/file.h"
 
 #include "base/strmap.h"
@@ -23,16 +24,7 @@ enum { TOK_NORMAL = 1, TOK_UNKNOWN = 2, TOK_CONTROL = 3, TOK_USER_DEFINED = 4, T
 
 static cJSON *read_json(const char *dir, const char *file, int required, inf_error *err)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    if (!required && access(path, R_OK) != 0) return NULL;
-    size_t len;
-    char *text = file_read_all(path, 512u << 20, &len, err);
-    if (!text) return NULL;
-    cJSON *j = cJSON_ParseWithLength(text, len);
-    free(text);
-    if (!j) err_fail(err, INF_ERR_FORMAT, "%s: not valid JSON", path);
-    return j;
+    return json_read_file(dir, file, 512u << 20, required != 0, err);
 }
 
 static bool has_bytelevel(const cJSON *node)

@@ -12,6 +12,7 @@
 
 #include "base/file.h"
 #include "formats/gguf.h"
+#include "formats/json_file.h"
 #include "formats/safetensors.h"
 #include "tensor/tensor_types.h"
 
@@ -183,16 +184,7 @@ static long long config_int(const cJSON *cfg, const char *key)
 
 static cJSON *read_json_file(const char *dir, const char *name)
 {
-    char path[4096];
-    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (n < 0 || (size_t)n >= sizeof path)
-        return NULL;
-    char *text = file_read_all(path, (size_t)1 << 30, NULL, NULL);
-    if (!text)
-        return NULL;
-    cJSON *j = cJSON_Parse(text);
-    free(text);
-    return j;
+    return json_read_file(dir, name, (size_t)1 << 30, false, NULL);
 }
 
 /* Tensors by dtype (MLX-quantised weights show as packed U32). */

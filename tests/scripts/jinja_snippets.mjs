@@ -2,7 +2,7 @@
 // combination), for the differential test against @huggingface/jinja: every
 // operator on every pair of value kinds, every filter and test on every value
 // kind, methods, member access and slices, statements, whitespace control.
-// Used by test_jinja_reference.mjs; each snippet is rendered with SNIPPET_CONTEXT.
+// Used by test_chat_jinja_reference.mjs; each snippet is rendered with SNIPPET_CONTEXT.
 
 export const SNIPPET_CONTEXT = {
 	messages: [

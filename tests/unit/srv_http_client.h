@@ -1,10 +1,15 @@
-/* srv_http_client.h - a small libcurl client for the server and llama_cpp
- * tests: one request, the status and the whole body back; and a helper that
- * splits a server-sent-events body into its data payloads. Header-only. */
+/* srv_http_client.h - the server tests' side of HTTP: a server started on
+ * a free port (test_server_options / test_server_start, the one way every
+ * test starts one), and a small libcurl client: one request, the status
+ * and the whole body back. Header-only. */
 #ifndef SRV_HTTP_CLIENT_H
 #define SRV_HTTP_CLIENT_H
 
+#include "serve/server.h"
+#include "test_util.h"
+
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +23,7 @@ typedef struct http_answer {
     size_t headers_len;
 } http_answer;
 
-static size_t http_header_sink(char *p, size_t s, size_t n, void *u)
+static inline size_t http_header_sink(char *p, size_t s, size_t n, void *u)
 {
     http_answer *a = u;
     size_t k = s * n;
@@ -31,7 +36,7 @@ static size_t http_header_sink(char *p, size_t s, size_t n, void *u)
     return k;
 }
 
-static size_t http_sink(char *p, size_t s, size_t n, void *u)
+static inline size_t http_sink(char *p, size_t s, size_t n, void *u)
 {
     http_answer *a = u;
     size_t k = s * n;
@@ -46,7 +51,7 @@ static size_t http_sink(char *p, size_t s, size_t n, void *u)
 }
 
 /* GET when body is NULL, else POST with body (len bytes; -1 = strlen). */
-static int http_do(int port, const char *path, const char *body, long len, const char *auth, http_answer *a)
+static inline int http_do(int port, const char *path, const char *body, long len, const char *auth, http_answer *a)
 {
     char url[256];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
@@ -73,11 +78,31 @@ static int http_do(int port, const char *path, const char *body, long len, const
     return rc == CURLE_OK ? 0 : (int)rc;
 }
 
-static void http_answer_free(http_answer *a)
+static inline void http_answer_free(http_answer *a)
 {
     free(a->body);
     free(a->headers);
     memset(a, 0, sizeof *a);
 }
 
+/* The options of a test server for model: defaults, any free port. */
+static inline struct inf_server_options test_server_options(inf_model *model)
+{
+    struct inf_server_options o;
+    inf_server_options_default(&o);
+    o.model = model;
+    o.port = 0;
+    return o;
+}
+
+/* Starts a server with o; NULL after a failed CHECK naming the error. Its
+ * port goes to *port when port is not NULL. */
+static inline inf_server *test_server_start(const struct inf_server_options *o, int *port)
+{
+    inf_server *s = NULL;
+    inf_error err = {0};
+    CHECK_MSG(inf_server_start(o, &s, &err) == 0 && s, "server start: %s", err.message);
+    if (s && port) *port = inf_server_port(s);
+    return s;
+}
 #endif

@@ -140,6 +140,13 @@ typedef struct cli_prompts {
 int cli_read_prompts(const char *path, cli_prompts *out);
 void cli_prompts_free(cli_prompts *p);
 
+/* The frame of the commands that work through a file of prompts (batch,
+ * classify): resolve and load the model, read the prompts from input,
+ * route Ctrl-C to a cancel, call work, print the metrics when verbose,
+ * release everything. Returns the exit status (work's, when it ran). */
+typedef int (*cli_prompts_work)(inf_model *m, const cli_prompts *prompts, inf_cancel *cancel, void *user);
+int cli_with_prompts(cli_load_opts *load, const char *input, bool verbose, cli_prompts_work work, void *user);
+
 /* Decode one token id to its text (special tokens kept); malloc'd, or NULL. */
 char *cli_token_piece(inf_model *m, int32_t id);
 

@@ -151,6 +151,11 @@ static int generate_all(inf_model *m, const cli_prompts *prompts, const batch_ar
     return any_failed ? cli_error("some prompts failed (see their \"error\")") : CLI_EXIT_OK;
 }
 
+static int generate_all_work(inf_model *m, const cli_prompts *prompts, inf_cancel *cancel, void *user)
+{
+    return generate_all(m, prompts, user, cancel);
+}
+
 int cmd_batch(int argc, char **argv)
 {
     batch_args b = {.chunk = 16};
@@ -159,26 +164,5 @@ int cmd_batch(int argc, char **argv)
     int r = parse_args(argc, argv, &b);
     if (r >= 0)
         return r;
-    char path[4096];
-    if ((r = cli_resolve_model(&b.load, path, sizeof path)) != 0)
-        return r;
-    cli_prompts prompts;
-    if ((r = cli_read_prompts(b.input, &prompts)) != 0)
-        return r;
-    cli_interrupt_install(false);
-    inf_model *m = cli_load_model(path, &b.load.cfg);
-    if (!m) {
-        cli_prompts_free(&prompts);
-        return CLI_EXIT_RUNTIME;
-    }
-    inf_cancel *cancel = inf_cancel_new(NULL);
-    cli_interrupt_target(cancel);
-    int rc = generate_all(m, &prompts, &b, cancel);
-    cli_interrupt_target(NULL);
-    if (b.verbose)
-        cli_print_metrics(m);
-    inf_cancel_free(cancel);
-    inf_model_close(m);
-    cli_prompts_free(&prompts);
-    return rc;
+    return cli_with_prompts(&b.load, b.input, b.verbose, generate_all_work, &b);
 }

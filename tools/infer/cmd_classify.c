@@ -210,6 +210,11 @@ static int classify_all(inf_model *m, const cli_prompts *prompts, const classify
     return CLI_EXIT_OK;
 }
 
+static int classify_all_work(inf_model *m, const cli_prompts *prompts, inf_cancel *cancel, void *user)
+{
+    return classify_all(m, prompts, user, cancel);
+}
+
 int cmd_classify(int argc, char **argv)
 {
     classify_args c = {.chunk = 64};
@@ -218,26 +223,5 @@ int cmd_classify(int argc, char **argv)
     int r = parse_args(argc, argv, &c);
     if (r >= 0)
         return r;
-    char path[4096];
-    if ((r = cli_resolve_model(&c.load, path, sizeof path)) != 0)
-        return r;
-    cli_prompts prompts;
-    if ((r = cli_read_prompts(c.input, &prompts)) != 0)
-        return r;
-    cli_interrupt_install(false);
-    inf_model *m = cli_load_model(path, &c.load.cfg);
-    if (!m) {
-        cli_prompts_free(&prompts);
-        return CLI_EXIT_RUNTIME;
-    }
-    inf_cancel *cancel = inf_cancel_new(NULL);
-    cli_interrupt_target(cancel);
-    int rc = classify_all(m, &prompts, &c, cancel);
-    cli_interrupt_target(NULL);
-    if (c.verbose)
-        cli_print_metrics(m);
-    inf_cancel_free(cancel);
-    inf_model_close(m);
-    cli_prompts_free(&prompts);
-    return rc;
+    return cli_with_prompts(&c.load, c.input, c.verbose, classify_all_work, &c);
 }

@@ -91,10 +91,18 @@ int cmd_ls(int argc, char **argv)
         for (int i = 0; i < nd && rc == 0; i++)
             rc = list_dir(dirs[i], out, json, false);
     } else {
-        char std[8][PATH_MAX];
+        char std[8][PATH_MAX], real[8][PATH_MAX];
         int ns = cli_model_dirs(std, 8);
-        for (int i = 0; i < ns && rc == 0; i++)
-            rc = list_dir(std[i], out, json, true);
+        for (int i = 0; i < ns && rc == 0; i++) {
+            /* one folder reached twice (./models and the build's ../models) is listed once */
+            bool seen = false;
+            if (!realpath(std[i], real[i]))
+                real[i][0] = '\0';
+            for (int k = 0; k < i && !seen; k++)
+                seen = real[i][0] && strcmp(real[i], real[k]) == 0;
+            if (!seen)
+                rc = list_dir(std[i], out, json, true);
+        }
     }
     if (json && rc == 0) {
         char *s = cJSON_PrintUnformatted(out);

@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "base/file.h"
 
 /* ---- errors ---- */
 
@@ -230,48 +231,14 @@ int cli_interrupt_count(void)
 
 char *cli_read_stream(FILE *f, size_t *len)
 {
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        return NULL;
-    for (;;) {
-        if (n + 1 >= cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                return NULL;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                free(buf);
-                return NULL;
-            }
-            break;
-        }
-    }
-    buf[n] = '\0';
-    if (len)
-        *len = n;
-    return buf;
+    return file_read_stream(f, SIZE_MAX, len, NULL);
 }
 
 char *cli_read_file(const char *path, size_t *len)
 {
     if (strcmp(path, "-") == 0)
         return cli_read_stream(stdin, len);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *s = cli_read_stream(f, len);
-    int saved = errno;
-    fclose(f);
-    errno = saved;
-    return s;
+    return file_read_all(path, SIZE_MAX, len, NULL);
 }
 
 static bool blank(const char *s)
@@ -386,4 +353,31 @@ void cli_print_metrics(inf_model *m)
     fprintf(stderr, "total:   %.3f s\n", mt.total_seconds);
     fprintf(stderr, "memory:  peak %.1f MiB, active %.1f MiB\n", mt.peak_memory_bytes / 1048576.0,
             mt.active_memory_bytes / 1048576.0);
+}
+
+int cli_with_prompts(cli_load_opts *load, const char *input, bool verbose, cli_prompts_work work, void *user)
+{
+    char path[4096];
+    int r;
+    if ((r = cli_resolve_model(load, path, sizeof path)) != 0)
+        return r;
+    cli_prompts prompts;
+    if ((r = cli_read_prompts(input, &prompts)) != 0)
+        return r;
+    cli_interrupt_install(false);
+    inf_model *m = cli_load_model(path, &load->cfg);
+    if (!m) {
+        cli_prompts_free(&prompts);
+        return CLI_EXIT_RUNTIME;
+    }
+    inf_cancel *cancel = inf_cancel_new(NULL);
+    cli_interrupt_target(cancel);
+    int rc = work(m, &prompts, cancel, user);
+    cli_interrupt_target(NULL);
+    if (verbose)
+        cli_print_metrics(m);
+    inf_cancel_free(cancel);
+    inf_model_close(m);
+    cli_prompts_free(&prompts);
+    return rc;
 }

@@ -19,6 +19,7 @@
 
 #include "base/strmap.h"
 #include "formats/gguf.h"
+#include "formats/json_file.h"
 #include "formats/hf_config.h"
 
 #include <cjson/cJSON.h>
@@ -629,21 +630,7 @@ static cJSON *builtin_config(void)
 
 static cJSON *read_json(const char *dir, const char *file, bool required, inf_error *err)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        if (required) err_fail(err, INF_ERR_IO, "%s: cannot open", path);
-        return NULL;
-    }
-    fclose(fp);
-    size_t len;
-    char *text = file_read_all(path, 512u << 20, &len, err);
-    if (!text) return NULL;
-    cJSON *j = cJSON_ParseWithLength(text, len);
-    free(text);
-    if (!j) err_fail(err, INF_ERR_FORMAT, "%s: not valid JSON", path);
-    return j;
+    return json_read_file(dir, file, 512u << 20, required, err);
 }
 
 static bool valid_ids(const cJSON *tok)

@@ -130,4 +130,10 @@ inf_status lc_managed_start(const char *gguf_path, const inf_load_config *cfg, l
 /* Stop it (SIGTERM, then SIGKILL after a grace period) and release. */
 void lc_managed_stop(lc_managed *mg);
 
+/* batch.c: Classify and BatchGenerate (the model operations). */
+inf_status lc_classify(void *impl, const char *const *prompts, size_t n, const inf_generate_config *cfg,
+                       inf_cancel *cancel, inf_classify_result *results, inf_error *err);
+inf_status lc_batch_generate(void *impl, const char *const *prompts, size_t n, const inf_generate_config *cfg,
+                             inf_cancel *cancel, inf_batch_result *results, inf_error *err);
+
 #endif

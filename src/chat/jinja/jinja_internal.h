@@ -170,6 +170,17 @@ jv jj_apply_filter(struct jrender *r, jv operand, const struct node *filter, str
 int jj_test_exists(const char *name, size_t n);
 int jj_run_test(struct jrender *r, const char *name, size_t n, jv *args, size_t nargs, int *ok);
 jv jj_eval_expr(struct jrender *r, const struct node *n, struct jscope *scope);
+/* eval.c and eval_ops.c, each other's: a variable's raw value, a loop
+ * property, the loop-iteration budget; member access, binary and unary
+ * operators. */
+struct jloop;
+extern const char *const JJ_LOOP_KEYS[9]; /* the loop variable's properties, in jj_loop_prop's order */
+jv jj_lookup_raw(struct jrender *r, struct jscope *scope, const char *name, size_t n);
+int jj_loop_prop(const struct jloop *L, int k, jv *out);
+void jj_count_loop(struct jrender *r);
+jv jj_eval_member(struct jrender *r, const struct node *n, struct jscope *scope);
+jv jj_eval_binary(struct jrender *r, const struct node *n, struct jscope *scope);
+jv jj_eval_unary(struct jrender *r, const struct node *n, struct jscope *scope);
 void jj_eval_args(struct jrender *r, struct node **args, int nargs, struct jscope *scope, jargs *pos, jv *kwargs);
 jv jj_dict_items(struct jrender *r, const jdict *d);
 jv jj_dict_keys(struct jrender *r, const jdict *d);
